@@ -1,0 +1,116 @@
+// tegata/algorithms/hmac.hpp - HS256, HS384, HS512 (RFC 7518 §3.2) over OpenSSL's EVP_MAC.
+#pragma once
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "tegata/algorithm.hpp"
+#include "tegata/detail/openssl.hpp"
+#include "tegata/error.hpp"
+#include "tegata/signer.hpp"
+
+namespace tegata {
+
+namespace detail {
+
+inline const char* hmac_digest_name(Algorithm alg) {
+  switch (alg) {
+    case Algorithm::HS256: return "SHA256";
+    case Algorithm::HS384: return "SHA384";
+    case Algorithm::HS512: return "SHA512";
+    default: throw std::invalid_argument("tegata: HmacKey needs HS256, HS384 or HS512");
+  }
+}
+
+inline std::size_t hmac_size(Algorithm alg) {
+  switch (alg) {
+    case Algorithm::HS256: return 32;
+    case Algorithm::HS384: return 48;
+    default: return 64;
+  }
+}
+
+// The key and an EVP_MAC_CTX initialised with it, made once. Each operation duplicates the
+// prepared context, so concurrent callers never share mutable OpenSSL state.
+struct hmac_state {
+  Algorithm alg;
+  std::string kid;
+  secret_bytes secret;
+  evp_mac_ptr mac;
+  evp_mac_ctx_ptr prepared;
+
+  hmac_state(Algorithm a, std::string_view key, std::string key_id)
+      : alg(a), kid(std::move(key_id)), secret(key) {
+    const char* digest = hmac_digest_name(a);
+    // RFC 7518 §3.2: the key must be at least as long as the hash output.
+    if (key.size() < hmac_size(a)) {
+      throw std::invalid_argument("tegata: HMAC secret is shorter than the hash output");
+    }
+    mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+    if (!mac) throw std::runtime_error("tegata: OpenSSL has no HMAC implementation");
+    prepared.reset(EVP_MAC_CTX_new(mac.get()));
+    if (!prepared) throw std::runtime_error("tegata: cannot allocate an HMAC context");
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+        OSSL_PARAM_construct_end()};
+    if (EVP_MAC_init(prepared.get(), secret.data(), secret.size(), params) != 1) {
+      throw std::runtime_error("tegata: cannot initialise HMAC");
+    }
+  }
+
+  bool compute(std::string_view data, unsigned char* out, std::size_t& out_len) const {
+    const evp_mac_ctx_ptr ctx(EVP_MAC_CTX_dup(prepared.get()));
+    return ctx &&
+           EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+           EVP_MAC_final(ctx.get(), out, &out_len, EVP_MAX_MD_SIZE) == 1;
+  }
+};
+
+}  // namespace detail
+
+// A shared secret bound to one HMAC algorithm. Copies share the same immutable key state, so a
+// copy is cheap and every copy is safe to use from many threads at once.
+class HmacKey : public detail::single_key_signer<HmacKey> {
+ public:
+  // Throws std::invalid_argument when alg is not HS* or the secret is shorter than the hash.
+  HmacKey(Algorithm alg, std::string_view secret, std::string kid = {})
+      : state_(std::make_shared<const detail::hmac_state>(alg, secret, std::move(kid))) {}
+
+  Algorithm algorithm() const noexcept { return state_->alg; }
+  const std::string& kid() const noexcept { return state_->kid; }
+  bool can_sign() const noexcept { return true; }
+
+  // The MAC of data. Fails only if OpenSSL does (crypto_failure).
+  Result<std::string> sign_raw(std::string_view data) const {
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    std::size_t len = 0;
+    if (!state_->compute(data, tag, len)) return errc::crypto_failure;
+    return std::string(reinterpret_cast<const char*>(tag), len);
+  }
+
+  // Recomputes the MAC and compares in constant time; a tag of any other length is rejected.
+  bool verify_raw(std::string_view data, std::string_view tag) const {
+    unsigned char expected[EVP_MAX_MD_SIZE];
+    std::size_t len = 0;
+    if (!state_->compute(data, expected, len)) return false;
+    return detail::constant_time_equal(
+        std::string_view(reinterpret_cast<const char*>(expected), len), tag);
+  }
+
+  // The raw secret, for export as a private JWK. Handle with care.
+  std::string_view secret() const noexcept { return state_->secret.view(); }
+
+ private:
+  std::shared_ptr<const detail::hmac_state> state_;
+};
+
+static_assert(Key<HmacKey>);
+static_assert(Signer<HmacKey>);
+
+}  // namespace tegata

@@ -1,0 +1,106 @@
+// tegata/detail/json.hpp - the strict JSON reader used for token headers and claims.
+//
+// nlohmann_json's default parser keeps the last of two members with the same name; a JOSE
+// implementation must reject such objects (RFC 7515 §4, RFC 8725 §3.9), because two parsers
+// that pick different duplicates see different claims. This reader builds the DOM through
+// nlohmann's SAX interface, rejects duplicates and bounds nesting depth, and never throws on
+// malformed input.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tegata/error.hpp"
+
+namespace tegata::detail {
+
+class strict_json_builder {
+ public:
+  using json = nlohmann::json;
+
+  explicit strict_json_builder(std::size_t max_depth) : max_depth_(max_depth) {}
+
+  bool null() { return put(json(nullptr)); }
+  bool boolean(bool v) { return put(json(v)); }
+  bool number_integer(json::number_integer_t v) { return put(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return put(json(v)); }
+  bool number_float(json::number_float_t v, const json::string_t&) { return put(json(v)); }
+  bool string(json::string_t& v) { return put(json(std::move(v))); }
+  bool binary(json::binary_t&) { return fail(errc::bad_json); }
+
+  bool start_object(std::size_t) { return open(json::object()); }
+  bool start_array(std::size_t) { return open(json::array()); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(json::string_t& name) {
+    if (stack_.back()->contains(name)) return fail(errc::duplicate_member);
+    key_ = std::move(name);
+    return true;
+  }
+
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return fail(errc::bad_json);
+  }
+
+  errc error() const noexcept { return error_; }
+  json& root() noexcept { return root_; }
+
+ private:
+  json* place(json&& value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    json& parent = *stack_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+      return &parent.back();
+    }
+    json& slot = parent[key_];
+    slot = std::move(value);
+    return &slot;
+  }
+  bool put(json&& value) {
+    place(std::move(value));
+    return true;
+  }
+  bool open(json&& container) {
+    if (stack_.size() >= max_depth_) return fail(errc::too_deep);
+    // A child pointer stays valid: its parent receives no new element until the child closes.
+    stack_.push_back(place(std::move(container)));
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+  bool fail(errc e) {
+    if (error_ == errc{}) error_ = e;
+    return false;
+  }
+
+  std::size_t max_depth_;
+  std::vector<json*> stack_;
+  std::string key_;
+  json root_;
+  errc error_{};
+};
+
+// Parses text that must be exactly one JSON object. Errors: bad_json, duplicate_member, too_deep.
+inline Result<nlohmann::json> parse_json_object(std::string_view text, std::size_t max_depth) {
+  strict_json_builder builder(max_depth);
+  const bool ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder,
+                                            nlohmann::json::input_format_t::json,
+                                            /*strict=*/true, /*ignore_comments=*/false);
+  if (!ok) return builder.error() == errc{} ? errc::bad_json : builder.error();
+  if (!builder.root().is_object()) return errc::bad_json;
+  return std::move(builder.root());
+}
+
+}  // namespace tegata::detail
