@@ -72,6 +72,20 @@ inline bool base64url_decode_into(std::string_view in, char* out) noexcept {
   return true;
 }
 
+// Whether text is strict base64url, without decoding it (same rules as base64url_decode_into).
+inline bool base64url_valid(std::string_view in) noexcept {
+  const auto& table = kBase64UrlDecodeTable;
+  const std::size_t rest = in.size() % 4;
+  if (rest == 1) return false;
+  for (char c : in) {
+    if (table[static_cast<unsigned char>(c)] & 0x80) return false;
+  }
+  if (rest == 0) return true;
+  // The unused low bits of the last character must be zero: 4 of them after 2 characters, 2 after 3.
+  const std::uint8_t last = table[static_cast<unsigned char>(in.back())];
+  return (last & (rest == 2 ? 0x0F : 0x03)) == 0;
+}
+
 inline void base64url_encode_append(std::string_view in, std::string& out) {
   const std::size_t start = out.size();
   out.resize(start + base64url_encoded_size(in.size()));

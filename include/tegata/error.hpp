@@ -173,7 +173,10 @@ class [[nodiscard]] Result {
   Result(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT(google-explicit-constructor)
       : state_(std::move(value)) {}
   Result(errc e) noexcept : state_(make_error_code(e)) {}  // NOLINT(google-explicit-constructor)
-  Result(std::error_code ec) noexcept : state_(ec) {}      // NOLINT(google-explicit-constructor)
+  // A Result is never "no value and no error": an empty error_code is a caller bug, reported as
+  // invalid_argument rather than silently read as success or as an error with no cause.
+  Result(std::error_code ec) noexcept  // NOLINT(google-explicit-constructor)
+      : state_(ec ? ec : make_error_code(errc::invalid_argument)) {}
 
   bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }

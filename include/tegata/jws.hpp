@@ -123,9 +123,7 @@ inline Result<Parsed> parse(std::string_view token, const Limits& limits = {}) {
   // Validate the payload's encoding now so that a token with a bad payload segment is rejected
   // as malformed rather than as a bad signature.
   const std::string_view payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
-  if (tegata::detail::base64url_decoded_size(payload_b64.size()) == static_cast<std::size_t>(-1)) {
-    return errc::bad_encoding;
-  }
+  if (!tegata::detail::base64url_valid(payload_b64)) return errc::bad_encoding;
   Parsed parsed;
   parsed.header = std::move(*header);
   parsed.signing_input = token.substr(0, dot2);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -36,10 +37,13 @@ Result<std::string> sign_jwt(const S& signer, const nlohmann::json& claims, std:
   return signer.sign(typ, claims.dump());
 }
 
-// Verifies signature and claims at time now. Never throws on bad input.
+namespace detail {
+
+// Everything verify_jwt does except the claim checks: size, structure, header, signature over the
+// received bytes, typ, and only then the payload. Lets callers with extra rules (the session
+// manager) order their own checks without repeating this sequence.
 template <Signer S>
-Result<Jwt> verify_jwt(std::string_view token, const S& signer, const Validator& validator,
-                       std::chrono::sys_seconds now) noexcept {
+Result<Jwt> open_jwt(std::string_view token, const S& signer, const Validator& validator) noexcept {
   try {
     auto parsed = jws::parse(token, validator.options().limits);
     if (!parsed) return parsed.error();
@@ -47,16 +51,27 @@ Result<Jwt> verify_jwt(std::string_view token, const S& signer, const Validator&
     if (auto ec = validator.check_type(parsed->header)) return ec;
     auto payload_text = jws::decode_payload(*parsed);
     if (!payload_text) return payload_text.error();
-    auto payload = detail::parse_json_object(*payload_text, validator.options().limits.max_json_depth);
+    auto payload = parse_json_object(*payload_text, validator.options().limits.max_json_depth);
     if (!payload) return payload.error();
     auto claims = parse_claims(*payload);
     if (!claims) return claims.error();
-    if (auto ec = validator.check_claims(*claims, now)) return ec;
     return Jwt{std::move(parsed->header), std::move(*claims), std::move(*payload)};
   } catch (const std::bad_alloc&) {
     // The only exception left on this path: report it as a failure, never as success.
     return errc::crypto_failure;
   }
+}
+
+}  // namespace detail
+
+// Verifies signature and claims at time now. Never throws on bad input.
+template <Signer S>
+Result<Jwt> verify_jwt(std::string_view token, const S& signer, const Validator& validator,
+                       std::chrono::sys_seconds now) noexcept {
+  auto jwt = detail::open_jwt(token, signer, validator);
+  if (!jwt) return jwt;
+  if (auto ec = validator.check_claims(jwt->claims, now)) return ec;
+  return jwt;
 }
 
 template <Signer S, Clock C>

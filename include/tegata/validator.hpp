@@ -56,6 +56,11 @@ class Validator {
   }
 
   std::error_code check_claims(const Claims& claims, std::chrono::sys_seconds now) const noexcept {
+    if (auto ec = check_issuer_and_audience(claims)) return ec;
+    return check_times(claims, now);
+  }
+
+  std::error_code check_issuer_and_audience(const Claims& claims) const noexcept {
     if (options_.issuer) {
       if (!claims.issuer) return errc::missing_claim;
       if (*claims.issuer != *options_.issuer) return errc::wrong_issuer;
@@ -71,7 +76,7 @@ class Validator {
     } else if (claims.audience) {
       return errc::wrong_audience;
     }
-    return check_times(claims, now);
+    return {};
   }
 
   // exp: valid while now < exp + leeway (a token is expired at its exp second, RFC 7519 §4.1.4).

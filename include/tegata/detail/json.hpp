@@ -94,6 +94,11 @@ class strict_json_builder {
 
 // Parses text that must be exactly one JSON object. Errors: bad_json, duplicate_member, too_deep.
 inline Result<nlohmann::json> parse_json_object(std::string_view text, std::size_t max_depth) {
+  // nlohmann's reader stops at a raw NUL and skips a UTF-8 byte order mark; another parser would
+  // read the bytes after the NUL, or refuse the BOM. Neither can appear in a token tegata writes,
+  // so both are refused rather than read one way here and another way elsewhere.
+  if (text.find('\0') != std::string_view::npos) return errc::bad_json;
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") return errc::bad_json;
   strict_json_builder builder(max_depth);
   const bool ok = nlohmann::json::sax_parse(text.begin(), text.end(), &builder,
                                             nlohmann::json::input_format_t::json,
