@@ -1,0 +1,75 @@
+# cmake -P driver for one consumer test. For find_package it first configures tegata with its
+# tests off and installs it into a scratch prefix; then it configures, builds and runs the
+# consumer project, which must print exactly "ok".
+# Every step starts from an empty WORK_DIR and any failure stops the test with its output.
+#
+# Required: -DCONSUMER=<add_subdirectory|fetchcontent|find_package> -DTEGATA_SOURCE_DIR=<path>
+#           -DWORK_DIR=<scratch dir> -DGENERATOR=<cmake generator> -DCXX_COMPILER=<path>
+# Optional: -DBUILD_TYPE=<config> -DMAKE_PROGRAM=<path>
+#           -DPASS_ARGS=<-D arguments for every configure, separated by '|'>, e.g. the
+#            dependency locations the calling build found, so consumers use the same ones
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var IN ITEMS CONSUMER TEGATA_SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "run_consumer.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+if(NOT BUILD_TYPE)
+  set(BUILD_TYPE Release)
+endif()
+
+set(consumer_source "${CMAKE_CURRENT_LIST_DIR}/${CONSUMER}")
+if(NOT EXISTS "${consumer_source}/CMakeLists.txt")
+  message(FATAL_ERROR "run_consumer.cmake: no consumer project '${CONSUMER}'")
+endif()
+
+set(configure_args -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+                   "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
+if(MAKE_PROGRAM)
+  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+endif()
+if(PASS_ARGS)
+  string(REPLACE "|" ";" pass_args "${PASS_ARGS}")
+  list(APPEND configure_args ${pass_args})
+endif()
+
+function(run)
+  execute_process(COMMAND ${ARGN} COMMAND_ECHO STDOUT COMMAND_ERROR_IS_FATAL ANY)
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+
+set(consumer_args "-DTEGATA_SOURCE_DIR=${TEGATA_SOURCE_DIR}")
+if(CONSUMER STREQUAL "find_package")
+  set(prefix "${WORK_DIR}/prefix")
+  run("${CMAKE_COMMAND}" -S "${TEGATA_SOURCE_DIR}" -B "${WORK_DIR}/tegata-build" ${configure_args}
+      -DTEGATA_BUILD_TESTS=OFF -DTEGATA_BUILD_EXAMPLES=OFF -DTEGATA_BUILD_BENCHMARKS=OFF
+      -DTEGATA_INSTALL=ON)
+  run("${CMAKE_COMMAND}" --install "${WORK_DIR}/tegata-build" --config "${BUILD_TYPE}"
+      --prefix "${prefix}")
+  set(consumer_args "-DCMAKE_PREFIX_PATH=${prefix}" "-DTEGATA_EXPECTED_PREFIX=${prefix}")
+endif()
+
+run("${CMAKE_COMMAND}" -S "${consumer_source}" -B "${WORK_DIR}/build" ${configure_args}
+    ${consumer_args})
+run("${CMAKE_COMMAND}" --build "${WORK_DIR}/build" --config "${BUILD_TYPE}" --parallel 2)
+
+# Single-config generators put the executable in the build dir, multi-config ones in <config>/.
+foreach(candidate IN ITEMS "${WORK_DIR}/build/consumer" "${WORK_DIR}/build/consumer.exe"
+                           "${WORK_DIR}/build/${BUILD_TYPE}/consumer"
+                           "${WORK_DIR}/build/${BUILD_TYPE}/consumer.exe")
+  if(EXISTS "${candidate}" AND NOT IS_DIRECTORY "${candidate}")
+    set(executable "${candidate}")
+    break()
+  endif()
+endforeach()
+if(NOT executable)
+  message(FATAL_ERROR "run_consumer.cmake: the consumer executable was not built")
+endif()
+execute_process(COMMAND "${executable}" RESULT_VARIABLE result OUTPUT_VARIABLE output
+                ERROR_VARIABLE output)
+message(STATUS "${executable}: exit ${result}\n${output}")
+if(NOT result EQUAL 0 OR NOT output MATCHES "^ok\r?\n$")
+  message(FATAL_ERROR "run_consumer.cmake: the ${CONSUMER} consumer failed")
+endif()

@@ -1,0 +1,14 @@
+# Included by the add_subdirectory and fetchcontent consumers after tegata was added:
+# as a subproject, tegata must add its library and nothing else.
+if(NOT TARGET tegata::tegata)
+  message(FATAL_ERROR "tegata::tegata is not defined")
+endif()
+foreach(option IN ITEMS TEGATA_BUILD_TESTS TEGATA_BUILD_EXAMPLES TEGATA_BUILD_BENCHMARKS
+                        TEGATA_INSTALL)
+  if(${option})
+    message(FATAL_ERROR "${option} is ON although tegata is not the top-level project")
+  endif()
+endforeach()
+if(TARGET tegata_tests)
+  message(FATAL_ERROR "tegata's tests were added although tegata is not the top-level project")
+endif()
