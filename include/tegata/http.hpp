@@ -1,0 +1,419 @@
+// tegata/http.hpp - session cookies and credential headers, as strings (RFC 6265, RFC 6750).
+//
+// tegata does no I/O: this header builds Set-Cookie header values for the access and refresh
+// tokens, and reads a token back from an Authorization or Cookie header value. The application's
+// HTTP framework moves the strings.
+//
+// The cookies are locked down by default: HttpOnly (no script can read the token, so an XSS bug
+// cannot exfiltrate it), Secure (never sent in clear), SameSite=Strict (not sent on cross-site
+// requests, the main CSRF defence), and the __Host- name prefix, which makes the browser refuse
+// the cookie unless it is Secure, has Path=/ and no Domain. That prefix is what stops a sibling
+// subdomain or a plain-http response from planting its own token under our cookie's name.
+//
+//   tegata::http::CookieWriter cookies{{.refresh_path = "/auth/refresh"}};   // once, at startup
+//   auto set = cookies.write(pair, clock.now());   // after login or refresh
+//   if (set) { response.add("Set-Cookie", set->access); response.add("Set-Cookie", set->refresh); }
+//   auto token = cookies.read_access(cookie_header);   // each request; a view into the header
+//
+// Untrusted input (header values, tokens) never throws: failures are errc values. A bad
+// configuration (an invalid cookie name, path or domain) throws std::invalid_argument when the
+// CookieWriter is constructed, so it is found at startup rather than on the first login.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "tegata/error.hpp"
+
+namespace tegata::http {
+
+// SameSite=None is deliberately not offered: it sends the session cookies on cross-site requests,
+// which reopens CSRF. An API that must be called cross-site should take the access token from an
+// Authorization: Bearer header (see bearer_token) instead of a cookie.
+enum class SameSite {
+  Strict,  // sent only on same-site requests; a link from another site arrives logged out
+  Lax,     // also sent on top-level cross-site GET navigations (following a link in)
+};
+
+// Browsers drop a cookie whose name and value together exceed 4096 bytes (RFC 6265 §6.1 makes
+// that the minimum they must support; the major browsers also make it the maximum). Such a cookie
+// is refused here, because a silently dropped cookie would log the user out with no error anywhere.
+inline constexpr std::size_t kMaxCookieNameValueBytes = 4096;
+
+struct CookieOptions {
+  // Base names, without prefix: the writer prepends __Host- or __Secure- itself. They must be
+  // RFC 6265 tokens, differ from each other, and not start with a prefix of their own.
+  std::string access_name{"access_token"};
+  std::string refresh_name{"refresh_token"};
+  SameSite same_site{SameSite::Strict};
+  // The path of the refresh endpoint, e.g. "/auth/refresh". Recommended: the refresh token then
+  // travels only to that endpoint instead of with every request. Empty (or "/") means Path=/.
+  // A non-root path must start with '/' and is written as the browser sees it in the request
+  // URL (percent-encoded; no spaces, controls or ';'). The browser matches it as a path prefix
+  // on '/' boundaries, so "/auth/refresh" covers "/auth/refresh" and "/auth/refresh/x".
+  // Because __Host- requires Path=/, a refresh cookie with a path uses the __Secure- prefix.
+  // Changing the path of a __Secure- cookie leaves the old one in browsers until it expires,
+  // and both would then be sent: rename the cookie (refresh_name) when you move it.
+  std::string refresh_path{};
+  // true: __Host- prefix (Path=/, no Domain, bound to the exact host that set it).
+  // false: __Secure- prefix, which still forces Secure but allows a Domain attribute, so that
+  // subdomains share the cookies; only then may `domain` be set.
+  bool host_prefix{true};
+  // With host_prefix off: the Domain attribute, e.g. "example.com" (every subdomain then
+  // receives the tokens, and any of them can overwrite them). Empty means a host-only cookie.
+  // Letters, digits, '-' and '.' only, as DNS labels; an internationalized name in its
+  // xn-- (A-label) form; no leading dot.
+  std::string domain{};
+};
+
+// Two Set-Cookie header values. Send each as its own Set-Cookie header field: Set-Cookie is the
+// one header that must never be folded into a single comma-separated line (RFC 6265 §3).
+struct SetCookies {
+  std::string access{};
+  std::string refresh{};
+};
+
+// What write() needs from a session's token pair: the fields of tegata's TokenPair, without
+// depending on the session headers.
+template <class T>
+concept TokenPairFields = requires(const T& pair) {
+  { pair.access_token } -> std::convertible_to<std::string_view>;
+  { pair.refresh_token } -> std::convertible_to<std::string_view>;
+  { pair.access_expires_at } -> std::convertible_to<std::chrono::sys_seconds>;
+  { pair.refresh_expires_at } -> std::convertible_to<std::chrono::sys_seconds>;
+};
+
+namespace detail {
+
+// RFC 6265 §4.1.1 token (RFC 2616 §2.2): a visible ASCII character that is not a separator.
+// The same set as RFC 9110's tchar.
+constexpr bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+constexpr bool is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_tchar(c)) return false;
+  }
+  return true;
+}
+
+// RFC 6265 §4.1.1 cookie-octet: visible ASCII except '"', ',', ';' and '\'.
+constexpr bool is_cookie_octet(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x21 && u <= 0x7E && c != '"' && c != ',' && c != ';' && c != '\\';
+}
+
+constexpr bool is_cookie_value(std::string_view s) noexcept {
+  for (char c : s) {
+    if (!is_cookie_octet(c)) return false;
+  }
+  return true;
+}
+
+// RFC 6750 §2.1 / RFC 9110 §11.2 token68: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" )
+// *"=" - the '=' padding only at the end, after at least one other character.
+constexpr bool is_token68(std::string_view s) noexcept {
+  std::size_t body = 0;
+  while (body < s.size()) {
+    const char c = s[body];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+    if (!ok) break;
+    ++body;
+  }
+  if (body == 0) return false;
+  for (std::size_t i = body; i < s.size(); ++i) {
+    if (s[i] != '=') return false;
+  }
+  return true;
+}
+
+constexpr char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+constexpr bool ascii_istarts_with(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// Optional whitespace as browsers and proxies put it around cookie pairs: SP and HTAB.
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A cookie path as written in a Set-Cookie header: '/' then visible ASCII other than ';'.
+// (RFC 6265 allows spaces too, but a request path never contains a literal space, so a cookie
+// path with one would never be sent: refusing it catches the mistake.)
+constexpr bool is_cookie_path(std::string_view s) noexcept {
+  if (s.empty() || s.front() != '/') return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u > 0x7E || c == ';') return false;
+  }
+  return true;
+}
+
+// RFC 6265 §4.1.2.3 / RFC 1034 §3.5 preferred name syntax: dot-separated labels of 1..63 letters,
+// digits and hyphens, not starting or ending with a hyphen; at most 253 characters in all.
+constexpr bool is_cookie_domain(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 253) return false;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == '.') {
+      if (label == 0 || label > 63) return false;
+      if (s[i - 1] == '-' || s[i - label] == '-') return false;
+      label = 0;
+      continue;
+    }
+    const char c = s[i];
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return false;
+    ++label;
+  }
+  return true;
+}
+
+constexpr std::string_view same_site_attribute(SameSite s) noexcept {
+  return s == SameSite::Lax ? "; SameSite=Lax" : "; SameSite=Strict";
+}
+
+// One cookie's fixed parts, computed once: "name=" and the attributes around Max-Age.
+struct cookie_template {
+  std::string name;
+  std::string before_max_age;  // "; Path=...[; Domain=...]"
+  std::string after_max_age;   // "; HttpOnly; Secure; SameSite=..."
+
+  std::string build(std::string_view value, std::string_view max_age) const {
+    std::string out;
+    out.reserve(name.size() + 1 + value.size() + before_max_age.size() + 10 + max_age.size() +
+                after_max_age.size());
+    out.append(name).append(1, '=').append(value).append(before_max_age);
+    out.append("; Max-Age=").append(max_age).append(after_max_age);
+    return out;
+  }
+};
+
+}  // namespace detail
+
+// The credentials of an Authorization header value (RFC 6750 §2.1): "Bearer" in any case,
+// exactly one space, then a non-empty token68. The view points into the argument.
+//   errc::not_found        the value is empty, or names another scheme ("Basic ..."): the request
+//                          carries no bearer token, so the app may try a cookie or answer 401
+//                          without an error code (RFC 6750 §3.1).
+//   errc::invalid_argument a Bearer value of the wrong shape ("Bearer", "Bearer  x", a space,
+//                          comma, quote or non-ASCII byte in the token, '=' before the end,
+//                          trailing whitespace), or a value that is not an auth scheme at all:
+//                          answer 400 invalid_request.
+// Strict on whitespace: HTTP parsers already strip the field value's leading and trailing
+// whitespace (RFC 9110 §5.5), so any that remains was put there on purpose.
+inline Result<std::string_view> bearer_token(std::string_view authorization) noexcept {
+  if (authorization.empty()) return errc::not_found;
+  const std::size_t space = authorization.find(' ');
+  const std::string_view scheme = authorization.substr(0, space);
+  if (!detail::ascii_iequals(scheme, "Bearer")) {
+    // An auth-scheme is a token (RFC 9110 §11.1): anything else is not a credential at all.
+    return detail::is_token(scheme) ? errc::not_found : errc::invalid_argument;
+  }
+  if (space == std::string_view::npos) return errc::invalid_argument;
+  const std::string_view token = authorization.substr(space + 1);
+  if (!detail::is_token68(token)) return errc::invalid_argument;
+  return token;
+}
+
+// The value of cookie `name` in a Cookie header value (RFC 6265 §4.2.1 "a=b; c=d"). Lenient on
+// form, strict on the answer:
+//  - pairs are split on ';' only (a cookie-octet never contains one, and ',' is not a separator
+//    in a Cookie header), with spaces and tabs around names and values ignored; a piece without
+//    '=' (a nameless cookie, stray text) is skipped; names compare case-sensitively, exactly;
+//  - errc::not_found: no pair has that name, or its value is empty (what a cleared cookie looks
+//    like; tegata never writes an empty token);
+//  - errc::invalid_argument: the name occurs more than once. A browser only sends two cookies of
+//    one name when they differ in domain or path - one of them then came from elsewhere (a
+//    sibling subdomain, a stale path) and there is no safe way to pick. __Host- cookies cannot
+//    be duplicated by a browser at all;
+//  - errc::invalid_argument: the value is quoted ("...") or has a byte that is not a
+//    cookie-octet. tegata never writes such a value, so it is not one of ours;
+//  - errc::invalid_argument: `name` itself is not an RFC 6265 token.
+// One pass over the header, no allocation; the view points into cookie_header.
+inline Result<std::string_view> cookie_value(std::string_view cookie_header,
+                                             std::string_view name) noexcept {
+  if (!detail::is_token(name)) return errc::invalid_argument;
+  std::optional<std::string_view> found;
+  std::size_t start = 0;
+  while (start <= cookie_header.size()) {
+    std::size_t end = cookie_header.find(';', start);
+    if (end == std::string_view::npos) end = cookie_header.size();
+    const std::string_view pair = cookie_header.substr(start, end - start);
+    const std::size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && detail::trim_ows(pair.substr(0, eq)) == name) {
+      if (found) return errc::invalid_argument;
+      found = detail::trim_ows(pair.substr(eq + 1));
+    }
+    start = end + 1;
+  }
+  if (!found || found->empty()) return errc::not_found;
+  if (!detail::is_cookie_value(*found)) return errc::invalid_argument;
+  return *found;
+}
+
+// Builds the Set-Cookie header values (without the "Set-Cookie: " field name) for the access and
+// refresh cookies, and reads those cookies back. Immutable after construction: one instance can
+// be shared by every thread of a server.
+class CookieWriter {
+ public:
+  // Throws std::invalid_argument for an invalid name, path or domain, for equal access and
+  // refresh names, for a name that already carries a __Host-/__Secure- prefix, and for a domain
+  // while host_prefix is on (the __Host- prefix forbids Domain).
+  explicit CookieWriter(CookieOptions options = {}) {
+    check_name(options.access_name);
+    check_name(options.refresh_name);
+    if (options.access_name == options.refresh_name) {
+      throw std::invalid_argument("tegata: the access and refresh cookie names must differ");
+    }
+    if (options.same_site != SameSite::Strict && options.same_site != SameSite::Lax) {
+      throw std::invalid_argument("tegata: SameSite must be Strict or Lax");
+    }
+    std::string_view refresh_path = options.refresh_path;
+    if (refresh_path.empty()) refresh_path = "/";
+    if (!detail::is_cookie_path(refresh_path)) {
+      throw std::invalid_argument(
+          "tegata: the refresh cookie path must start with '/' and contain only visible ASCII "
+          "other than ';'");
+    }
+    if (!options.domain.empty()) {
+      if (options.host_prefix) {
+        throw std::invalid_argument(
+            "tegata: a cookie Domain requires host_prefix = false (__Host- cookies have no "
+            "Domain)");
+      }
+      if (!detail::is_cookie_domain(options.domain)) {
+        throw std::invalid_argument(
+            "tegata: the cookie domain must be a DNS name of letters, digits, '-' and '.' "
+            "without a leading dot");
+      }
+    }
+
+    std::string after = "; HttpOnly; Secure";
+    after.append(detail::same_site_attribute(options.same_site));
+    std::string domain_attribute;
+    if (!options.domain.empty()) domain_attribute = "; Domain=" + options.domain;
+
+    const auto prefix_for = [&](std::string_view path) -> std::string_view {
+      return options.host_prefix && path == "/" ? "__Host-" : "__Secure-";
+    };
+    access_.name = std::string(prefix_for("/")) + options.access_name;
+    access_.before_max_age = "; Path=/" + domain_attribute;
+    access_.after_max_age = after;
+    refresh_.name = std::string(prefix_for(refresh_path)) + options.refresh_name;
+    refresh_.before_max_age = "; Path=" + std::string(refresh_path) + domain_attribute;
+    refresh_.after_max_age = std::move(after);
+  }
+
+  // The full cookie names, prefix included: the names the browser sends back.
+  const std::string& access_cookie_name() const noexcept { return access_.name; }
+  const std::string& refresh_cookie_name() const noexcept { return refresh_.name; }
+
+  // Set-Cookie values carrying a token until expires_at, e.g.
+  //   __Host-access_token=<token>; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Strict
+  // Max-Age is the token's remaining life, expires_at - now, in seconds: the cookie vanishes
+  // when the token stops being useful. (Max-Age rather than Expires, so the browser's clock does
+  // not matter. Browsers cap Max-Age at 400 days, RFC 6265bis §5.6.2: a longer-lived refresh
+  // token would lose its cookie early.) Errors, none of which throws:
+  //   errc::expired          expires_at <= now: a cookie with no life left would only delete
+  //                          itself, which is clear_access()/clear_refresh()'s job - asking for
+  //                          it here is a bug in the caller, not a logout.
+  //   errc::invalid_argument the token is empty or has a byte that is not an RFC 6265
+  //                          cookie-octet (a JWS compact token, base64url and '.', always is one).
+  //   errc::too_large        name and token exceed kMaxCookieNameValueBytes.
+  Result<std::string> access(std::string_view token, std::chrono::sys_seconds expires_at,
+                             std::chrono::sys_seconds now) const {
+    return make(access_, token, expires_at, now);
+  }
+  Result<std::string> refresh(std::string_view token, std::chrono::sys_seconds expires_at,
+                              std::chrono::sys_seconds now) const {
+    return make(refresh_, token, expires_at, now);
+  }
+
+  // Both cookies for a freshly issued or rotated token pair (a tegata TokenPair, or anything with
+  // its fields). Fails as access() or refresh() would, and then returns neither cookie.
+  template <TokenPairFields Pair>
+  Result<SetCookies> write(const Pair& pair, std::chrono::sys_seconds now) const {
+    auto a = access(pair.access_token, pair.access_expires_at, now);
+    if (!a) return a.error();
+    auto r = refresh(pair.refresh_token, pair.refresh_expires_at, now);
+    if (!r) return r.error();
+    return SetCookies{std::move(*a), std::move(*r)};
+  }
+
+  // Set-Cookie values that delete the cookies (logout): same name, Path and Domain as when they
+  // were set - the browser only replaces a cookie with the same name, domain and path - with an
+  // empty value and Max-Age=0. Clearing the cookies only tidies the browser: also revoke the
+  // session, or a copied token stays valid until it expires.
+  std::string clear_access() const { return access_.build({}, "0"); }
+  std::string clear_refresh() const { return refresh_.build({}, "0"); }
+  SetCookies clear() const { return {clear_access(), clear_refresh()}; }
+
+  // The tokens from a request's Cookie header value, by this writer's full names; the same rules
+  // and errors as cookie_value(), and the view likewise points into cookie_header. Reading by the
+  // prefixed name matters: a cookie under the bare base name could have been planted by another
+  // host.
+  Result<std::string_view> read_access(std::string_view cookie_header) const noexcept {
+    return cookie_value(cookie_header, access_.name);
+  }
+  Result<std::string_view> read_refresh(std::string_view cookie_header) const noexcept {
+    return cookie_value(cookie_header, refresh_.name);
+  }
+
+ private:
+  static void check_name(const std::string& name) {
+    if (!detail::is_token(name)) {
+      throw std::invalid_argument(
+          "tegata: a cookie name must be a non-empty RFC 6265 token (no spaces, controls or "
+          "separators)");
+    }
+    if (detail::ascii_istarts_with(name, "__Host-") ||
+        detail::ascii_istarts_with(name, "__Secure-")) {
+      throw std::invalid_argument(
+          "tegata: give the cookie's base name; the __Host-/__Secure- prefix is added by tegata");
+    }
+  }
+
+  static Result<std::string> make(const detail::cookie_template& cookie, std::string_view token,
+                                  std::chrono::sys_seconds expires_at,
+                                  std::chrono::sys_seconds now) {
+    if (token.empty() || !detail::is_cookie_value(token)) return errc::invalid_argument;
+    if (cookie.name.size() + token.size() > kMaxCookieNameValueBytes) return errc::too_large;
+    if (expires_at <= now) return errc::expired;
+    // The difference of two int64 counts can overflow int64 but not uint64 once ordered.
+    const std::uint64_t remaining =
+        static_cast<std::uint64_t>(expires_at.time_since_epoch().count()) -
+        static_cast<std::uint64_t>(now.time_since_epoch().count());
+    return cookie.build(token, std::to_string(remaining));
+  }
+
+  detail::cookie_template access_;
+  detail::cookie_template refresh_;
+};
+
+}  // namespace tegata::http
