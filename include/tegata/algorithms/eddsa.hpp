@@ -1,0 +1,119 @@
+// tegata/algorithms/eddsa.hpp - EdDSA with Ed25519 or Ed448 (RFC 8037, RFC 8032) over OpenSSL 3's
+// one-shot EVP_DigestSign/EVP_DigestVerify.
+//
+// JWS has a single "EdDSA" algorithm; the curve comes from the key. PureEdDSA hashes the message
+// itself, so no digest is configured, and signatures are deterministic.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "tegata/algorithm.hpp"
+#include "tegata/detail/openssl.hpp"
+#include "tegata/detail/pkey.hpp"
+#include "tegata/error.hpp"
+#include "tegata/signer.hpp"
+
+namespace tegata {
+
+// The two curves RFC 8037 registers for "EdDSA" (the JWK "crv" values of the same names).
+enum class EdCurve { Ed25519, Ed448 };
+
+constexpr std::string_view to_string(EdCurve curve) noexcept {
+  return curve == EdCurve::Ed25519 ? "Ed25519" : "Ed448";
+}
+
+namespace detail {
+
+constexpr std::size_t eddsa_signature_size(EdCurve curve) noexcept {
+  return curve == EdCurve::Ed25519 ? 64 : 114;
+}
+
+inline EdCurve eddsa_curve_of(const EVP_PKEY* key) {
+  if (key == nullptr) throw std::invalid_argument("tegata: EddsaKey was given no key");
+  if (EVP_PKEY_is_a(key, "ED25519")) return EdCurve::Ed25519;
+  if (EVP_PKEY_is_a(key, "ED448")) return EdCurve::Ed448;
+  throw std::invalid_argument("tegata: EddsaKey needs an Ed25519 or Ed448 key");
+}
+
+// A private key must match its public key, so that what this key signs, its published public
+// key verifies (a PKCS#8 v2 or JWK private key carries both and they can disagree).
+inline evp_pkey_ptr checked_eddsa_key(evp_pkey_ptr owned) {
+  eddsa_curve_of(owned.get());
+  if (has_private_key(owned.get())) {
+    const openssl_error_scope errors;
+    const evp_pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, owned.get(), nullptr));
+    if (!ctx) throw std::runtime_error("tegata: cannot allocate an OpenSSL key context");
+    if (EVP_PKEY_pairwise_check(ctx.get()) != 1) {
+      throw std::invalid_argument("tegata: the EdDSA private key does not match its public key");
+    }
+  }
+  return owned;
+}
+
+struct eddsa_state {
+  std::string kid;
+  EdCurve curve;
+  evp_signature signature;
+
+  eddsa_state(evp_pkey_ptr key, std::string key_id)
+      : kid(std::move(key_id)),
+        curve(eddsa_curve_of(key.get())),
+        signature(checked_eddsa_key(std::move(key)), evp_md_ptr{}, false) {}
+};
+
+}  // namespace detail
+
+// An Ed25519 or Ed448 key for "EdDSA"; a public key verifies only. Copies share the same
+// immutable state, so they are cheap and safe to use from many threads at once.
+class EddsaKey : public detail::single_key_signer<EddsaKey> {
+ public:
+  // Throws std::invalid_argument when key is null, not Ed25519/Ed448, or a private key that
+  // does not match its public key.
+  explicit EddsaKey(detail::evp_pkey_ptr key, std::string kid = {})
+      : state_(std::make_shared<const detail::eddsa_state>(std::move(key), std::move(kid))) {}
+
+  Algorithm algorithm() const noexcept { return Algorithm::EdDSA; }
+  const std::string& kid() const noexcept { return state_->kid; }
+  bool can_sign() const noexcept { return state_->signature.can_sign(); }
+  EdCurve curve() const noexcept { return state_->curve; }
+
+  // 64 bytes (Ed25519) or 114 bytes (Ed448). Errors: key_cannot_sign for a public key,
+  // crypto_failure if OpenSSL fails.
+  Result<std::string> sign_raw(std::string_view data) const {
+    if (!can_sign()) return errc::key_cannot_sign;
+    const std::size_t expected = detail::eddsa_signature_size(state_->curve);
+    std::string out(state_->signature.max_signature_size(), '\0');
+    std::size_t length = 0;
+    if (!state_->signature.sign(data, reinterpret_cast<unsigned char*>(out.data()), length) ||
+        length != expected) {
+      return errc::crypto_failure;
+    }
+    out.resize(length);
+    return out;
+  }
+
+  // A signature of any other length than the curve's is refused; OpenSSL also refuses S >= L
+  // (RFC 8032 §5.1.7), so signatures are not malleable.
+  bool verify_raw(std::string_view data, std::string_view signature) const {
+    if (signature.size() != detail::eddsa_signature_size(state_->curve)) return false;
+    return state_->signature.verify(data, reinterpret_cast<const unsigned char*>(signature.data()),
+                                    signature.size());
+  }
+
+  // The key, for export (JWK, PEM). Shared by every copy: do not modify it.
+  EVP_PKEY* native_handle() const noexcept { return state_->signature.key(); }
+
+ private:
+  std::shared_ptr<const detail::eddsa_state> state_;
+};
+
+static_assert(Key<EddsaKey>);
+static_assert(Signer<EddsaKey>);
+
+}  // namespace tegata

@@ -1,0 +1,134 @@
+// tegata/algorithms/rsa.hpp - RS256/384/512 (RSASSA-PKCS1-v1_5, RFC 7518 §3.3) and
+// PS256/384/512 (RSASSA-PSS, RFC 7518 §3.5) over OpenSSL 3's EVP_DigestSign/EVP_DigestVerify.
+#pragma once
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "tegata/algorithm.hpp"
+#include "tegata/detail/openssl.hpp"
+#include "tegata/detail/pkey.hpp"
+#include "tegata/error.hpp"
+#include "tegata/signer.hpp"
+
+namespace tegata {
+
+// RFC 7518 §3.3 requires at least 2048 bits. Above 16384 bits OpenSSL refuses to operate.
+inline constexpr int kMinRsaBits = 2048;
+inline constexpr int kMaxRsaBits = 16384;
+
+namespace detail {
+
+constexpr bool is_rsa_pss(Algorithm alg) noexcept {
+  return alg == Algorithm::PS256 || alg == Algorithm::PS384 || alg == Algorithm::PS512;
+}
+
+constexpr bool is_rsa(Algorithm alg) noexcept {
+  return is_rsa_pss(alg) || alg == Algorithm::RS256 || alg == Algorithm::RS384 ||
+         alg == Algorithm::RS512;
+}
+
+// Refuses what RsaKey must not use. The public exponent must lie in FIPS 186-4's range
+// (odd, 2^16 < e < 2^256): tiny exponents such as 3 are what turns a lax PKCS#1 v1.5 verifier
+// into a forgeable one (Bleichenbacher 2006), and no legitimate JWS key needs them.
+inline evp_pkey_ptr checked_rsa_key(Algorithm alg, evp_pkey_ptr owned) {
+  if (!is_rsa(alg))
+    throw std::invalid_argument("tegata: RsaKey needs RS256..RS512 or PS256..PS512");
+  if (!owned) throw std::invalid_argument("tegata: RsaKey was given no key");
+  const EVP_PKEY* key = owned.get();
+  if (!EVP_PKEY_is_a(key, "RSA")) {
+    // id-RSASSA-PSS keys carry their own parameter restrictions; only plain rsaEncryption keys
+    // are accepted, for which the algorithm alone fixes every parameter.
+    throw std::invalid_argument(EVP_PKEY_is_a(key, "RSA-PSS")
+                                    ? "tegata: RSA-PSS-restricted keys are not supported; use an "
+                                      "rsaEncryption key"
+                                    : "tegata: RsaKey needs an RSA key");
+  }
+  const int bits = key_bits(key);
+  if (bits < kMinRsaBits)
+    throw std::invalid_argument("tegata: RSA keys must have at least 2048 bits");
+  if (bits > kMaxRsaBits)
+    throw std::invalid_argument("tegata: RSA keys above 16384 bits are not supported");
+  const openssl_error_scope errors;
+  BIGNUM* raw_e = nullptr;
+  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &raw_e) != 1) {
+    throw std::invalid_argument("tegata: the RSA key has no public exponent");
+  }
+  const bignum_ptr e(raw_e);
+  if (!BN_is_odd(e.get()) || BN_num_bits(e.get()) <= 16 || BN_num_bits(e.get()) > 256) {
+    throw std::invalid_argument(
+        "tegata: the RSA public exponent must be odd and between 2^16 and 2^256");
+  }
+  return owned;
+}
+
+// Everything an RsaKey needs, built once and never modified.
+struct rsa_state {
+  Algorithm alg;
+  std::string kid;
+  evp_signature signature;
+  std::size_t modulus_bytes;  // the length of every signature
+
+  rsa_state(Algorithm a, evp_pkey_ptr key, std::string key_id)
+      : alg(a),
+        kid(std::move(key_id)),
+        signature(checked_rsa_key(a, std::move(key)), fetch_digest(a), is_rsa_pss(a)),
+        modulus_bytes(signature.max_signature_size()) {}
+};
+
+}  // namespace detail
+
+// An RSA key bound to one RS* or PS* algorithm; a public key verifies only. Copies share the
+// same immutable state, so they are cheap and safe to use from many threads at once.
+class RsaKey : public detail::single_key_signer<RsaKey> {
+ public:
+  // Throws std::invalid_argument when alg is not RS*/PS*, key is null or not a plain RSA key,
+  // the modulus has fewer than 2048 (or more than 16384) bits, or the public exponent is outside
+  // odd 2^16 < e < 2^256.
+  RsaKey(Algorithm alg, detail::evp_pkey_ptr key, std::string kid = {})
+      : state_(std::make_shared<const detail::rsa_state>(alg, std::move(key), std::move(kid))) {}
+
+  Algorithm algorithm() const noexcept { return state_->alg; }
+  const std::string& kid() const noexcept { return state_->kid; }
+  bool can_sign() const noexcept { return state_->signature.can_sign(); }
+
+  // A signature exactly as long as the modulus (left-padded with zeros, as JWS requires).
+  // Errors: key_cannot_sign for a public key, crypto_failure if OpenSSL fails.
+  Result<std::string> sign_raw(std::string_view data) const {
+    if (!can_sign()) return errc::key_cannot_sign;
+    std::string out(state_->signature.max_signature_size(), '\0');
+    std::size_t length = 0;
+    if (!state_->signature.sign(data, reinterpret_cast<unsigned char*>(out.data()), length) ||
+        length != state_->modulus_bytes) {
+      return errc::crypto_failure;
+    }
+    out.resize(length);
+    return out;
+  }
+
+  // RFC 8017 defines the signature as exactly as long as the modulus; any other length is
+  // refused before OpenSSL does any work.
+  bool verify_raw(std::string_view data, std::string_view signature) const {
+    if (signature.size() != state_->modulus_bytes) return false;
+    return state_->signature.verify(data, reinterpret_cast<const unsigned char*>(signature.data()),
+                                    signature.size());
+  }
+
+  // The key, for export (JWK, PEM). Shared by every copy: do not modify it.
+  EVP_PKEY* native_handle() const noexcept { return state_->signature.key(); }
+
+ private:
+  std::shared_ptr<const detail::rsa_state> state_;
+};
+
+static_assert(Key<RsaKey>);
+static_assert(Signer<RsaKey>);
+
+}  // namespace tegata
