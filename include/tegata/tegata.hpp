@@ -21,6 +21,9 @@
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
 #include "tegata/keys/pem.hpp"
+#include "tegata/keys/any_key.hpp"
+#include "tegata/keys/jwk.hpp"
+#include "tegata/keys/key_ring.hpp"
 
 // Sessions: state, the manager, and the cookies that carry the tokens.
 #include "tegata/store/revocation_store.hpp"
