@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
-
 #include <tegata/tegata.hpp>
 
 using namespace std::chrono_literals;
@@ -24,8 +23,10 @@ void say(std::string_view what) {
 
 template <class T>
 std::string outcome(const tegata::Result<T>& r) {
-  return r ? std::string("ok") : "refused: " + std::string(tegata::to_string(static_cast<tegata::errc>(r.error().value()))) +
-                                     " (" + r.error().message() + ")";
+  return r ? std::string("ok")
+           : "refused: " +
+                 std::string(tegata::to_string(static_cast<tegata::errc>(r.error().value()))) +
+                 " (" + r.error().message() + ")";
 }
 
 std::string shorten(std::string_view token) { return std::string(token.substr(0, 16)) + "..."; }
@@ -34,7 +35,8 @@ std::string shorten(std::string_view token) { return std::string(token.substr(0,
 
 int main() {
   // In production: a key from your secret store, SystemClock, and a store shared by your servers.
-  const tegata::HmacKey key(tegata::Algorithm::HS256, "a demo secret of at least 32 bytes!", "2026-11");
+  const tegata::HmacKey key(tegata::Algorithm::HS256, "a demo secret of at least 32 bytes!",
+                            "2026-11");
   tegata::SessionOptions options;
   options.issuer = "https://auth.example.com";
   options.audience = "https://api.example.com";
@@ -48,19 +50,22 @@ int main() {
   auto login = sessions.issue("alice", {{"role", "editor"}});
   if (!login) return 1;
   std::printf("        access  %s expires in 15 min\n", shorten(login->access_token).c_str());
-  std::printf("        refresh %s expires in 14 days, session %s\n", shorten(login->refresh_token).c_str(),
-              login->session_id.c_str());
+  std::printf("        refresh %s expires in 14 days, session %s\n",
+              shorten(login->refresh_token).c_str(), login->session_id.c_str());
   auto set = cookies.write(*login, clock_at_login.now());
   if (!set) return 1;
-  std::printf("        Set-Cookie: %s\n", set->access.substr(0, set->access.find('=') + 1).append("...").c_str());
-  std::printf("        Set-Cookie: %s\n", set->refresh.substr(0, set->refresh.find('=') + 1).append("...").c_str());
+  std::printf("        Set-Cookie: %s\n",
+              set->access.substr(0, set->access.find('=') + 1).append("...").c_str());
+  std::printf("        Set-Cookie: %s\n",
+              set->refresh.substr(0, set->refresh.find('=') + 1).append("...").c_str());
   std::printf("        (attributes) %s\n", set->access.substr(set->access.find(';') + 2).c_str());
   std::printf("        (attributes) %s\n", set->refresh.substr(set->refresh.find(';') + 2).c_str());
 
   clock_at_login.advance(1min);
   auto me = sessions.validate(login->access_token);
   say("GET /api/me with the access token: " + outcome(me) +
-      (me ? ", subject " + me->subject + ", role " + me->extra.value("role", std::string("?")) : ""));
+      (me ? ", subject " + me->subject + ", role " + me->extra.value("role", std::string("?"))
+          : ""));
 
   clock_at_login.advance(15min);
   say("16 minutes after login, GET /api/me: " + outcome(sessions.validate(login->access_token)));
@@ -68,12 +73,15 @@ int main() {
   auto rotated = sessions.refresh(login->refresh_token, {{"role", "editor"}});
   say("POST /auth/refresh with the refresh token: " + outcome(rotated));
   if (!rotated) return 1;
-  std::printf("        new access  %s, new refresh %s, same session %s\n", shorten(rotated->access_token).c_str(),
-              shorten(rotated->refresh_token).c_str(), rotated->session_id.c_str());
-  say("GET /api/me with the new access token: " + outcome(sessions.validate(rotated->access_token)));
+  std::printf("        new access  %s, new refresh %s, same session %s\n",
+              shorten(rotated->access_token).c_str(), shorten(rotated->refresh_token).c_str(),
+              rotated->session_id.c_str());
+  say("GET /api/me with the new access token: " +
+      outcome(sessions.validate(rotated->access_token)));
 
   clock_at_login.advance(2min);
-  say("an attacker replays the old, already used refresh token: " + outcome(sessions.refresh(login->refresh_token)));
+  say("an attacker replays the old, already used refresh token: " +
+      outcome(sessions.refresh(login->refresh_token)));
   say("alice's current access token now: " + outcome(sessions.validate(rotated->access_token)));
   say("alice's current refresh token now: " + outcome(sessions.refresh(rotated->refresh_token)));
 
@@ -100,6 +108,7 @@ int main() {
 
   clock_at_login.advance(31 * 24h);
   store.prune(clock_at_login.now());
-  say("a month later every token has expired; entries left in the store: " + std::to_string(store.size()));
+  say("a month later every token has expired; entries left in the store: " +
+      std::to_string(store.size()));
   return 0;
 }

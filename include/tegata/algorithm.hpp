@@ -8,12 +8,20 @@ namespace tegata {
 
 // "none" is deliberately absent: tegata never produces or accepts unsigned tokens.
 enum class Algorithm {
-  HS256, HS384, HS512,  // HMAC with SHA-2
-  RS256, RS384, RS512,  // RSASSA-PKCS1-v1_5
-  PS256, PS384, PS512,  // RSASSA-PSS, salt length = hash length, MGF1 with the same hash
-  ES256, ES384, ES512,  // ECDSA P-256/P-384/P-521, fixed-width R||S signatures
-  ES256K,               // ECDSA secp256k1 (RFC 8812)
-  EdDSA,                // Ed25519 or Ed448, the curve comes from the key (RFC 8037)
+  HS256,
+  HS384,
+  HS512,  // HMAC with SHA-2
+  RS256,
+  RS384,
+  RS512,  // RSASSA-PKCS1-v1_5
+  PS256,
+  PS384,
+  PS512,  // RSASSA-PSS, salt length = hash length, MGF1 with the same hash
+  ES256,
+  ES384,
+  ES512,   // ECDSA P-256/P-384/P-521, fixed-width R||S signatures
+  ES256K,  // ECDSA secp256k1 (RFC 8812)
+  EdDSA,   // Ed25519 or Ed448, the curve comes from the key (RFC 8037)
 };
 
 // The registered "alg" header value.
@@ -39,10 +47,10 @@ constexpr std::string_view to_string(Algorithm alg) noexcept {
 
 // Exact, case-sensitive match of an "alg" value (RFC 7515 §4.1.1 values are case-sensitive).
 constexpr std::optional<Algorithm> algorithm_from_string(std::string_view name) noexcept {
-  constexpr Algorithm all[] = {Algorithm::HS256, Algorithm::HS384, Algorithm::HS512, Algorithm::RS256,
-                               Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384,
-                               Algorithm::PS512, Algorithm::ES256, Algorithm::ES384, Algorithm::ES512,
-                               Algorithm::ES256K, Algorithm::EdDSA};
+  constexpr Algorithm all[] = {
+      Algorithm::HS256, Algorithm::HS384, Algorithm::HS512,  Algorithm::RS256, Algorithm::RS384,
+      Algorithm::RS512, Algorithm::PS256, Algorithm::PS384,  Algorithm::PS512, Algorithm::ES256,
+      Algorithm::ES384, Algorithm::ES512, Algorithm::ES256K, Algorithm::EdDSA};
   for (Algorithm a : all) {
     if (to_string(a) == name) return a;
   }

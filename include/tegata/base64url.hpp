@@ -24,7 +24,8 @@ inline constexpr char kBase64UrlAlphabet[] =
 inline constexpr std::array<std::uint8_t, 256> kBase64UrlDecodeTable = [] {
   std::array<std::uint8_t, 256> table{};
   for (auto& v : table) v = 0xFF;
-  for (std::uint8_t i = 0; i < 64; ++i) table[static_cast<unsigned char>(kBase64UrlAlphabet[i])] = i;
+  for (std::uint8_t i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kBase64UrlAlphabet[i])] = i;
   return table;
 }();
 
@@ -81,7 +82,8 @@ inline bool base64url_valid(std::string_view in) noexcept {
     if (table[static_cast<unsigned char>(c)] & 0x80) return false;
   }
   if (rest == 0) return true;
-  // The unused low bits of the last character must be zero: 4 of them after 2 characters, 2 after 3.
+  // The unused low bits of the last character must be zero: 4 of them after 2 characters, 2
+  // after 3.
   const std::uint8_t last = table[static_cast<unsigned char>(in.back())];
   return (last & (rest == 2 ? 0x0F : 0x03)) == 0;
 }
@@ -93,7 +95,8 @@ inline void base64url_encode_append(std::string_view in, std::string& out) {
   const auto* src = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t{src[i]} << 16) | (std::uint32_t{src[i + 1]} << 8) | src[i + 2];
+    const std::uint32_t v =
+        (std::uint32_t{src[i]} << 16) | (std::uint32_t{src[i + 1]} << 8) | src[i + 2];
     *dst++ = kBase64UrlAlphabet[(v >> 18) & 63];
     *dst++ = kBase64UrlAlphabet[(v >> 12) & 63];
     *dst++ = kBase64UrlAlphabet[(v >> 6) & 63];

@@ -7,12 +7,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/detail/json.hpp"
 #include "tegata/error.hpp"
@@ -24,13 +23,13 @@ namespace tegata {
 inline constexpr std::int64_t kMaxNumericDate = 253402300799;
 
 struct Claims {
-  std::optional<std::string> issuer;               // iss
-  std::optional<std::string> subject;              // sub
+  std::optional<std::string> issuer;                 // iss
+  std::optional<std::string> subject;                // sub
   std::optional<std::vector<std::string>> audience;  // aud: a string is read as a one-element list
   std::optional<std::chrono::sys_seconds> expires_at;  // exp
   std::optional<std::chrono::sys_seconds> not_before;  // nbf
   std::optional<std::chrono::sys_seconds> issued_at;   // iat
-  std::optional<std::string> jwt_id;               // jti
+  std::optional<std::string> jwt_id;                   // jti
 };
 
 // A NumericDate: a JSON integer, or a finite non-negative number (fractions are truncated),
@@ -47,7 +46,8 @@ inline Result<std::chrono::sys_seconds> parse_numeric_date(const nlohmann::json&
     seconds = v;
   } else if (value.is_number_float()) {
     const double v = value.get<double>();
-    if (!std::isfinite(v) || v < 0 || v > static_cast<double>(kMaxNumericDate)) return errc::invalid_claim;
+    if (!std::isfinite(v) || v < 0 || v > static_cast<double>(kMaxNumericDate))
+      return errc::invalid_claim;
     seconds = static_cast<std::int64_t>(v);
   } else {
     return errc::invalid_claim;

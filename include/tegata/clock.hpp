@@ -33,7 +33,8 @@ class ManualClock {
       : seconds_(std::make_shared<std::atomic<std::int64_t>>(start.time_since_epoch().count())) {}
 
   std::chrono::sys_seconds now() const noexcept {
-    return std::chrono::sys_seconds{std::chrono::seconds{seconds_->load(std::memory_order_acquire)}};
+    return std::chrono::sys_seconds{
+        std::chrono::seconds{seconds_->load(std::memory_order_acquire)}};
   }
   void set(std::chrono::sys_seconds t) noexcept {
     seconds_->store(t.time_since_epoch().count(), std::memory_order_release);

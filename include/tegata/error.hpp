@@ -18,40 +18,40 @@ namespace tegata {
 // sentences and never include token bytes or key material.
 enum class errc {
   // Shape of the token.
-  malformed = 1,          // not three non-empty dot-separated segments, or a header field of the wrong type
-  too_large,              // the token (or a part of it) exceeds a configured size limit
-  bad_encoding,           // a segment is not strict, unpadded base64url
-  bad_json,               // a segment is not a JSON object (syntax, invalid UTF-8, NaN, ...)
-  duplicate_member,       // a JSON object names the same member twice
-  too_deep,               // JSON nesting beyond the configured depth
+  malformed = 1,  // not three non-empty dot-separated segments, or a header field of the wrong type
+  too_large,      // the token (or a part of it) exceeds a configured size limit
+  bad_encoding,   // a segment is not strict, unpadded base64url
+  bad_json,       // a segment is not a JSON object (syntax, invalid UTF-8, NaN, ...)
+  duplicate_member,  // a JSON object names the same member twice
+  too_deep,          // JSON nesting beyond the configured depth
   // Header and key selection.
   unsupported_algorithm,  // alg is none, unknown, or not the algorithm bound to the key
   unsupported_critical,   // crit lists a header parameter tegata does not understand
   unknown_key,            // no key with the token's kid
   bad_signature,          // the signature does not verify
   // Claims.
-  wrong_type,             // typ is not the one this verifier expects
+  wrong_type,  // typ is not the one this verifier expects
   wrong_issuer,
   wrong_audience,
-  missing_claim,          // a required claim is absent
-  invalid_claim,          // a claim has the wrong JSON type or an out-of-range value
+  missing_claim,  // a required claim is absent
+  invalid_claim,  // a claim has the wrong JSON type or an out-of-range value
   expired,
   not_yet_valid,
   issued_in_future,
   // Session state.
-  revoked,                // this token's jti was revoked
-  session_revoked,        // the whole session family was revoked (logout, refresh reuse)
-  version_mismatch,       // issued before the subject's last "log out everywhere"
-  refresh_reused,         // a refresh token was presented a second time: treated as theft
-  session_expired,        // the absolute session lifetime is over; log in again
-  reserved_claim,         // an extra claim tried to use a registered or session claim name
-  store_unavailable,      // the revocation store could not answer; treated as failure
-  store_full,             // the revocation store reached its configured entry limit
-  not_supported,          // the operation is not available in this configuration
-  key_cannot_sign,        // a verify-only (public or retired) key was asked to sign
-  crypto_failure,         // OpenSSL reported an internal error
-  invalid_argument,       // a caller-supplied value (cookie name, subject, ...) is not acceptable
-  not_found,              // the requested header, cookie or token is absent
+  revoked,            // this token's jti was revoked
+  session_revoked,    // the whole session family was revoked (logout, refresh reuse)
+  version_mismatch,   // issued before the subject's last "log out everywhere"
+  refresh_reused,     // a refresh token was presented a second time: treated as theft
+  session_expired,    // the absolute session lifetime is over; log in again
+  reserved_claim,     // an extra claim tried to use a registered or session claim name
+  store_unavailable,  // the revocation store could not answer; treated as failure
+  store_full,         // the revocation store reached its configured entry limit
+  not_supported,      // the operation is not available in this configuration
+  key_cannot_sign,    // a verify-only (public or retired) key was asked to sign
+  crypto_failure,     // OpenSSL reported an internal error
+  invalid_argument,   // a caller-supplied value (cookie name, subject, ...) is not acceptable
+  not_found,          // the requested header, cookie or token is absent
 };
 
 // The enumerator's name, e.g. "bad_signature": stable, for logs and the CLI.
@@ -169,8 +169,9 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& value) : state_(value) {}                      // NOLINT(google-explicit-constructor)
-  Result(T&& value) noexcept(std::is_nothrow_move_constructible_v<T>)  // NOLINT(google-explicit-constructor)
+  Result(const T& value) : state_(value) {}  // NOLINT(google-explicit-constructor)
+  Result(T&& value) noexcept(
+      std::is_nothrow_move_constructible_v<T>)  // NOLINT(google-explicit-constructor)
       : state_(std::move(value)) {}
   Result(errc e) noexcept : state_(make_error_code(e)) {}  // NOLINT(google-explicit-constructor)
   // A Result is never "no value and no error": an empty error_code is a caller bug, reported as

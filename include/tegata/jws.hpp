@@ -7,10 +7,9 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/base64url.hpp"
 #include "tegata/detail/json.hpp"

@@ -7,10 +7,9 @@
 
 #include <chrono>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
@@ -32,7 +31,8 @@ struct Jwt {
 // Signs a claims object. typ defaults to "JWT"; pass "" to omit it.
 // Errors: invalid_argument (claims is not an object), key_cannot_sign, crypto_failure.
 template <Signer S>
-Result<std::string> sign_jwt(const S& signer, const nlohmann::json& claims, std::string_view typ = "JWT") {
+Result<std::string> sign_jwt(const S& signer, const nlohmann::json& claims,
+                             std::string_view typ = "JWT") {
   if (!claims.is_object()) return errc::invalid_argument;
   return signer.sign(typ, claims.dump());
 }

@@ -58,7 +58,8 @@ std::error_code verify_with_key(const K& key, const jws::Parsed& token) {
 template <Key K>
 Result<std::string> sign_with_key(const K& key, std::string_view typ, std::string_view payload) {
   if (!key.can_sign()) return errc::key_cannot_sign;
-  std::string input = jws::make_signing_input(jws::make_header(to_string(key.algorithm()), key.kid(), typ), payload);
+  std::string input = jws::make_signing_input(
+      jws::make_header(to_string(key.algorithm()), key.kid(), typ), payload);
   auto signature = key.sign_raw(input);
   if (!signature) return signature.error();
   return jws::finish_compact(std::move(input), *signature);

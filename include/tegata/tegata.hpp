@@ -2,34 +2,34 @@
 #pragma once
 
 // Foundations: errors, time, encodings.
-#include "tegata/version.hpp"
-#include "tegata/error.hpp"
-#include "tegata/clock.hpp"
 #include "tegata/base64url.hpp"
+#include "tegata/clock.hpp"
+#include "tegata/error.hpp"
+#include "tegata/version.hpp"
 
 // Tokens: JWS structure, claims, strict validation.
 #include "tegata/algorithm.hpp"
-#include "tegata/jws.hpp"
 #include "tegata/claims.hpp"
-#include "tegata/validator.hpp"
-#include "tegata/signer.hpp"
+#include "tegata/jws.hpp"
 #include "tegata/jwt.hpp"
+#include "tegata/signer.hpp"
+#include "tegata/validator.hpp"
 
 // Keys: one family per header, import and rotation.
-#include "tegata/algorithms/hmac.hpp"
-#include "tegata/algorithms/rsa.hpp"
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
-#include "tegata/keys/pem.hpp"
+#include "tegata/algorithms/hmac.hpp"
+#include "tegata/algorithms/rsa.hpp"
 #include "tegata/keys/any_key.hpp"
 #include "tegata/keys/jwk.hpp"
 #include "tegata/keys/key_ring.hpp"
+#include "tegata/keys/pem.hpp"
 
 // Sessions: state, the manager, and the cookies that carry the tokens.
-#include "tegata/store/revocation_store.hpp"
-#include "tegata/store/memory.hpp"
-#include "tegata/store/null.hpp"
+#include "tegata/http.hpp"
+#include "tegata/session/manager.hpp"
 #include "tegata/session/options.hpp"
 #include "tegata/session/tokens.hpp"
-#include "tegata/session/manager.hpp"
-#include "tegata/http.hpp"
+#include "tegata/store/memory.hpp"
+#include "tegata/store/null.hpp"
+#include "tegata/store/revocation_store.hpp"

@@ -25,8 +25,8 @@ struct ValidatorOptions {
   std::optional<std::string> issuer{};    // iss must equal this; when unset, iss must be absent
   std::optional<std::string> audience{};  // aud must contain this; when unset, aud must be absent
   std::optional<std::string> type{};      // header typ; when unset, typ must be absent or "JWT"
-  std::chrono::seconds leeway{0};       // allowed clock skew, 0..5 minutes
-  bool allow_missing_exp = false;       // a token without exp never expires: opt in explicitly
+  std::chrono::seconds leeway{0};         // allowed clock skew, 0..5 minutes
+  bool allow_missing_exp = false;         // a token without exp never expires: opt in explicitly
   jws::Limits limits{};
 };
 
@@ -37,9 +37,11 @@ class Validator {
     if (options_.leeway < std::chrono::seconds{0} || options_.leeway > kMaxLeeway) {
       throw std::invalid_argument("tegata: leeway must be between 0 and 300 seconds");
     }
-    if ((options_.issuer && options_.issuer->empty()) || (options_.audience && options_.audience->empty()) ||
+    if ((options_.issuer && options_.issuer->empty()) ||
+        (options_.audience && options_.audience->empty()) ||
         (options_.type && options_.type->empty())) {
-      throw std::invalid_argument("tegata: a configured issuer, audience or type must not be empty");
+      throw std::invalid_argument(
+          "tegata: a configured issuer, audience or type must not be empty");
     }
     if (options_.limits.max_token_bytes == 0 || options_.limits.max_json_depth == 0) {
       throw std::invalid_argument("tegata: token size and JSON depth limits must be positive");
@@ -51,8 +53,10 @@ class Validator {
   // typ is compared case-insensitively, and "application/" may prefix it (RFC 7515 §4.1.9).
   std::error_code check_type(const jws::Header& header) const noexcept {
     const std::string_view expected = options_.type ? std::string_view(*options_.type) : "JWT";
-    if (!header.has_typ) return options_.type ? make_error_code(errc::wrong_type) : std::error_code{};
-    return type_matches(header.typ, expected) ? std::error_code{} : make_error_code(errc::wrong_type);
+    if (!header.has_typ)
+      return options_.type ? make_error_code(errc::wrong_type) : std::error_code{};
+    return type_matches(header.typ, expected) ? std::error_code{}
+                                              : make_error_code(errc::wrong_type);
   }
 
   std::error_code check_claims(const Claims& claims, std::chrono::sys_seconds now) const noexcept {

@@ -1,8 +1,7 @@
 // Shared by the add_subdirectory, fetchcontent and find_package consumer projects: signs and
 // verifies one token through tegata's public API, exactly as an application would.
-#include <tegata/tegata.hpp>
-
 #include <cstdio>
+#include <tegata/tegata.hpp>
 
 int main() {
   using namespace std::chrono;

@@ -6,16 +6,14 @@
 #pragma once
 
 #include <catch2/catch_test_macros.hpp>
-
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #ifndef TEGATA_VECTORS_DIR
 #define TEGATA_VECTORS_DIR ""

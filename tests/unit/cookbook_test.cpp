@@ -1,17 +1,15 @@
 // RFC 7520 ("JOSE Cookbook") JWS examples and the RFC 8037 Ed25519 example, with the keys taken
 // from the cookbook's own JWKs, plus the cookbook JWK files themselves.
 #include <catch2/catch_test_macros.hpp>
-
 #include <cstddef>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "support/vectors.hpp"
 #include "tegata/algorithm.hpp"

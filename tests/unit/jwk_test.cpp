@@ -1,17 +1,17 @@
 // JWK import and export, JWK Sets, RFC 7638 thumbprints and AnyKey.
-#include <catch2/catch_test_macros.hpp>
+#include "tegata/keys/jwk.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <catch2/catch_test_macros.hpp>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
@@ -20,7 +20,6 @@
 #include "tegata/base64url.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/keys/any_key.hpp"
-#include "tegata/keys/jwk.hpp"
 
 namespace {
 
@@ -64,18 +63,12 @@ AnyKey make_key(Algorithm alg, std::string kid, int variant = 0, bool ed448 = fa
     case Algorithm::RS512:
     case Algorithm::PS256:
     case Algorithm::PS384:
-    case Algorithm::PS512:
-      return tegata::RsaKey(alg, rsa_key(variant), kid);
-    case Algorithm::ES256:
-      return tegata::EcdsaKey(alg, keygen("EC", "P-256"), kid);
-    case Algorithm::ES384:
-      return tegata::EcdsaKey(alg, keygen("EC", "P-384"), kid);
-    case Algorithm::ES512:
-      return tegata::EcdsaKey(alg, keygen("EC", "P-521"), kid);
-    case Algorithm::ES256K:
-      return tegata::EcdsaKey(alg, keygen("EC", "secp256k1"), kid);
-    case Algorithm::EdDSA:
-      return tegata::EddsaKey(keygen(ed448 ? "ED448" : "ED25519"), kid);
+    case Algorithm::PS512: return tegata::RsaKey(alg, rsa_key(variant), kid);
+    case Algorithm::ES256: return tegata::EcdsaKey(alg, keygen("EC", "P-256"), kid);
+    case Algorithm::ES384: return tegata::EcdsaKey(alg, keygen("EC", "P-384"), kid);
+    case Algorithm::ES512: return tegata::EcdsaKey(alg, keygen("EC", "P-521"), kid);
+    case Algorithm::ES256K: return tegata::EcdsaKey(alg, keygen("EC", "secp256k1"), kid);
+    case Algorithm::EdDSA: return tegata::EddsaKey(keygen(ed448 ? "ED448" : "ED25519"), kid);
   }
   FAIL("unreachable");
   return tegata::HmacKey(Algorithm::HS256, std::string(32, 'x'));

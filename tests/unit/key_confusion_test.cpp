@@ -1,22 +1,20 @@
 // Algorithm-confusion attacks (RFC 8725 §2.1, §3.1): a token is only ever checked with the
 // algorithm bound to the key it selects, whatever its header says.
-#include <catch2/catch_test_macros.hpp>
-
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"

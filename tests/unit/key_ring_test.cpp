@@ -1,20 +1,20 @@
 // KeyRing: key selection by kid, the rotation lifecycle, the ring's rules, JWKS import, and
 // rotation while other threads sign and verify.
-#include <catch2/catch_test_macros.hpp>
+#include "tegata/keys/key_ring.hpp"
 
 #include <openssl/evp.h>
 
 #include <atomic>
+#include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
@@ -24,7 +24,6 @@
 #include "tegata/jws.hpp"
 #include "tegata/jwt.hpp"
 #include "tegata/keys/jwk.hpp"
-#include "tegata/keys/key_ring.hpp"
 
 namespace {
 

@@ -1,13 +1,11 @@
 // SessionManager: the whole lifecycle, every transition and error code, driven by a ManualClock.
-#include <catch2/catch_test_macros.hpp>
-
 #include <atomic>
+#include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <string>
+#include <tegata/tegata.hpp>
 #include <thread>
 #include <vector>
-
-#include <tegata/tegata.hpp>
 
 using namespace std::chrono_literals;
 using tegata::errc;
@@ -42,7 +40,8 @@ struct Fixture {
 nlohmann::json payload_of(const std::string& token) {
   const auto first = token.find('.');
   const auto second = token.find('.', first + 1);
-  return nlohmann::json::parse(*tegata::base64url_decode(token.substr(first + 1, second - first - 1)));
+  return nlohmann::json::parse(
+      *tegata::base64url_decode(token.substr(first + 1, second - first - 1)));
 }
 
 nlohmann::json header_of(const std::string& token) {
@@ -99,7 +98,8 @@ TEST_CASE("every login starts a new family with fresh ids", "[session]") {
 
 TEST_CASE("issue refuses reserved extra claims and bad arguments", "[session]") {
   Fixture f;
-  for (const auto* name : {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "typ", "sid", "ver", "auth_time"}) {
+  for (const auto* name :
+       {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "typ", "sid", "ver", "auth_time"}) {
     INFO(name);
     CHECK(f.manager.issue("alice", {{name, 1}}).error() == errc::reserved_claim);
   }
@@ -239,7 +239,8 @@ TEST_CASE("idle limit: an unused refresh token expires at refresh_ttl", "[sessio
   CHECK(f.manager.refresh(rotated->refresh_token).error() == errc::expired);
 }
 
-TEST_CASE("absolute lifetime: rotation never extends a session past auth_time + absolute_ttl", "[session]") {
+TEST_CASE("absolute lifetime: rotation never extends a session past auth_time + absolute_ttl",
+          "[session]") {
   Fixture f;
   auto pair = f.manager.issue("alice");
   REQUIRE(pair);
@@ -296,7 +297,8 @@ TEST_CASE("tokens of another issuer, audience or key are refused", "[session]") 
   CHECK(m4.validate(pair->access_token).error() == errc::unknown_key);
 }
 
-TEST_CASE("tampered and malformed tokens fail with a specific code and no side effect", "[session]") {
+TEST_CASE("tampered and malformed tokens fail with a specific code and no side effect",
+          "[session]") {
   Fixture f;
   auto pair = f.manager.issue("alice");
   REQUIRE(pair);
@@ -316,7 +318,9 @@ TEST_CASE("tampered and malformed tokens fail with a specific code and no side e
 TEST_CASE("a validly signed token without session claims is refused", "[session]") {
   Fixture f;
   const auto key = test_key();
-  nlohmann::json claims = {{"iss", "https://auth.example"}, {"aud", "api"}, {"sub", "alice"},
+  nlohmann::json claims = {{"iss", "https://auth.example"},
+                           {"aud", "api"},
+                           {"sub", "alice"},
                            {"iat", kStart.time_since_epoch().count()},
                            {"exp", (kStart + 5min).time_since_epoch().count()}};
   auto no_sid = key.sign("at+jwt", claims.dump());
@@ -448,7 +452,8 @@ TEST_CASE("pruning: once every token has expired the store holds nothing", "[ses
   CHECK(f.store.size() == 0);
 }
 
-TEST_CASE("concurrent refreshes of one token: exactly one wins, then the family is revoked", "[session][concurrency]") {
+TEST_CASE("concurrent refreshes of one token: exactly one wins, then the family is revoked",
+          "[session][concurrency]") {
   Fixture f;
   auto pair = f.manager.issue("alice");
   REQUIRE(pair);
@@ -476,7 +481,8 @@ TEST_CASE("concurrent refreshes of one token: exactly one wins, then the family 
   CHECK(f.manager.validate(pair->access_token).error() == errc::session_revoked);
 }
 
-TEST_CASE("parallel validations stay consistent with concurrent revocations", "[session][concurrency]") {
+TEST_CASE("parallel validations stay consistent with concurrent revocations",
+          "[session][concurrency]") {
   Fixture f;
   constexpr int kSessions = 64;
   std::vector<tegata::TokenPair> pairs;
@@ -510,7 +516,8 @@ TEST_CASE("parallel validations stay consistent with concurrent revocations", "[
   }
 }
 
-TEST_CASE("leeway: a refresh token used within the leeway after exp is still single-use", "[session]") {
+TEST_CASE("leeway: a refresh token used within the leeway after exp is still single-use",
+          "[session]") {
   auto options = test_options();
   options.leeway = 30s;
   tegata::ManualClock clock{kStart};
@@ -528,7 +535,8 @@ TEST_CASE("leeway: a refresh token used within the leeway after exp is still sin
   CHECK(m.refresh(pair->refresh_token).error() == errc::expired);
 }
 
-TEST_CASE("leeway: logout holds until the last second a token of the family is accepted", "[session]") {
+TEST_CASE("leeway: logout holds until the last second a token of the family is accepted",
+          "[session]") {
   auto options = test_options();
   options.leeway = 30s;
   tegata::ManualClock clock{kStart};

@@ -116,8 +116,7 @@ AnyKey load_pem_or_der(const std::string& path, std::string_view bytes, Format f
         usage_error(in_quotes(path) +
                     " is an encrypted key; decrypt it first "
                     "(openssl pkey -in ENCRYPTED -out KEY)");
-      case errc::too_large:
-        usage_error(in_quotes(path) + " is too large to be a key");
+      case errc::too_large: usage_error(in_quotes(path) + " is too large to be a key");
       default:
         usage_error(in_quotes(path) + (format == Format::pem
                                            ? " holds no readable PEM key"
@@ -164,12 +163,9 @@ std::string jwk_problem(const nlohmann::json& jwk, std::error_code ec,
     case errc::malformed:
       return "is not a well-formed JWK (a member is missing, of the wrong type or of the wrong "
              "length)";
-    case errc::bad_encoding:
-      return "has a member that is not strict base64url";
-    case errc::not_supported:
-      return "has a key type or curve that JWS signatures do not use";
-    case errc::key_cannot_sign:
-      return "holds a public key; signing needs the private key";
+    case errc::bad_encoding: return "has a member that is not strict base64url";
+    case errc::not_supported: return "has a key type or curve that JWS signatures do not use";
+    case errc::key_cannot_sign: return "holds a public key; signing needs the private key";
     case errc::unsupported_algorithm:
       if (!options.algorithm) return "names no algorithm: give --alg";
       if (jwk.contains("alg") && jwk["alg"] != to_string(*options.algorithm)) {
@@ -197,8 +193,7 @@ std::string jwk_problem(const nlohmann::json& jwk, std::error_code ec,
       return "is not a valid key on its curve (a point not on the curve or outside its subgroup, "
              "or a private value that does not match)";
     }
-    default:
-      return "cannot be imported (" + error_name(ec) + ")";
+    default: return "cannot be imported (" + error_name(ec) + ")";
   }
 }
 

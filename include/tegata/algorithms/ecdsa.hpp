@@ -45,16 +45,11 @@ struct ecdsa_curve {
 
 inline ecdsa_curve ecdsa_curve_for(Algorithm alg) {
   switch (alg) {
-    case Algorithm::ES256:
-      return {NID_X9_62_prime256v1, "P-256", 32};
-    case Algorithm::ES384:
-      return {NID_secp384r1, "P-384", 48};
-    case Algorithm::ES512:
-      return {NID_secp521r1, "P-521", 66};
-    case Algorithm::ES256K:
-      return {NID_secp256k1, "secp256k1", 32};
-    default:
-      throw std::invalid_argument("tegata: EcdsaKey needs ES256, ES384, ES512 or ES256K");
+    case Algorithm::ES256: return {NID_X9_62_prime256v1, "P-256", 32};
+    case Algorithm::ES384: return {NID_secp384r1, "P-384", 48};
+    case Algorithm::ES512: return {NID_secp521r1, "P-521", 66};
+    case Algorithm::ES256K: return {NID_secp256k1, "secp256k1", 32};
+    default: throw std::invalid_argument("tegata: EcdsaKey needs ES256, ES384, ES512 or ES256K");
   }
 }
 

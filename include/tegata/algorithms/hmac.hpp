@@ -67,7 +67,8 @@ struct hmac_state {
   bool compute(std::string_view data, unsigned char* out, std::size_t& out_len) const {
     const evp_mac_ctx_ptr ctx(EVP_MAC_CTX_dup(prepared.get()));
     return ctx &&
-           EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+           EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
+                          data.size()) == 1 &&
            EVP_MAC_final(ctx.get(), out, &out_len, EVP_MAX_MD_SIZE) == 1;
   }
 };

@@ -17,11 +17,10 @@
 
 #include <cstddef>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <system_error>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/algorithm.hpp"
 #include "tegata/algorithms/rsa.hpp"
@@ -191,8 +190,8 @@ inline bool rsa_signs_consistently(EVP_PKEY* key) {
       EVP_DigestSign(sign.get(), signature, &length, message, sizeof message) != 1) {
     return false;
   }
-  return EVP_DigestVerifyInit_ex(verify.get(), nullptr, "SHA256", nullptr, nullptr, key,
-                                 nullptr) == 1 &&
+  return EVP_DigestVerifyInit_ex(verify.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) ==
+             1 &&
          EVP_DigestVerify(verify.get(), signature, length, message, sizeof message) == 1;
 }
 

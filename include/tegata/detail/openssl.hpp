@@ -18,11 +18,13 @@ struct openssl_deleter {
 };
 
 using evp_mac_ptr = std::unique_ptr<EVP_MAC, openssl_deleter<EVP_MAC, EVP_MAC_free>>;
-using evp_mac_ctx_ptr = std::unique_ptr<EVP_MAC_CTX, openssl_deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
+using evp_mac_ctx_ptr =
+    std::unique_ptr<EVP_MAC_CTX, openssl_deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
 using evp_md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, openssl_deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 using evp_md_ptr = std::unique_ptr<EVP_MD, openssl_deleter<EVP_MD, EVP_MD_free>>;
 using evp_pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY, EVP_PKEY_free>>;
-using evp_pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, openssl_deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
+using evp_pkey_ctx_ptr =
+    std::unique_ptr<EVP_PKEY_CTX, openssl_deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
 
 // Bytes that hold a secret: wiped with OPENSSL_cleanse before their memory is released.
 class secret_bytes {
@@ -54,7 +56,8 @@ inline bool constant_time_equal(std::string_view a, std::string_view b) noexcept
 // Cryptographically random bytes from OpenSSL's DRBG; empty on failure (callers check).
 inline std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) out.clear();
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
+    out.clear();
   return out;
 }
 

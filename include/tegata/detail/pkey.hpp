@@ -77,20 +77,16 @@ constexpr const char* digest_name(Algorithm alg) noexcept {
     case Algorithm::RS256:
     case Algorithm::PS256:
     case Algorithm::ES256:
-    case Algorithm::ES256K:
-      return "SHA256";
+    case Algorithm::ES256K: return "SHA256";
     case Algorithm::HS384:
     case Algorithm::RS384:
     case Algorithm::PS384:
-    case Algorithm::ES384:
-      return "SHA384";
+    case Algorithm::ES384: return "SHA384";
     case Algorithm::HS512:
     case Algorithm::RS512:
     case Algorithm::PS512:
-    case Algorithm::ES512:
-      return "SHA512";
-    case Algorithm::EdDSA:
-      return nullptr;
+    case Algorithm::ES512: return "SHA512";
+    case Algorithm::EdDSA: return nullptr;
   }
   return nullptr;
 }

@@ -152,8 +152,8 @@ class AnyKey : public detail::single_key_signer<AnyKey> {
   // Wraps any key. Implicit on purpose, like std::function: a vector<AnyKey> or a KeyRing can
   // then be filled with HmacKey, RsaKey, EcdsaKey or EddsaKey values directly.
   template <Key K>
-    requires(!std::same_as<std::remove_cvref_t<K>, AnyKey>)
-  AnyKey(K key)  // NOLINT(google-explicit-constructor)
+  requires(!std::same_as<std::remove_cvref_t<K>, AnyKey>)
+      AnyKey(K key)  // NOLINT(google-explicit-constructor)
       : impl_(std::make_shared<const detail::any_key_model<K>>(std::move(key))) {}
 
   // No move operations: a moved-from AnyKey would be empty, and an AnyKey is never empty.

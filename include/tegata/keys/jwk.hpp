@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <span>
@@ -43,8 +44,6 @@
 #include <system_error>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/algorithm.hpp"
 #include "tegata/algorithms/ecdsa.hpp"

@@ -236,9 +236,7 @@ inline detail::evp_pkey_ptr generate(Algorithm alg, const KeyGenOptions& options
       type = "EC";
       group = detail::ecdsa_curve_for(alg).jose_name;  // also OpenSSL's name for the group
       break;
-    case Algorithm::EdDSA:
-      type = options.ed_curve == EdCurve::Ed25519 ? "ED25519" : "ED448";
-      break;
+    case Algorithm::EdDSA: type = options.ed_curve == EdCurve::Ed25519 ? "ED25519" : "ED448"; break;
     case Algorithm::HS256:
     case Algorithm::HS384:
     case Algorithm::HS512:

@@ -16,12 +16,11 @@
 #include <chrono>
 #include <cstdint>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "tegata/base64url.hpp"
 #include "tegata/claims.hpp"
@@ -46,7 +45,7 @@ namespace detail {
 
 // Claim names the manager writes itself; extra claims may not use them.
 inline bool is_reserved_claim(std::string_view name) noexcept {
-  constexpr std::string_view reserved[] = {"iss", "sub", "aud", "exp", "nbf", "iat",
+  constexpr std::string_view reserved[] = {"iss", "sub", "aud", "exp", "nbf",      "iat",
                                            "jti", "typ", "sid", "ver", "auth_time"};
   for (auto r : reserved) {
     if (r == name) return true;
@@ -69,7 +68,8 @@ struct SessionClaims {
   std::chrono::sys_seconds auth_time{};
 };
 
-inline std::error_code read_session_string(const nlohmann::json& payload, const char* name, std::string& out) {
+inline std::error_code read_session_string(const nlohmann::json& payload, const char* name,
+                                           std::string& out) {
   const auto it = payload.find(name);
   if (it == payload.end()) return errc::missing_claim;
   if (!it->is_string() || it->get_ref<const std::string&>().empty()) return errc::invalid_claim;
@@ -97,7 +97,8 @@ inline Result<SessionClaims> read_session_claims(const Jwt& jwt) {
 
 }  // namespace detail
 
-template <Signer SignerT, Clock ClockT = SystemClock, RevocationStore StoreT = MemoryRevocationStore>
+template <Signer SignerT, Clock ClockT = SystemClock,
+          RevocationStore StoreT = MemoryRevocationStore>
 class SessionManager {
  public:
   // Throws std::invalid_argument when the options are unsafe or inconsistent (see options.hpp).
@@ -111,7 +112,8 @@ class SessionManager {
 
   // Login: starts a new session family for subject. extra holds custom claims for the access
   // token; registered and session claim names are refused (reserved_claim).
-  Result<TokenPair> issue(std::string_view subject, const nlohmann::json& extra = nlohmann::json::object()) {
+  Result<TokenPair> issue(std::string_view subject,
+                          const nlohmann::json& extra = nlohmann::json::object()) {
     if (subject.empty()) return errc::invalid_argument;
     if (!extra.is_object()) return errc::invalid_argument;
     for (const auto& item : extra.items()) {
@@ -143,7 +145,8 @@ class SessionManager {
       claims.expires_at = *jwt->claims.expires_at;
       claims.auth_time = session->auth_time;
       for (auto& item : jwt->payload.items()) {
-        if (!detail::is_reserved_claim(item.key())) claims.extra[item.key()] = std::move(item.value());
+        if (!detail::is_reserved_claim(item.key()))
+          claims.extra[item.key()] = std::move(item.value());
       }
       return claims;
     } catch (const std::bad_alloc&) {
@@ -155,7 +158,8 @@ class SessionManager {
   // auth_time; the presented token is used up. A used one revokes the family (refresh_reused),
   // except the family's latest one again within reuse_grace. extra: custom claims for the new
   // access token (refresh tokens carry none, so they never go stale).
-  Result<TokenPair> refresh(std::string_view refresh_token, const nlohmann::json& extra = nlohmann::json::object()) {
+  Result<TokenPair> refresh(std::string_view refresh_token,
+                            const nlohmann::json& extra = nlohmann::json::object()) {
     if (!extra.is_object()) return errc::invalid_argument;
     for (const auto& item : extra.items()) {
       if (detail::is_reserved_claim(item.key())) return errc::reserved_claim;
@@ -173,11 +177,14 @@ class SessionManager {
     if (auto ec = check_store(*session, now)) return ec;
 
     auto use = store_.consume_refresh(session->session_id, session->token_id,
-                                      *jwt->claims.expires_at + options_.leeway, now, options_.reuse_grace);
+                                      *jwt->claims.expires_at + options_.leeway, now,
+                                      options_.reuse_grace);
     if (!use) return use.error();
     if (*use == RefreshUse::reused) {
-      auto revoked = store_.revoke_family(session->session_id, last_accepted(session->auth_time), now);
-      // If the store cannot record the revocation, say so rather than pretend the theft is contained.
+      auto revoked =
+          store_.revoke_family(session->session_id, last_accepted(session->auth_time), now);
+      // If the store cannot record the revocation, say so rather than pretend the theft is
+      // contained.
       if (!revoked) return revoked.error();
       return errc::refresh_reused;
     }
@@ -234,7 +241,8 @@ class SessionManager {
     return absolute_end(auth_time) + options_.leeway;
   }
 
-  std::error_code check_store(const detail::SessionClaims& session, std::chrono::sys_seconds now) const {
+  std::error_code check_store(const detail::SessionClaims& session,
+                              std::chrono::sys_seconds now) const {
     auto status = store_.status(session.token_id, session.session_id, session.subject, now);
     if (!status) return status.error();
     if (status->family_revoked) return errc::session_revoked;
@@ -244,7 +252,8 @@ class SessionManager {
   }
 
   // A valid token of either kind, for logout.
-  Result<detail::SessionClaims> verify_either(std::string_view token, std::chrono::sys_seconds now) const {
+  Result<detail::SessionClaims> verify_either(std::string_view token,
+                                              std::chrono::sys_seconds now) const {
     auto jwt = detail::open_jwt(token, signer_, access_validator_);
     const Validator* validator = &access_validator_;
     if (!jwt && jwt.error() == errc::wrong_type) {
@@ -257,8 +266,9 @@ class SessionManager {
   }
 
   // Signs a new pair for the family sid, whose session began at auth_time.
-  Result<TokenPair> mint(std::string_view subject, std::string sid, std::chrono::sys_seconds auth_time,
-                         std::chrono::sys_seconds now, const nlohmann::json& extra) {
+  Result<TokenPair> mint(std::string_view subject, std::string sid,
+                         std::chrono::sys_seconds auth_time, std::chrono::sys_seconds now,
+                         const nlohmann::json& extra) {
     std::string access_id = detail::random_id();
     std::string refresh_id = detail::random_id();
     if (access_id.empty() || refresh_id.empty()) return errc::crypto_failure;
@@ -281,11 +291,13 @@ class SessionManager {
     auto access_token = sign(kAccessTokenType, claims);
     if (!access_token) return access_token.error();
 
-    return TokenPair{std::move(*access_token), std::move(*refresh_token), std::move(sid), access_exp, refresh_exp};
+    return TokenPair{std::move(*access_token), std::move(*refresh_token), std::move(sid),
+                     access_exp, refresh_exp};
   }
 
-  nlohmann::json session_claims(std::string_view subject, std::string_view sid, std::uint64_t version,
-                                std::chrono::sys_seconds auth_time, std::chrono::sys_seconds now) const {
+  nlohmann::json session_claims(std::string_view subject, std::string_view sid,
+                                std::uint64_t version, std::chrono::sys_seconds auth_time,
+                                std::chrono::sys_seconds now) const {
     return nlohmann::json{{"iss", options_.issuer},
                           {"sub", subject},
                           {"aud", options_.audience},

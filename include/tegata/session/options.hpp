@@ -38,11 +38,15 @@ inline void check_session_options(const SessionOptions& o) {
   if (o.access_ttl <= seconds{0}) refuse("SessionOptions::access_ttl must be positive");
   if (o.refresh_ttl <= seconds{0}) refuse("SessionOptions::refresh_ttl must be positive");
   if (o.absolute_ttl <= seconds{0}) refuse("SessionOptions::absolute_ttl must be positive");
-  if (o.access_ttl > o.refresh_ttl) refuse("SessionOptions::access_ttl must not exceed refresh_ttl");
-  if (o.refresh_ttl > o.absolute_ttl) refuse("SessionOptions::refresh_ttl must not exceed absolute_ttl");
+  if (o.access_ttl > o.refresh_ttl)
+    refuse("SessionOptions::access_ttl must not exceed refresh_ttl");
+  if (o.refresh_ttl > o.absolute_ttl)
+    refuse("SessionOptions::refresh_ttl must not exceed absolute_ttl");
   // Far beyond any sane session; keeps every expiry below the NumericDate limit.
-  if (o.absolute_ttl > seconds{10LL * 366 * 24 * 3600}) refuse("SessionOptions::absolute_ttl exceeds 10 years");
-  if (o.leeway < seconds{0} || o.leeway > seconds{300}) refuse("SessionOptions::leeway must be 0..300 seconds");
+  if (o.absolute_ttl > seconds{10LL * 366 * 24 * 3600})
+    refuse("SessionOptions::absolute_ttl exceeds 10 years");
+  if (o.leeway < seconds{0} || o.leeway > seconds{300})
+    refuse("SessionOptions::leeway must be 0..300 seconds");
   if (o.reuse_grace < seconds{0} || o.reuse_grace > seconds{300}) {
     refuse("SessionOptions::reuse_grace must be 0..300 seconds");
   }

@@ -3,9 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace tegata {
 
@@ -21,10 +20,10 @@ struct TokenPair {
 
 // A validated access token.
 struct AccessClaims {
-  std::string subject;                // sub
-  std::string session_id;             // sid
-  std::string token_id;               // jti
-  std::uint64_t version{0};           // ver: the subject's version when the token was issued
+  std::string subject;                    // sub
+  std::string session_id;                 // sid
+  std::string token_id;                   // jti
+  std::uint64_t version{0};               // ver: the subject's version when the token was issued
   std::chrono::sys_seconds issued_at{};   // iat
   std::chrono::sys_seconds expires_at{};  // exp
   std::chrono::sys_seconds auth_time{};   // when the user logged in (the session family began)

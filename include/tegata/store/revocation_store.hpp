@@ -28,9 +28,9 @@ enum class RefreshUse {
 
 // What the validate path needs to know about one access token, in one query.
 struct TokenStatus {
-  bool token_revoked = false;      // its jti was revoked
-  bool family_revoked = false;     // its session family was revoked
-  std::uint64_t min_version = 0;   // the subject's current version; older tokens are void
+  bool token_revoked = false;     // its jti was revoked
+  bool family_revoked = false;    // its session family was revoked
+  std::uint64_t min_version = 0;  // the subject's current version; older tokens are void
 };
 
 template <class S>
