@@ -45,6 +45,7 @@ if(CONSUMER STREQUAL "find_package")
   set(prefix "${WORK_DIR}/prefix")
   run("${CMAKE_COMMAND}" -S "${TEGATA_SOURCE_DIR}" -B "${WORK_DIR}/tegata-build" ${configure_args}
       -DTEGATA_BUILD_TESTS=OFF -DTEGATA_BUILD_EXAMPLES=OFF -DTEGATA_BUILD_BENCHMARKS=OFF
+      -DTEGATA_BUILD_TOOLS=OFF
       -DTEGATA_INSTALL=ON)
   run("${CMAKE_COMMAND}" --install "${WORK_DIR}/tegata-build" --config "${BUILD_TYPE}"
       --prefix "${prefix}")

@@ -3,7 +3,7 @@
 if(NOT TARGET tegata::tegata)
   message(FATAL_ERROR "tegata::tegata is not defined")
 endif()
-foreach(option IN ITEMS TEGATA_BUILD_TESTS TEGATA_BUILD_EXAMPLES TEGATA_BUILD_BENCHMARKS
+foreach(option IN ITEMS TEGATA_BUILD_TESTS TEGATA_BUILD_EXAMPLES TEGATA_BUILD_BENCHMARKS TEGATA_BUILD_TOOLS
                         TEGATA_INSTALL)
   if(${option})
     message(FATAL_ERROR "${option} is ON although tegata is not the top-level project")
