@@ -71,6 +71,12 @@ struct CookieOptions {
   // Letters, digits, '-' and '.' only, as DNS labels; an internationalized name in its
   // xn-- (A-label) form; no leading dot.
   std::string domain{};
+  // For tests and local development over plain http://127.0.0.1 ONLY. A browser refuses a
+  // Secure cookie, and any __Host-/__Secure- cookie, from a plain-HTTP response, so this drops
+  // both: the cookies carry the bare names (access_name, refresh_name) and no Secure attribute.
+  // HttpOnly, SameSite, Path and Domain are unchanged. Never set it in production: the tokens
+  // would then travel in clear text, and any host that can answer over HTTP could plant its own.
+  bool insecure_http_for_testing{false};
 };
 
 // Two Set-Cookie header values. Send each as its own Set-Cookie header field: Set-Cookie is the
@@ -314,12 +320,13 @@ class CookieWriter {
       }
     }
 
-    std::string after = "; HttpOnly; Secure";
+    std::string after = options.insecure_http_for_testing ? "; HttpOnly" : "; HttpOnly; Secure";
     after.append(detail::same_site_attribute(options.same_site));
     std::string domain_attribute;
     if (!options.domain.empty()) domain_attribute = "; Domain=" + options.domain;
 
     const auto prefix_for = [&](std::string_view path) -> std::string_view {
+      if (options.insecure_http_for_testing) return {};
       return options.host_prefix && path == "/" ? "__Host-" : "__Secure-";
     };
     access_.name = std::string(prefix_for("/")) + options.access_name;

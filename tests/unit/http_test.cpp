@@ -58,6 +58,46 @@ TEST_CASE("http: CookieOptions defaults are the documented ones", "[http]") {
   CHECK(options.refresh_path.empty());
   CHECK(options.host_prefix);
   CHECK(options.domain.empty());
+  CHECK_FALSE(options.insecure_http_for_testing);
+}
+
+TEST_CASE("http: insecure_http_for_testing drops the prefix and Secure, nothing else", "[http]") {
+  SECTION("defaults otherwise") {
+    const CookieWriter cookies{{.insecure_http_for_testing = true}};
+    CHECK(cookies.access_cookie_name() == "access_token");
+    CHECK(cookies.refresh_cookie_name() == "refresh_token");
+    auto access = cookies.access("a.b.c", kNow + 900s, kNow);
+    REQUIRE(access);
+    CHECK(*access == "access_token=a.b.c; Path=/; Max-Age=900; HttpOnly; SameSite=Strict");
+    CHECK(cookies.clear_refresh() ==
+          "refresh_token=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+  }
+  SECTION("with a refresh path, Lax and custom names") {
+    const CookieWriter cookies{{.access_name = "at",
+                                .refresh_name = "rt",
+                                .same_site = SameSite::Lax,
+                                .refresh_path = "/refresh",
+                                .insecure_http_for_testing = true}};
+    CHECK(cookies.refresh_cookie_name() == "rt");
+    auto refresh = cookies.refresh("r.r.r", kNow + 60s, kNow);
+    REQUIRE(refresh);
+    CHECK(*refresh == "rt=r.r.r; Path=/refresh; Max-Age=60; HttpOnly; SameSite=Lax");
+  }
+  SECTION("reads back by the bare names") {
+    const CookieWriter cookies{{.insecure_http_for_testing = true}};
+    auto access = cookies.read_access("__Host-access_token=x.x.x; access_token=a.a.a");
+    REQUIRE(access);
+    CHECK(*access == "a.a.a");
+    auto missing = cookies.read_refresh("__Host-refresh_token=r.r.r");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error() == errc::not_found);
+  }
+  SECTION("the configuration rules still hold") {
+    CHECK_THROWS_AS((CookieWriter{{.domain = "example.com", .insecure_http_for_testing = true}}),
+                    std::invalid_argument);
+    CHECK_THROWS_AS((CookieWriter{{.access_name = "__Host-a", .insecure_http_for_testing = true}}),
+                    std::invalid_argument);
+  }
 }
 
 TEST_CASE("http: SameSite=Lax", "[http]") {

@@ -1,0 +1,550 @@
+// examples/http_server/main.cpp - a small but complete login server on cpp-httplib and tegata.
+//
+//   POST /login                   {"username": ..., "password": ...}  -> the session cookies
+//   GET  /api/me                  the claims of the access token
+//   POST /refresh                 rotates the pair (the refresh cookie is sent to this path only)
+//   POST /logout                  ends this session
+//   POST /logout-all              ends every session of this user
+//   GET  /.well-known/jwks.json   the public keys that verify the tokens
+//   GET  /                        a page that drives all of the above with fetch()
+//
+// Tokens travel only in cookies written by tegata::http::CookieWriter: HttpOnly, SameSite=Strict
+// and, by default, Secure with the __Host-/__Secure- name prefixes. Browsers accept those only
+// over HTTPS, so run the server behind a TLS-terminating proxy; --insecure-http drops Secure and
+// the prefixes for a try-out over plain http://127.0.0.1. The server listens on 127.0.0.1 only.
+//
+// Every failure answers with a JSON body {"error": name, "message": text}: 401 and the
+// tegata::errc name (expired, refresh_reused, session_revoked, ...) or invalid_credentials for a
+// wrong password; 400 for a malformed request body. No handler lets an exception escape; beyond
+// that, cpp-httplib answers 404 for an unknown path and 413 for a body over 16 KiB.
+//
+// Threads. cpp-httplib runs handlers on a pool of threads, and they all share one SessionManager
+// without a lock. That is safe: the manager's own members are fixed at construction and its calls
+// only read them; what changes lives in the KeyRing (snapshots swapped atomically), the
+// MemoryRevocationStore (sharded, locking inside) and the clock, each safe across threads.
+#include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <tegata/tegata.hpp>
+#include <thread>
+#include <utility>
+
+#include "assets.hpp"
+#include "passwords.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using httplib::Request;
+using httplib::Response;
+using std::chrono::seconds;
+
+#ifdef TEGATA_EXAMPLE_TEST_CLOCK
+// Only in the build the end-to-end tests use (tegata_http_server_test_clock): a clock that
+// POST /test/clock moves forward, so expiry is tested without waiting. Never in the real server.
+using ServerClock = tegata::ManualClock;
+ServerClock make_clock() {
+  return ServerClock{std::chrono::floor<seconds>(std::chrono::system_clock::now())};
+}
+#else
+using ServerClock = tegata::SystemClock;
+ServerClock make_clock() { return {}; }
+#endif
+
+using Sessions = tegata::SessionManager<tegata::KeyRing, ServerClock>;
+
+constexpr std::string_view kIssuer = "urn:tegata:example:http_server";
+constexpr std::string_view kAudience = "urn:tegata:example:api";
+constexpr std::size_t kMaxBodyBytes = 16 * 1024;
+
+constexpr std::string_view kUsage = R"(usage: tegata_http_server [options]
+       tegata_http_server --hash-password NAME < password
+  --port N           port on 127.0.0.1 (default 8080; 0 picks a free one)
+  --access-ttl S     access token lifetime in seconds (default 900)
+  --refresh-ttl S    refresh token idle lifetime in seconds (default 1209600)
+  --users FILE       users file (see passwords.hpp); default: alice / wonderland
+  --key FILE         PEM private key, EC P-256 (ES256) or Ed25519 (EdDSA); default: a fresh
+                     ES256 key, so every restart logs everybody out
+  --insecure-http    cookies without Secure and without the __Host-/__Secure- prefixes, for
+                     plain http://127.0.0.1 only
+  --hash-password N  print a users file line for user N with the password read from stdin
+)";
+
+struct Config {
+  int port = 8080;
+  seconds access_ttl{15min};
+  seconds refresh_ttl{14 * 24h};
+  bool insecure_http = false;
+  std::string users_file;
+  std::string key_file;
+  std::string hash_password_for;
+};
+
+[[noreturn]] void usage_error(const std::string& why) {
+  std::cerr << "tegata_http_server: " << why << "\n\n" << kUsage;
+  std::exit(2);
+}
+
+std::int64_t parse_integer(std::string_view flag, std::string_view text, std::int64_t min,
+                           std::int64_t max) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    usage_error(std::string(flag) + " wants an integer from " + std::to_string(min) + " to " +
+                std::to_string(max));
+  }
+  return value;
+}
+
+Config parse_args(int argc, char** argv) {
+  Config config;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto value = [&]() -> std::string_view {
+      if (i + 1 >= argc) usage_error(std::string(arg) + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--port") {
+      config.port = static_cast<int>(parse_integer(arg, value(), 0, 65535));
+    } else if (arg == "--access-ttl") {
+      config.access_ttl = seconds{parse_integer(arg, value(), 1, 24 * 3600)};
+    } else if (arg == "--refresh-ttl") {
+      config.refresh_ttl = seconds{parse_integer(arg, value(), 1, 365 * 24 * 3600)};
+    } else if (arg == "--users") {
+      config.users_file = value();
+    } else if (arg == "--key") {
+      config.key_file = value();
+    } else if (arg == "--insecure-http") {
+      config.insecure_http = true;
+    } else if (arg == "--hash-password") {
+      config.hash_password_for = value();
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else {
+      usage_error("unknown option " + std::string(arg));
+    }
+  }
+  if (config.access_ttl > config.refresh_ttl) {
+    usage_error("--access-ttl must not exceed --refresh-ttl");
+  }
+  return config;
+}
+
+// --hash-password: one line from stdin in, one users file line out.
+int hash_password(const std::string& name) {
+  if (!demo::valid_username(name)) usage_error("a username is 1 to 64 of A-Z a-z 0-9 . _ @ -");
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty() || password.size() > demo::kMaxPasswordBytes) {
+    OPENSSL_cleanse(password.data(), password.size());
+    usage_error("the password on stdin must be 1 to 1024 bytes");
+  }
+  const demo::PasswordEntry entry = demo::make_entry(password);
+  OPENSSL_cleanse(password.data(), password.size());
+  std::cout << demo::format_entry(name, entry) << '\n';
+  return 0;
+}
+
+demo::UserTable load_users(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("cannot read the users file " + path);
+  return demo::UserTable::load(in);
+}
+
+// The signing key: from a PEM file, or fresh. Its kid is its RFC 7638 thumbprint, so it is the
+// same for the same key across restarts and verifiers can cache the JWKS by kid.
+tegata::AnyKey signing_key(const std::string& path) {
+  std::optional<tegata::AnyKey> key;
+  if (path.empty()) {
+    key.emplace(tegata::EcdsaKey(tegata::Algorithm::ES256,
+                                 tegata::keys::generate(tegata::Algorithm::ES256)));
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::invalid_argument("cannot read the key file " + path);
+    // One byte more than parse_pem accepts, so that a larger file is refused as too_large.
+    std::string pem(tegata::keys::kMaxKeyFileBytes + 1, '\0');
+    in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
+    pem.resize(static_cast<std::size_t>(in.gcount()));
+    auto parsed = tegata::keys::parse_pem(pem);
+    OPENSSL_cleanse(pem.data(), pem.size());
+    if (!parsed) {
+      throw std::invalid_argument(path +
+                                  " holds no unencrypted PEM key: " + parsed.error().message());
+    }
+    if (EVP_PKEY_is_a(parsed->get(), "EC")) {
+      key.emplace(tegata::EcdsaKey(tegata::Algorithm::ES256, std::move(*parsed)));
+    } else if (EVP_PKEY_is_a(parsed->get(), "ED25519")) {
+      key.emplace(tegata::EddsaKey(std::move(*parsed)));
+    } else {
+      throw std::invalid_argument(path + " must hold an EC P-256 or an Ed25519 private key");
+    }
+    if (!key->can_sign()) {
+      throw std::invalid_argument(path + " holds a public key, not a private one");
+    }
+  }
+  auto with_kid = tegata::keys::with_thumbprint_kid(*key);
+  if (!with_kid) throw std::runtime_error("cannot compute the key's thumbprint");
+  return *with_kid;
+}
+
+// --- HTTP helpers ---------------------------------------------------------------------------
+
+void send_json(Response& res, int status, const nlohmann::json& body,
+               const char* cache_control = "no-store") {
+  res.status = status;
+  res.set_header("Cache-Control", cache_control);
+  // replace: a body is always valid UTF-8 JSON, whatever a claim held.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+std::string error_name(std::error_code ec) {
+  if (ec.category() == tegata::error_category()) {
+    return std::string(tegata::to_string(static_cast<tegata::errc>(ec.value())));
+  }
+  return "internal_error";
+}
+
+void send_error(Response& res, int status, std::string_view name, std::string_view message) {
+  send_json(res, status, {{"error", name}, {"message", message}});
+}
+
+void send_error(Response& res, std::error_code ec) {
+  send_error(res, 401, error_name(ec), ec.message());
+}
+
+// A request may carry its cookies in several Cookie header fields (HTTP/2 proxies split them);
+// cookie_value() reads one "a=b; c=d" list, so join them the way RFC 9113 §8.2.3 says.
+std::string cookie_header(const Request& req) {
+  std::string joined;
+  const std::size_t count = req.get_header_value_count("Cookie");
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) joined += "; ";
+    joined += req.get_header_value("Cookie", i);
+  }
+  return joined;
+}
+
+bool is_json_request(const Request& req) {
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  type.erase(type.find_last_not_of(" \t") + 1);
+  return type == "application/json";
+}
+
+// A handler that cannot throw: whatever escapes (only an OpenSSL or memory failure can) becomes
+// 503, never a 500 and never a crash.
+template <class Handler>
+httplib::Server::Handler guarded(Handler handler) {
+  return [handler = std::move(handler)](const Request& req, Response& res) {
+    try {
+      handler(req, res);
+    } catch (...) {
+      res.headers.erase("Set-Cookie");
+      send_error(res, 503, "unavailable", "the server could not complete the request");
+    }
+  };
+}
+
+// --- The application --------------------------------------------------------------------------
+
+class App {
+ public:
+  App(Sessions& sessions, const tegata::http::CookieWriter& cookies, const demo::UserTable& users,
+      const tegata::KeyRing& ring)
+      : sessions_(sessions), cookies_(cookies), users_(users), ring_(ring) {}
+
+  void routes(httplib::Server& server) {
+    using Handler = void (App::*)(const Request&, Response&);
+    const auto bind = [this](Handler handler) {
+      return guarded(
+          [this, handler](const Request& req, Response& res) { (this->*handler)(req, res); });
+    };
+    server.Get("/", bind(&App::page));
+    server.Get("/app.js", bind(&App::script));
+    server.Get("/app.css", bind(&App::style));
+    server.Get("/favicon.ico", [](const Request&, Response& res) { res.status = 204; });
+    server.Get("/.well-known/jwks.json", bind(&App::jwks));
+    server.Post("/login", bind(&App::login));
+    server.Get("/api/me", bind(&App::me));
+    server.Post("/refresh", bind(&App::refresh));
+    server.Post("/logout", bind(&App::logout));
+    server.Post("/logout-all", bind(&App::logout_all));
+#ifdef TEGATA_EXAMPLE_TEST_CLOCK
+    server.Post("/test/clock", bind(&App::test_clock));
+#endif
+  }
+
+ private:
+  // The extra claims of every access token: RFC 8176 says how the user authenticated.
+  static nlohmann::json extra_claims() { return {{"amr", nlohmann::json::array({"pwd"})}}; }
+
+  static std::int64_t epoch(std::chrono::sys_seconds t) { return t.time_since_epoch().count(); }
+
+  void page(const Request&, Response& res) {
+    res.set_header("Content-Security-Policy", std::string(demo::assets::kContentSecurityPolicy));
+    res.set_content(std::string(demo::assets::kIndexHtml), "text/html; charset=utf-8");
+  }
+
+  void script(const Request&, Response& res) {
+    res.set_content(std::string(demo::assets::kAppJs), "text/javascript; charset=utf-8");
+  }
+
+  void style(const Request&, Response& res) {
+    res.set_content(std::string(demo::assets::kAppCss), "text/css; charset=utf-8");
+  }
+
+  void jwks(const Request&, Response& res) {
+    auto jwks = ring_.public_jwks();
+    if (!jwks) return send_error(res, jwks.error());
+    send_json(res, 200, *jwks, "public, max-age=300");
+  }
+
+#ifdef TEGATA_EXAMPLE_TEST_CLOCK
+  // Test build only: {"advance": seconds} moves the server's clock forward.
+  void test_clock(const Request& req, Response& res) {
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    const auto advance = body.is_object() ? body.find("advance") : body.end();
+    if (advance == body.end() || !advance->is_number_unsigned() ||
+        advance->get<std::uint64_t>() > 10ULL * 366 * 24 * 3600) {
+      return send_error(res, 400, "malformed_body", "expected {\"advance\": seconds}");
+    }
+    sessions_.clock().advance(seconds{advance->get<std::int64_t>()});
+    send_json(res, 200, {{"now", sessions_.clock().now().time_since_epoch().count()}});
+  }
+#endif
+
+  void login(const Request& req, Response& res) {
+    if (!is_json_request(req)) {
+      return send_error(res, 400, "malformed_body", "expected Content-Type: application/json");
+    }
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    const auto username = body.is_object() ? body.find("username") : body.end();
+    const auto password = body.is_object() ? body.find("password") : body.end();
+    if (username == body.end() || password == body.end() || !username->is_string() ||
+        !password->is_string()) {
+      return send_error(res, 400, "malformed_body",
+                        "expected {\"username\": string, \"password\": string}");
+    }
+    const std::string& name = username->get_ref<const std::string&>();
+    std::string& secret = password->get_ref<std::string&>();
+    if (name.size() > demo::kMaxUsernameBytes || secret.size() > demo::kMaxPasswordBytes) {
+      OPENSSL_cleanse(secret.data(), secret.size());
+      return send_error(res, 400, "malformed_body", "username or password too long");
+    }
+    // An invalid name cannot exist, but it still costs a PBKDF2 run: no timing difference.
+    const bool ok = users_.verify(demo::valid_username(name) ? name : std::string_view{}, secret);
+    OPENSSL_cleanse(secret.data(), secret.size());
+    if (!ok) {
+      return send_error(res, 401, "invalid_credentials", "unknown user or wrong password");
+    }
+    auto pair = sessions_.issue(name, extra_claims());
+    if (!pair) return send_error(res, pair.error());
+    if (!set_session_cookies(res, *pair)) return;
+    send_json(res, 200,
+              {{"subject", name},
+               {"session_id", pair->session_id},
+               {"access_expires_at", epoch(pair->access_expires_at)},
+               {"refresh_expires_at", epoch(pair->refresh_expires_at)}});
+  }
+
+  void me(const Request& req, Response& res) {
+    const std::string header = cookie_header(req);
+    auto token = cookies_.read_access(header);
+    if (!token) return send_error(res, token.error());
+    auto claims = sessions_.validate(*token);
+    if (!claims) return send_error(res, claims.error());
+    send_json(res, 200,
+              {{"subject", claims->subject},
+               {"session_id", claims->session_id},
+               {"token_id", claims->token_id},
+               {"version", claims->version},
+               {"issued_at", epoch(claims->issued_at)},
+               {"expires_at", epoch(claims->expires_at)},
+               {"auth_time", epoch(claims->auth_time)},
+               {"claims", claims->extra}});
+  }
+
+  void refresh(const Request& req, Response& res) {
+    const std::string header = cookie_header(req);
+    auto token = cookies_.read_refresh(header);
+    if (!token) return send_error(res, token.error());
+    auto pair = sessions_.refresh(*token, extra_claims());
+    if (!pair) {
+      // This refresh token will never work again (used, revoked, expired): drop both cookies.
+      clear_session_cookies(res);
+      return send_error(res, pair.error());
+    }
+    if (!set_session_cookies(res, *pair)) return;
+    send_json(res, 200,
+              {{"session_id", pair->session_id},
+               {"access_expires_at", epoch(pair->access_expires_at)},
+               {"refresh_expires_at", epoch(pair->refresh_expires_at)}});
+  }
+
+  void logout(const Request& req, Response& res) {
+    const std::string header = cookie_header(req);
+    auto token = cookies_.read_access(header);
+    if (!token) return fail_signed_in_action(res, token.error());
+    auto revoked = sessions_.revoke(*token);
+    if (!revoked) return fail_signed_in_action(res, revoked.error());
+    clear_session_cookies(res);
+    send_json(res, 200, {{"logged_out", true}});
+  }
+
+  void logout_all(const Request& req, Response& res) {
+    const std::string header = cookie_header(req);
+    auto token = cookies_.read_access(header);
+    if (!token) return fail_signed_in_action(res, token.error());
+    auto claims = sessions_.validate(*token);
+    if (!claims) return fail_signed_in_action(res, claims.error());
+    auto done = sessions_.revoke_all(claims->subject);
+    if (!done) return send_error(res, done.error());
+    clear_session_cookies(res);
+    send_json(res, 200, {{"logged_out_everywhere", true}});
+  }
+
+  // A logout that failed. With the access token merely expired or gone, the cookies stay: the
+  // client refreshes and tries again. Otherwise the session is unusable and the cookies go.
+  void fail_signed_in_action(Response& res, std::error_code ec) {
+    if (ec != tegata::errc::expired && ec != tegata::errc::not_found) clear_session_cookies(res);
+    send_error(res, ec);
+  }
+
+  bool set_session_cookies(Response& res, const tegata::TokenPair& pair) {
+    auto set = cookies_.write(pair, sessions_.clock().now());
+    if (!set) {
+      send_error(res, set.error());
+      return false;
+    }
+    // Two header fields: Set-Cookie values are never folded into one line.
+    res.set_header("Set-Cookie", set->access);
+    res.set_header("Set-Cookie", set->refresh);
+    return true;
+  }
+
+  void clear_session_cookies(Response& res) {
+    res.set_header("Set-Cookie", cookies_.clear_access());
+    res.set_header("Set-Cookie", cookies_.clear_refresh());
+  }
+
+  Sessions& sessions_;
+  const tegata::http::CookieWriter& cookies_;
+  const demo::UserTable& users_;
+  const tegata::KeyRing& ring_;
+};
+
+const char* error_page_name(int status) {
+  switch (status) {
+    case 400: return "malformed_request";
+    case 404: return "no_such_endpoint";
+    case 413: return "payload_too_large";
+    default: return "http_error";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Config config = parse_args(argc, argv);
+  if (!config.hash_password_for.empty()) return hash_password(config.hash_password_for);
+
+  // SIGINT and SIGTERM are taken by one thread with sigwait() (not a signal handler, in which
+  // stopping the server would not be async-signal-safe). Blocked here, before any thread starts,
+  // so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  try {
+    const demo::UserTable users =
+        config.users_file.empty() ? demo::UserTable::demo() : load_users(config.users_file);
+    const tegata::KeyRing ring(signing_key(config.key_file));
+    Sessions sessions(ring,
+                      {.issuer = std::string(kIssuer),
+                       .audience = std::string(kAudience),
+                       .access_ttl = config.access_ttl,
+                       .refresh_ttl = config.refresh_ttl,
+                       .absolute_ttl = std::max<seconds>(30 * 24h, config.refresh_ttl)},
+                      make_clock());
+    // The refresh cookie goes to POST /refresh only, not with every request.
+    const tegata::http::CookieWriter cookies(
+        {.refresh_path = "/refresh", .insecure_http_for_testing = config.insecure_http});
+
+    httplib::Server server;
+    server.set_payload_max_length(kMaxBodyBytes);
+    server.set_read_timeout(5s);
+    server.set_write_timeout(5s);
+    server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                                {"Referrer-Policy", "no-referrer"},
+                                {"X-Frame-Options", "DENY"}});
+    // Called for every status >= 400, ours included: only the empty bodies of cpp-httplib's own
+    // answers (404, 413) are filled in.
+    server.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          send_error(res, res.status, error_page_name(res.status), "");
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    server.set_logger([](const Request& req, const Response& res) {
+      // Method, path and status only: never a header, which could hold a token.
+      std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+    });
+    App app(sessions, cookies, users, ring);
+    app.routes(server);
+
+    const int port = config.port == 0
+                         ? server.bind_to_any_port("127.0.0.1")
+                         : (server.bind_to_port("127.0.0.1", config.port) ? config.port : -1);
+    if (port < 0) {
+      std::cerr << "tegata_http_server: cannot listen on 127.0.0.1:" << config.port << '\n';
+      return 1;
+    }
+
+    std::atomic<bool> finished{false};
+    std::thread stopper([&] {
+      int signal = 0;
+      sigwait(&stop_signals, &signal);
+      // A signal that arrives before listen_after_bind() has started must still stop it.
+      while (!finished.load() && !server.is_running()) std::this_thread::sleep_for(10ms);
+      server.stop();
+    });
+
+    std::cout << "tegata_http_server: listening on http://127.0.0.1:" << port
+              << (config.insecure_http ? " (insecure cookies for plain HTTP)" : "") << std::endl;
+    const bool clean = server.listen_after_bind();
+    finished.store(true);
+    pthread_kill(stopper.native_handle(), SIGTERM);  // wakes sigwait() if no signal came
+    stopper.join();
+    std::cout << "tegata_http_server: stopped" << std::endl;
+    return clean ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "tegata_http_server: " << e.what() << '\n';
+    return 1;
+  }
+}

@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# End-to-end test of examples/http_server, driven with curl (ctest: e2e.curl, label e2e).
+#
+#   curl_e2e.sh --server TEST_CLOCK_BINARY --production-server BINARY
+#
+# The session flow runs against tegata_http_server_test_clock, whose POST /test/clock moves the
+# server's clock forward: expiry is tested without sleeping. The production binary is then checked
+# for what differs: no test endpoint, secure cookie names and attributes, --users, --key.
+# Every server starts on a free loopback port (--port 0, the port read from its first line of
+# output) and is always stopped on exit. Cookies are sent by hand (-H "Cookie: ..."), so the test
+# decides exactly which token each request carries, old ones included.
+# A missing curl makes the test SKIP (exit 77), or FAIL when TEGATA_REQUIRE_E2E is set.
+set -euo pipefail
+
+server=""
+production=""
+while (($#)); do
+  case "$1" in
+    --server) server=$2; shift 2 ;;
+    --production-server) production=$2; shift 2 ;;
+    *) echo "usage: $0 --server TEST_CLOCK_BINARY --production-server BINARY" >&2; exit 2 ;;
+  esac
+done
+
+required() { [[ "${TEGATA_REQUIRE_E2E:-}" =~ ^(1|[Oo][Nn]|[Tt][Rr][Uu][Ee]|[Yy][Ee][Ss])$ ]]; }
+skip() {
+  if required; then echo "FAIL: $1 (TEGATA_REQUIRE_E2E is set)"; exit 1; fi
+  echo "SKIP: $1"
+  exit 77
+}
+
+command -v curl >/dev/null 2>&1 || skip "curl is not installed (Debian: apt-get install curl)"
+for binary in "$server" "$production"; do
+  [[ -x $binary ]] || { echo "FAIL: no server binary '$binary'"; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tegata-e2e-curl.XXXXXX")
+pids=()
+failures=0
+checks=0
+base=""
+status=""
+body=""
+
+stop_server() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  local code=0
+  wait "$pid" 2>/dev/null || code=$?
+  ((code == 0)) || fail "the server did not stop cleanly on SIGTERM (exit status $code)"
+}
+
+cleanup() {
+  local code=$?
+  for pid in "${pids[@]}"; do stop_server "$pid" || true; done
+  if ((code != 0)); then
+    for log in "$work"/*.out "$work"/*.log; do
+      [[ -f $log ]] && { echo "--- ${log##*/}"; cat "$log"; }
+    done
+  fi
+  rm -rf "$work"
+  exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT  # so that a ctest timeout still stops the servers (through cleanup)
+
+# start_server NAME BINARY ARGS...: starts it on a free port and sets $base (and $pid).
+start_server() {
+  local name=$1 binary=$2
+  shift 2
+  "$binary" --port 0 "$@" >"$work/$name.out" 2>"$work/$name.log" &
+  pid=$!
+  pids+=("$pid")
+  for ((i = 0; i < 400; i++)); do
+    if grep -q 'listening on' "$work/$name.out" 2>/dev/null; then
+      base=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$work/$name.out")
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || { echo "FAIL: $name exited before listening"; exit 1; }
+    sleep 0.05
+  done
+  echo "FAIL: $name did not start within 20 s"
+  exit 1
+}
+
+fail() {
+  echo "FAIL: $1"
+  echo "      status $status, body: ${body:0:300}"
+  failures=$((failures + 1))
+}
+
+# request METHOD PATH [COOKIE] [BODY [CONTENT_TYPE]]: sets $status and $body, headers in a file.
+request() {
+  local method=$1 path=$2 cookie=${3:-}
+  local args=(-sS -o "$work/body" -D "$work/headers" -w '%{http_code}' -X "$method" --max-time 30)
+  [[ -n $cookie ]] && args+=(-H "Cookie: $cookie")
+  if (($# >= 4)); then
+    args+=(-H "Content-Type: ${5:-application/json}" --data-binary "$4")
+  elif [[ $method == POST ]]; then
+    args+=(-H "Content-Length: 0")  # as browsers send a POST without a body
+  fi
+  status=$(curl "${args[@]}" "$base$path")
+  body=$(cat "$work/body")
+  checks=$((checks + 1))
+  if ((status >= 500)); then fail "$method $path answered $status: never a 5xx"; fi
+}
+
+# expect STATUS ERROR WHAT: the last response had this status and, unless ERROR is empty, the
+# JSON error name ERROR.
+expect() {
+  checks=$((checks + 1))
+  if [[ $status != "$1" ]]; then
+    fail "$3: expected status $1"
+  elif [[ -n $2 && $body != *"\"error\":\"$2\""* ]]; then
+    fail "$3: expected error $2"
+  fi
+}
+
+# check WHAT COMMAND...: the command succeeds.
+check() {
+  local what=$1
+  shift
+  checks=$((checks + 1))
+  "$@" || fail "$what"
+}
+contains() { [[ $1 == *"$2"* ]]; }
+lacks() { [[ $1 != *"$2"* ]]; }
+nonempty() { [[ -n $1 ]]; }
+# The Set-Cookie line for cookie NAME in the last response, and its value.
+set_cookie_line() { grep -i "^set-cookie: $1=" "$work/headers" | tr -d '\r' | tail -n 1 || true; }
+set_cookie() { set_cookie_line "$1" | sed -n "s/^[^:]*: $1=\([^;]*\);.*/\1/p"; }
+no_set_cookie() { ! grep -qi '^set-cookie:' "$work/headers"; }
+header_has() { grep -qi "^$1" "$work/headers"; }
+
+json_login() { printf '{"username":"%s","password":"%s"}' "$1" "$2"; }
+advance() {
+  request POST /test/clock "" "{\"advance\":$1}"
+  expect 200 "" "the test clock advances"
+}
+# login USER PASSWORD [ACCESS_NAME REFRESH_NAME]: sets $access and $refresh.
+login() {
+  request POST /login "" "$(json_login "$1" "$2")"
+  expect 200 "" "$1 logs in"
+  access=$(set_cookie "${3:-access_token}")
+  refresh=$(set_cookie "${4:-refresh_token}")
+  check "login sets the access cookie" nonempty "$access"
+  check "login sets the refresh cookie" nonempty "$refresh"
+}
+
+# =============================================================================================
+echo "== test-clock server, --insecure-http, access 60 s, refresh 600 s"
+start_server clock "$server" --insecure-http --access-ttl 60 --refresh-ttl 600
+
+echo "-- the page, its script, the keys"
+request GET /
+expect 200 "" "GET / serves the page"
+check "the page forbids inline script" header_has "content-security-policy: default-src 'none'; script-src 'self'"
+check "the page has the login form" contains "$body" '<form id="login">'
+request GET /app.js
+expect 200 "" "GET /app.js"
+check "the script sends cookies same-origin only" contains "$body" "credentials: 'same-origin'"
+request GET /.well-known/jwks.json
+expect 200 "" "GET /.well-known/jwks.json"
+check "the JWKS holds the ES256 key" contains "$body" '"alg":"ES256"'
+check "the JWKS holds no private part" lacks "$body" '"d":'
+
+echo "-- malformed requests: 400; wrong credentials: 401"
+request POST /login "" '{"username":"alice"'
+expect 400 malformed_body "truncated JSON"
+request POST /login "" '["alice","wonderland"]'
+expect 400 malformed_body "a JSON array"
+request POST /login "" '{"username":"alice","password":7}'
+expect 400 malformed_body "a number as password"
+request POST /login "" '{"username":"alice"}'
+expect 400 malformed_body "no password"
+request POST /login "" "$(json_login alice wonderland)" text/plain
+expect 400 malformed_body "a JSON body sent as text/plain"
+request POST /login "" "$(json_login alice "$(printf 'x%.0s' {1..1100})")"
+expect 400 malformed_body "a 1100-byte password"
+request POST /login "" "$(head -c 20000 /dev/zero | tr '\0' 'a')"
+expect 413 payload_too_large "a 20 KB body"
+request POST /login "" "$(json_login alice wrong)"
+expect 401 invalid_credentials "a wrong password"
+request POST /login "" "$(json_login mallory wonderland)"
+expect 401 invalid_credentials "an unknown user"
+request POST /login "" "$(json_login 'a b' wonderland)"
+expect 401 invalid_credentials "a username that cannot exist"
+request GET /nowhere
+expect 404 no_such_endpoint "an unknown path"
+status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Transfer-Encoding: x' --max-time 30 \
+  "$base/logout")
+expect 400 "" "a POST whose body cannot be read"
+
+echo "-- login"
+login alice wonderland
+check "the body carries no token" lacks "$body" "$access"
+check "the body names the user" contains "$body" '"subject":"alice"'
+line=$(set_cookie_line access_token)
+check "access cookie: Path=/, Max-Age, HttpOnly, SameSite=Strict, no Secure (insecure mode)" \
+  contains "$line" "; Path=/; Max-Age=60; HttpOnly; SameSite=Strict"
+line=$(set_cookie_line refresh_token)
+check "refresh cookie: sent to /refresh only" \
+  contains "$line" "; Path=/refresh; Max-Age=600; HttpOnly; SameSite=Strict"
+
+echo "-- GET /api/me"
+request GET /api/me "theme=dark; access_token=$access"
+expect 200 "" "the access token works"
+check "me names alice" contains "$body" '"subject":"alice"'
+check "me carries the extra claims" contains "$body" '"amr":["pwd"]'
+request GET /api/me
+expect 401 not_found "no cookie"
+request GET /api/me "access_token=not-a-token"
+expect 401 malformed "a cookie that is not a JWS"
+# One character well inside the signature (the last one also carries padding bits, and changing
+# those makes the segment non-canonical: bad_encoding, not bad_signature).
+at=$((${#access} - 10))
+if [[ ${access:at:1} == A ]]; then swap=B; else swap=A; fi
+request GET /api/me "access_token=${access:0:at}$swap${access:at+1}"
+expect 401 bad_signature "a tampered signature"
+request GET /api/me "access_token=$refresh"
+expect 401 wrong_type "the refresh token in the access cookie"
+request GET /api/me "access_token=$access; access_token=$access"
+expect 401 invalid_argument "two access cookies"
+
+echo "-- expiry handled by refresh"
+advance 61
+request GET /api/me "access_token=$access"
+expect 401 expired "the access token after 61 s"
+request POST /refresh "refresh_token=$access"
+expect 401 wrong_type "the access token in the refresh cookie"
+request POST /refresh "refresh_token=$refresh"
+expect 200 "" "the refresh token rotates"
+old_refresh=$refresh
+access=$(set_cookie access_token)
+refresh=$(set_cookie refresh_token)
+check "refresh sets a new refresh token" nonempty "$refresh"
+check "the new refresh token differs" test "$refresh" != "$old_refresh"
+request GET /api/me "access_token=$access"
+expect 200 "" "the new access token works"
+
+echo "-- theft: replaying the used refresh token revokes the session"
+request POST /refresh "refresh_token=$old_refresh"
+expect 401 refresh_reused "the used refresh token again"
+check "a failed refresh clears the refresh cookie" \
+  contains "$(set_cookie_line refresh_token)" "refresh_token=; Path=/refresh; Max-Age=0"
+request POST /refresh "refresh_token=$refresh"
+expect 401 session_revoked "the newest refresh token of the stolen session"
+request GET /api/me "access_token=$access"
+expect 401 session_revoked "the newest access token of the stolen session"
+
+echo "-- logout"
+request POST /logout
+expect 401 not_found "logout without a cookie"
+check "a logout that can be retried keeps the cookies" no_set_cookie
+login alice wonderland
+request POST /logout "access_token=$access"
+expect 200 "" "logout"
+check "logout clears the access cookie" \
+  contains "$(set_cookie_line access_token)" "access_token=; Path=/; Max-Age=0; HttpOnly"
+check "logout clears the refresh cookie" \
+  contains "$(set_cookie_line refresh_token)" "refresh_token=; Path=/refresh; Max-Age=0; HttpOnly"
+request GET /api/me "access_token=$access"
+expect 401 session_revoked "the access token after logout"
+request POST /refresh "refresh_token=$refresh"
+expect 401 session_revoked "the refresh token after logout"
+login alice wonderland
+advance 61
+request POST /logout "access_token=$access"
+expect 401 expired "logout with an expired access token"
+check "... keeps the cookies, so the client can refresh and retry" no_set_cookie
+request POST /refresh "refresh_token=$refresh"
+expect 200 "" "refresh before retrying the logout"
+request POST /logout "access_token=$(set_cookie access_token)"
+expect 200 "" "the retried logout"
+
+echo "-- log out everywhere"
+login alice wonderland
+first_access=$access
+login alice wonderland
+second_access=$access
+second_refresh=$refresh
+request POST /logout-all "access_token=$first_access"
+expect 200 "" "logout-all from the first session"
+request GET /api/me "access_token=$second_access"
+expect 401 version_mismatch "the other session's access token"
+request POST /refresh "refresh_token=$second_refresh"
+expect 401 version_mismatch "the other session's refresh token"
+request POST /logout-all "access_token=$first_access"
+expect 401 version_mismatch "logout-all again with the same token"
+login alice wonderland
+request GET /api/me "access_token=$access"
+expect 200 "" "a new login works after logout-all"
+
+stop_server "$pid"
+
+# =============================================================================================
+echo "== production server, default (secure) cookies"
+start_server production "$production"
+request POST /test/clock "" '{"advance":61}'
+expect 404 no_such_endpoint "the production binary has no test clock"
+login alice wonderland __Host-access_token __Secure-refresh_token
+check "access cookie: __Host- prefix, Secure" contains "$(set_cookie_line __Host-access_token)" \
+  "; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Strict"
+check "refresh cookie: __Secure- prefix (it has a Path), Secure" \
+  contains "$(set_cookie_line __Secure-refresh_token)" \
+  "; Path=/refresh; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict"
+request GET /api/me "__Host-access_token=$access"
+expect 200 "" "the prefixed cookie works"
+request GET /api/me "access_token=$access"
+expect 401 not_found "a cookie under the bare name (as another host could plant it) is not read"
+request POST /refresh "__Secure-refresh_token=$refresh"
+expect 200 "" "refresh with the prefixed cookie"
+stop_server "$pid"
+
+echo "== --users FILE and --hash-password"
+printf 'correct horse battery\n' | "$production" --hash-password bob >"$work/users"
+check "--hash-password prints one users file line" \
+  grep -Eq '^bob:pbkdf2-sha256:600000:[A-Za-z0-9_-]{22}:[A-Za-z0-9_-]{43}$' "$work/users"
+printf '# users of the e2e test\n\n' | cat - "$work/users" >"$work/users.txt"
+start_server users "$production" --insecure-http --users "$work/users.txt"
+request POST /login "" "$(json_login alice wonderland)"
+expect 401 invalid_credentials "the demo user is gone with --users"
+login bob "correct horse battery"
+stop_server "$pid"
+printf 'bob:pbkdf2-sha256:1000:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n' \
+  >"$work/weak.txt"
+if timeout 20 "$production" --port 0 --users "$work/weak.txt" >"$work/weak.out" 2>&1; then
+  fail "a users file with 1000 iterations is refused"
+else
+  check "the refusal names the line" grep -q 'line 1' "$work/weak.out"
+fi
+
+if command -v openssl >/dev/null 2>&1; then
+  echo "== --key FILE: the same key, the same JWKS across restarts"
+  for type in EC ED25519; do
+    if [[ $type == EC ]]; then
+      openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/key.pem" 2>/dev/null
+      alg=ES256
+    else
+      openssl genpkey -algorithm ED25519 -out "$work/key.pem" 2>/dev/null
+      alg=EdDSA
+    fi
+    jwks=()
+    for run in 1 2; do
+      start_server "key-$type-$run" "$production" --insecure-http --key "$work/key.pem"
+      request GET /.well-known/jwks.json
+      jwks+=("$body")
+      if ((run == 2)); then
+        login alice wonderland
+        request GET /api/me "access_token=$access"
+        expect 200 "" "$alg tokens verify"
+      fi
+      stop_server "$pid"
+    done
+    check "$type key: the JWKS names $alg" contains "${jwks[0]}" "\"alg\":\"$alg\""
+    check "$type key: the JWKS is the same after a restart" test "${jwks[0]}" == "${jwks[1]}"
+  done
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$work/p384.pem" 2>/dev/null
+  if timeout 20 "$production" --port 0 --key "$work/p384.pem" >"$work/p384.out" 2>&1; then
+    fail "a P-384 key is refused for ES256"
+  fi
+else
+  echo "(openssl not installed: the --key checks are skipped)"
+fi
+
+echo
+if ((failures > 0)); then
+  echo "FAILED: $failures of $checks checks"
+  exit 1
+fi
+echo "PASSED: $checks checks"

@@ -1,0 +1,115 @@
+# cmake -P driver for packaging.pkg_config: a program builds from an installed tegata with
+# nothing but `pkg-config --cflags --libs tegata`.
+#  1. configure tegata with its tests off and install it into a scratch prefix;
+#  2. move the prefix elsewhere (the .pc file is relocatable: its paths are relative to itself);
+#  3. pkg-config, pointed at the moved prefix only, reports the project version, an include
+#     directory inside the moved prefix, and libcrypto among the libraries;
+#  4. pkg_config_main.cpp compiles with those flags (and -std=c++20), runs, and prints the version
+#     of the headers, which must be the project version too.
+# No pkg-config program: SKIP, or FAIL when TEGATA_REQUIRE_E2E is set in the environment.
+#
+# Required: -DSOURCE_DIR=<checkout> -DWORK_DIR=<scratch> -DGENERATOR=<generator>
+#           -DCXX_COMPILER=<path> -DVERSION=<project version>
+# Optional: -DPKG_CONFIG=<path> -DMAKE_PROGRAM=<path> -DPASS_ARGS=<'|'-separated -D arguments>
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var IN ITEMS SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER VERSION)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "pkg_config.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+
+if(NOT PKG_CONFIG OR NOT EXISTS "${PKG_CONFIG}")
+  set(text "pkg-config was not found at configure time (Debian: apt-get install pkg-config)")
+  if("$ENV{TEGATA_REQUIRE_E2E}" MATCHES "^([1]|[Oo][Nn]|[Tt][Rr][Uu][Ee]|[Yy][Ee][Ss])$")
+    message(FATAL_ERROR "FAIL: ${text} (TEGATA_REQUIRE_E2E is set)")
+  endif()
+  message("SKIP: ${text}")
+  return()
+endif()
+
+set(configure_args -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+                   -DCMAKE_BUILD_TYPE=Release)
+if(MAKE_PROGRAM)
+  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+endif()
+if(PASS_ARGS)
+  string(REPLACE "|" ";" pass_args "${PASS_ARGS}")
+  list(APPEND configure_args ${pass_args})
+endif()
+
+function(run)
+  execute_process(COMMAND ${ARGN} COMMAND_ECHO STDOUT COMMAND_ERROR_IS_FATAL ANY)
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(installed "${WORK_DIR}/installed")
+set(moved "${WORK_DIR}/moved/elsewhere")
+run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}/build" ${configure_args}
+    -DTEGATA_BUILD_TESTS=OFF -DTEGATA_BUILD_EXAMPLES=OFF -DTEGATA_BUILD_BENCHMARKS=OFF
+    -DTEGATA_BUILD_TOOLS=OFF -DTEGATA_BUILD_DOCS=OFF -DTEGATA_INSTALL=ON
+    "-DCMAKE_INSTALL_PREFIX=${installed}")
+run("${CMAKE_COMMAND}" --install "${WORK_DIR}/build")
+file(MAKE_DIRECTORY "${WORK_DIR}/moved")
+file(RENAME "${installed}" "${moved}")
+
+file(GLOB_RECURSE pc_files "${moved}/*/tegata.pc")
+list(LENGTH pc_files count)
+if(NOT count EQUAL 1)
+  message(FATAL_ERROR "expected one installed tegata.pc, found: ${pc_files}")
+endif()
+cmake_path(GET pc_files PARENT_PATH pc_dir)
+
+# Only the moved prefix, plus the system's directories for libcrypto and nlohmann_json.
+set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+function(pkg_config out)
+  execute_process(COMMAND "${PKG_CONFIG}" ${ARGN} tegata RESULT_VARIABLE result
+                  OUTPUT_VARIABLE output ERROR_VARIABLE error OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "pkg-config ${ARGN} tegata failed: ${error}")
+  endif()
+  message(STATUS "pkg-config ${ARGN} tegata: ${output}")
+  set(${out} "${output}" PARENT_SCOPE)
+endfunction()
+
+pkg_config(modversion --modversion)
+pkg_config(cflags --cflags)
+pkg_config(libs --libs)
+pkg_config(includedir --variable=includedir)
+
+set(failures 0)
+macro(fail text)
+  message(SEND_ERROR "FAIL: ${text}")
+  math(EXPR failures "${failures} + 1")
+endmacro()
+if(NOT modversion STREQUAL VERSION)
+  fail("pkg-config says version ${modversion}, the CMake project version is ${VERSION}")
+endif()
+file(REAL_PATH "${includedir}" real_includedir)
+file(REAL_PATH "${moved}/include" expected_includedir)
+if(NOT real_includedir STREQUAL expected_includedir)
+  fail("includedir is ${includedir}, expected the moved prefix's include directory")
+endif()
+if(NOT cflags MATCHES "-I[^ ]*/moved/elsewhere/")
+  fail("--cflags does not name the moved prefix: ${cflags}")
+endif()
+if(NOT libs MATCHES "(^| )-lcrypto( |$)")
+  fail("--libs does not link libcrypto: ${libs}")
+endif()
+if(failures GREATER 0)
+  message(FATAL_ERROR "${failures} check(s) failed")
+endif()
+
+separate_arguments(cflags_list UNIX_COMMAND "${cflags}")
+separate_arguments(libs_list UNIX_COMMAND "${libs}")
+set(program "${WORK_DIR}/pkg_config_main")
+run("${CXX_COMPILER}" -std=c++20 ${cflags_list} "${CMAKE_CURRENT_LIST_DIR}/pkg_config_main.cpp"
+    ${libs_list} -o "${program}")
+execute_process(COMMAND "${program}" RESULT_VARIABLE result OUTPUT_VARIABLE output
+                ERROR_VARIABLE output)
+message(STATUS "${program}: exit ${result}: ${output}")
+if(NOT result EQUAL 0 OR NOT output STREQUAL "tegata ${VERSION} ok\n")
+  message(FATAL_ERROR "the program built with pkg-config's flags failed, or its headers' "
+                      "version is not ${VERSION}")
+endif()
+message(STATUS "packaging.pkg_config: ok")
