@@ -1,0 +1,36 @@
+// The store contract (tests/support/store_contract.hpp) against Redis: the same behavioural tests
+// the memory store passes, once with every status() a round trip and once with the local cache
+// answering status().
+#include <chrono>
+#include <tuple>
+
+#include "redis/redis_support.hpp"
+#include "tegata/store/redis.hpp"
+
+namespace store_contract {
+
+struct Redis {
+  static tegata::redis::RevocationStore make() {
+    return tegata::redis::RevocationStore(
+        redis_test::options(redis_test::require_redis(), redis_test::unique_prefix()));
+  }
+};
+
+// Writes reach this process's cache before they return, so the single-process contract holds with
+// the cache answering; a long staleness bound keeps it answering on a busy machine.
+struct CachedRedis {
+  static tegata::redis::RevocationStore make() {
+    auto options = redis_test::options(redis_test::require_redis(), redis_test::unique_prefix());
+    options.local_cache.enabled = true;
+    options.local_cache.max_staleness = std::chrono::seconds{30};
+    tegata::redis::RevocationStore store(options);
+    redis_test::wait_until_fresh(store);
+    return store;
+  }
+};
+
+using Stores = std::tuple<Redis, CachedRedis>;
+
+}  // namespace store_contract
+
+#include "support/store_contract.hpp"
