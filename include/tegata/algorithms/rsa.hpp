@@ -35,6 +35,26 @@ constexpr bool is_rsa(Algorithm alg) noexcept {
          alg == Algorithm::RS512;
 }
 
+// Signs a fixed message and verifies the result with the same key: proves that the private part
+// (with or without CRT values) belongs to the public key. A key that fails would sign tokens its
+// own public key never verifies.
+inline bool rsa_signs_consistently(EVP_PKEY* key) {
+  const openssl_error_scope errors;
+  static constexpr unsigned char message[] = "tegata RSA private key consistency check";
+  unsigned char signature[kMaxRsaBits / 8];
+  std::size_t length = sizeof signature;
+  const evp_md_ctx_ptr sign(EVP_MD_CTX_new());
+  const evp_md_ctx_ptr verify(EVP_MD_CTX_new());
+  if (!sign || !verify) return false;
+  if (EVP_DigestSignInit_ex(sign.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
+      EVP_DigestSign(sign.get(), signature, &length, message, sizeof message) != 1) {
+    return false;
+  }
+  return EVP_DigestVerifyInit_ex(verify.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) ==
+             1 &&
+         EVP_DigestVerify(verify.get(), signature, length, message, sizeof message) == 1;
+}
+
 // Refuses what RsaKey must not use. The public exponent must lie in FIPS 186-4's range
 // (odd, 2^16 < e < 2^256): tiny exponents such as 3 are what turns a lax PKCS#1 v1.5 verifier
 // into a forgeable one (Bleichenbacher 2006), and no legitimate JWS key needs them.
@@ -65,6 +85,9 @@ inline evp_pkey_ptr checked_rsa_key(Algorithm alg, evp_pkey_ptr owned) {
   if (!BN_is_odd(e.get()) || BN_num_bits(e.get()) <= 16 || BN_num_bits(e.get()) > 256) {
     throw std::invalid_argument(
         "tegata: the RSA public exponent must be odd and between 2^16 and 2^256");
+  }
+  if (has_private_key(key) && !rsa_signs_consistently(owned.get())) {
+    throw std::invalid_argument("tegata: the RSA private key does not match its public key");
   }
   return owned;
 }

@@ -176,25 +176,6 @@ inline Result<evp_pkey_ptr> pkey_from_builder(const char* type, int selection,
   return pkey_from_params(type, selection, params.get());
 }
 
-// Signs a fixed message and verifies the result with the same key: proves that a private
-// exponent matches its public key when no CRT values allow EVP_PKEY_pairwise_check.
-inline bool rsa_signs_consistently(EVP_PKEY* key) {
-  const openssl_error_scope errors;
-  static constexpr unsigned char message[] = "tegata RSA private key consistency check";
-  unsigned char signature[kMaxRsaBits / 8];
-  std::size_t length = sizeof signature;
-  const evp_md_ctx_ptr sign(EVP_MD_CTX_new());
-  const evp_md_ctx_ptr verify(EVP_MD_CTX_new());
-  if (!sign || !verify) return false;
-  if (EVP_DigestSignInit_ex(sign.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
-      EVP_DigestSign(sign.get(), signature, &length, message, sizeof message) != 1) {
-    return false;
-  }
-  return EVP_DigestVerifyInit_ex(verify.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) ==
-             1 &&
-         EVP_DigestVerify(verify.get(), signature, length, message, sizeof message) == 1;
-}
-
 // The RSA key of a JWK: n and e, and with_private also d and the CRT values when present.
 // Errors: malformed (missing or non-minimal members, CRT values given only in part),
 // bad_encoding, not_supported ("oth": multi-prime keys), key_cannot_sign (with_private but no
