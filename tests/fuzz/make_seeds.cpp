@@ -1,0 +1,43 @@
+// tests/fuzz/make_seeds.cpp - writes the seed corpus: OUT/<target>/seed-NNN for every target.
+//
+//   tegata_fuzz_seeds OUT
+//
+// The seeds are generated (seeds.hpp) rather than committed; the build writes them beside the
+// fuzzers, and libFuzzer reads them as its starting corpus.
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "properties.hpp"
+#include "seeds.hpp"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s OUTPUT_DIRECTORY\n", argv[0]);
+    return 2;
+  }
+  try {
+    const std::filesystem::path root(argv[1]);
+    for (const auto& target : tegata_fuzz::kTargets) {
+      const std::filesystem::path dir = root / std::string(target.name);
+      std::filesystem::create_directories(dir);
+      const auto seeds = tegata_fuzz::seeds_for(target.name);
+      for (std::size_t i = 0; i < seeds.size(); ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "seed-%03zu", i);
+        std::ofstream file(dir / name, std::ios::binary | std::ios::trunc);
+        file.write(seeds[i].data(), static_cast<std::streamsize>(seeds[i].size()));
+        if (!file) throw std::runtime_error("cannot write " + (dir / name).string());
+      }
+      std::printf("%s: %zu seeds in %s\n", std::string(target.name).c_str(), seeds.size(),
+                  dir.string().c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tegata_fuzz_seeds: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

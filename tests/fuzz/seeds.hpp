@@ -1,0 +1,278 @@
+// tests/fuzz/seeds.hpp - the seed corpus: valid and near-valid inputs for each fuzz target.
+//
+// A fuzzer finds its way much faster from inputs that already pass the first checks (a token
+// with a good signature, a JWK that imports, a program that logs in and refreshes). The seeds are
+// generated, not committed: tests/fuzz/make_seeds.cpp writes them into the build directory for
+// libFuzzer, and tests/unit/fuzz_regressions_test.cpp runs every property check on them, so
+// the success paths of the checks are exercised by the ordinary unit tests too.
+//
+// Each seed is already in its target's input format (see properties.hpp).
+#pragma once
+
+#include <openssl/encoder.h>
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fixtures.hpp"
+#include "tegata/tegata.hpp"
+
+namespace tegata_fuzz {
+
+namespace seeds {
+
+using json = nlohmann::json;
+
+inline std::int64_t at(std::chrono::seconds offset) {
+  return (kNow + offset).time_since_epoch().count();
+}
+
+// Claims that pass strict_validator() at kNow.
+inline json good_claims() {
+  using namespace std::chrono_literals;
+  return {{"iss", kIssuer},  {"aud", kAudience}, {"sub", "alice"},       {"exp", at(3600s)},
+          {"iat", at(-10s)}, {"nbf", at(-10s)},  {"jti", "seed-token-1"}};
+}
+
+inline std::string with_mode(std::uint8_t mode, std::string_view rest) {
+  return std::string(1, static_cast<char>(mode)) + std::string(rest);
+}
+
+// A jws input that has the harness sign header and payload (mode bits 1, plus key and validator).
+inline std::string jws_signed(std::uint8_t mode, std::string_view header,
+                              std::string_view payload) {
+  std::string out(1, static_cast<char>(mode | 2));
+  out.push_back(static_cast<char>(header.size() & 0xFF));
+  out.push_back(static_cast<char>((header.size() >> 8) & 0xFF));
+  out.append(header).append(payload);
+  return out;
+}
+
+inline std::vector<std::string> jws() {
+  using namespace std::chrono_literals;
+  std::vector<std::string> out;
+  const json claims = good_claims();
+  json expired = claims;
+  expired["exp"] = at(-1s);
+  json audiences = claims;
+  audiences["aud"] = {"other", kAudience};
+  const json lenient = {{"sub", "bob"}, {"iat", at(0s)}, {"scope", "read write"}};
+
+  // Raw tokens: 0 = HS256 key, 1 = ES256 key, 4 = lenient validator.
+  out.push_back(with_mode(0, tegata::sign_jwt(hs256_key(), claims).value()));
+  out.push_back(with_mode(0, tegata::sign_jwt(hs256_key(), expired).value()));
+  out.push_back(with_mode(0, tegata::sign_jwt(hs256_key(), audiences).value()));
+  out.push_back(with_mode(0, tegata::sign_jwt(other_hs256_key(), claims).value()));
+  out.push_back(with_mode(1, tegata::sign_jwt(es256_key(), claims).value()));
+  out.push_back(with_mode(4, tegata::sign_jwt(hs256_key(), lenient, "at+jwt").value()));
+  out.push_back(with_mode(5, tegata::sign_jwt(es256_key(), lenient, "at+jwt").value()));
+  out.push_back(with_mode(0, "eyJhbGciOiJub25lIn0.e30."));
+  out.push_back(with_mode(0, "a.b.c"));
+
+  // Header and payload for the harness to sign.
+  const std::string payload = claims.dump();
+  for (const std::uint8_t key : {0, 1}) {
+    const std::string_view alg = key == 0 ? "HS256" : "ES256";
+    const std::string header = json{{"alg", alg}, {"typ", "JWT"}}.dump();
+    out.push_back(jws_signed(key, header, payload));
+    out.push_back(jws_signed(key, R"({"alg":")" + std::string(alg) + R"("})", payload));
+    out.push_back(jws_signed(key, R"({"alg":")" + std::string(alg) + R"(","kid":"k1"})", payload));
+    out.push_back(
+        jws_signed(key, R"({"alg":")" + std::string(alg) + R"(","crit":["exp"]})", payload));
+    out.push_back(jws_signed(key | 4, R"({"alg":")" + std::string(alg) + R"(","typ":"at+jwt"})",
+                             lenient.dump()));
+  }
+  // Claims of every odd shape, after our issuer (and mostly our audience).
+  const std::string header = R"({"alg":"HS256"})";
+  const std::string ours = R"({"iss":"https://issuer.tegata.test",)";
+  const std::string aud = ours + R"("aud":"tegata-fuzz",)";
+  for (const std::string& odd : {
+           aud + R"("exp":"1700003600"})",
+           aud + R"("exp":1700003600.5})",
+           aud + R"("exp":9223372036854775808})",
+           aud + R"("nbf":1800000000,"exp":1900000000})",
+           aud + R"("exp":1700003600,"x":[[[{}]]]})",
+           aud + R"("exp":1700003600,})",
+           ours + R"("aud":["a","tegata-fuzz"],"exp":1e300})",
+           ours + R"("aud":{"x":1},"exp":1700003600})",
+           ours + R"("iss":"x","aud":"tegata-fuzz","exp":1700003600})",
+           std::string(R"({"exp":1700003600 /* comment */})"),
+           std::string("{\"exp\":1700003600,\"s\":\"\xC3\x28\"}"),
+       }) {
+    out.push_back(jws_signed(0, header, odd));
+  }
+  return out;
+}
+
+inline std::string jwk_input(std::uint8_t flags, const json& value) {
+  return with_mode(flags, value.dump());
+}
+
+// Flags: low nibble = 1 + index into kAlgorithms (0: none), 0x10 sign, 0x20 thumbprint kid,
+// 0x40 JWK Set.
+inline std::uint8_t alg_flag(tegata::Algorithm alg) {
+  for (std::size_t i = 0; i < std::size(kAlgorithms); ++i) {
+    if (kAlgorithms[i] == alg) return static_cast<std::uint8_t>(i + 1);
+  }
+  return 0;
+}
+
+inline std::vector<std::string> jwk() {
+  namespace keys = tegata::keys;
+  using tegata::Algorithm;
+  std::vector<std::string> out;
+  const tegata::AnyKey hmac =
+      tegata::HmacKey(Algorithm::HS256, "tegata fuzz seed secret of 32+ bytes!", "h1");
+  const tegata::AnyKey ec =
+      tegata::EcdsaKey(Algorithm::ES256, keys::parse_pem(kEs256PrivatePem).value(), "e1");
+  const tegata::AnyKey rsa =
+      tegata::RsaKey(Algorithm::PS256, keys::generate(Algorithm::PS256), "r1");
+  const tegata::AnyKey ed = tegata::EddsaKey(keys::generate(Algorithm::EdDSA), "d1");
+  const tegata::AnyKey k256 =
+      tegata::EcdsaKey(Algorithm::ES256K, keys::generate(Algorithm::ES256K), "s1");
+  const tegata::AnyKey p521 = tegata::EcdsaKey(Algorithm::ES512, keys::generate(Algorithm::ES512));
+
+  out.push_back(jwk_input(0, keys::private_jwk(hmac).value()));
+  out.push_back(jwk_input(0x10, keys::private_jwk(hmac).value()));
+  for (const auto* key : {&ec, &rsa, &ed, &k256}) {
+    const json published = keys::public_jwk(*key).value();
+    const json secret = keys::private_jwk(*key).value();
+    out.push_back(jwk_input(0, published));
+    out.push_back(jwk_input(0x10, secret));
+    out.push_back(jwk_input(0, secret));
+    json bare = published;
+    bare.erase("alg");
+    bare.erase("kid");
+    out.push_back(jwk_input(alg_flag(key->algorithm()) | 0x20, bare));
+  }
+  out.push_back(jwk_input(alg_flag(Algorithm::ES512), keys::public_jwk(p521).value()));
+  json enc = keys::public_jwk(ec).value();
+  enc["use"] = "enc";
+  out.push_back(jwk_input(0, enc));
+
+  const std::vector<tegata::AnyKey> asymmetric = {ec, rsa, ed, k256};
+  out.push_back(jwk_input(0x40, keys::public_jwks(asymmetric).value()));
+  json mixed = keys::public_jwks(asymmetric).value();
+  mixed["keys"].push_back(keys::private_jwk(hmac).value());
+  out.push_back(jwk_input(0x40, mixed));
+  out.push_back(jwk_input(0x40, json{{"keys", json::array({keys::private_jwk(hmac).value()})}}));
+  out.push_back(jwk_input(0x40, json{{"keys", json::array()}}));
+  return out;
+}
+
+// A key in one of OpenSSL's encodings: "PEM" or "DER", structure as OSSL_ENCODER names it.
+inline std::string encode(EVP_PKEY* key, bool with_private, const char* type,
+                          const char* structure) {
+  using ctx_ptr = std::unique_ptr<OSSL_ENCODER_CTX, decltype(&OSSL_ENCODER_CTX_free)>;
+  const ctx_ptr ctx(
+      OSSL_ENCODER_CTX_new_for_pkey(key, with_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                                    type, structure, nullptr),
+      &OSSL_ENCODER_CTX_free);
+  unsigned char* data = nullptr;
+  std::size_t size = 0;
+  if (!ctx || OSSL_ENCODER_to_data(ctx.get(), &data, &size) != 1) return {};
+  std::string out(reinterpret_cast<const char*>(data), size);
+  OPENSSL_free(data);
+  return out;
+}
+
+inline std::vector<std::string> pem() {
+  namespace keys = tegata::keys;
+  using tegata::Algorithm;
+  std::vector<std::string> out;
+  const auto ec = keys::parse_pem(kEs256PrivatePem).value();
+  const auto rsa = keys::generate(Algorithm::RS256);
+  const auto ed = keys::generate(Algorithm::EdDSA);
+  for (EVP_PKEY* key : {ec.get(), rsa.get(), ed.get()}) {
+    out.push_back(with_mode(0, encode(key, true, "PEM", "PrivateKeyInfo")));
+    out.push_back(with_mode(0, encode(key, false, "PEM", "SubjectPublicKeyInfo")));
+    out.push_back(with_mode(1, encode(key, true, "DER", "PrivateKeyInfo")));
+    out.push_back(with_mode(1, encode(key, false, "DER", "SubjectPublicKeyInfo")));
+  }
+  for (EVP_PKEY* key : {ec.get(), rsa.get()}) {
+    out.push_back(with_mode(0, encode(key, true, "PEM", "type-specific")));
+    out.push_back(with_mode(1, encode(key, true, "DER", "type-specific")));
+  }
+  out.push_back(with_mode(0, encode(rsa.get(), false, "PEM", "type-specific")));
+  out.push_back(with_mode(
+      0, "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" +
+             std::string(kEs256PrivatePem)));
+  out.push_back(with_mode(
+      0, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"));
+  return out;
+}
+
+inline std::vector<std::string> http() {
+  const std::string token = tegata::sign_jwt(hs256_key(), good_claims()).value();
+  std::vector<std::string> out;
+  for (const std::string& authorization :
+       {"Bearer " + token, std::string("bearer mF_9.B5f-4.1JqM=="),
+        std::string("Basic QWxhZGRpbg=="), std::string("Bearer  x"), std::string("Bearer")}) {
+    out.push_back(with_mode(0, authorization));
+  }
+  const auto cookie = [](std::string_view name, std::string_view header) {
+    return with_mode(1, std::string(1, static_cast<char>(name.size())) + std::string(name) +
+                            std::string(header));
+  };
+  out.push_back(
+      cookie("__Host-access_token", "theme=dark; __Host-access_token=" + token + "; lang=en"));
+  out.push_back(cookie("sid", "sid=a; sid=b"));
+  out.push_back(cookie("sid", "sid=\"quoted\""));
+  out.push_back(cookie("sid", " sid = value \t;x"));
+  out.push_back(with_mode(2, token));
+  out.push_back(with_mode(2, "a;b"));
+  return out;
+}
+
+// A session program (see check_session): config byte, then operations.
+inline std::string program(std::initializer_list<int> bytes) {
+  std::string out;
+  for (const int b : bytes) out.push_back(static_cast<char>(b));
+  return out;
+}
+
+inline std::vector<std::string> session() {
+  return {
+      // Log in, validate, refresh, validate the new token, replay the old refresh token.
+      program({0, 0, 0, 1, 0, 2, 0, 1, 1, 2, 0, 1, 1}),
+      // With a grace window: refresh twice within it, then again after it.
+      program({2, 0, 1, 2, 0, 5, 3, 2, 0, 5, 20, 2, 0, 1, 2}),
+      // Logout, then everything of the family is refused.
+      program({0, 0, 0, 2, 0, 3, 0, 0, 1, 0, 1, 1, 2, 1}),
+      // Log out everywhere, log in again.
+      program({1, 0, 1, 0, 1, 4, 1, 0, 1, 1, 0, 1, 2, 2, 1}),
+      // Time passes: access tokens expire, refresh tokens carry on, the absolute limit ends it.
+      program({1, 0, 0, 5,  90, 1, 0, 2,  0, 6, 18, 2,  1, 6, 18, 2,  2, 6, 18,
+               2, 3, 6, 18, 2,  4, 6, 18, 2, 5, 6,  18, 2, 6, 6,  18, 2, 7}),
+      // Hostile presentations: mutated, raw, the other kind, spliced.
+      program(
+          {0, 0, 2, 7, 0, 5, 0, 65, 8, 0, 9, 0, 66, 9, 3, 'a', '.', 'b', 11, 0, 12, 0, 0, 0, 1}),
+      // Leeway 30 s at the absolute end: refresh up to the end, log out, and present the last
+      // access token inside the leeway after the end (the logout must still hold).
+      program({1, 0,  0, 6, 19, 2,  0, 6, 19, 2,   1, 6, 19, 2, 2, 6, 19, 2, 3,
+               6, 19, 2, 4, 6,  19, 2, 5, 5,  150, 2, 6, 3,  7, 0, 5, 40, 1, 7}),
+      // A tiny store: revocations until it is full.
+      program({4, 0, 0, 0, 1, 0, 2, 3, 0, 0, 3, 1, 1, 3, 2, 0, 4, 0, 4, 1, 4, 2, 13, 2, 3}),
+  };
+}
+
+}  // namespace seeds
+
+// The seeds of the target with this name (see kTargets), empty for an unknown name.
+inline std::vector<std::string> seeds_for(std::string_view target) {
+  if (target == "jws") return seeds::jws();
+  if (target == "jwk") return seeds::jwk();
+  if (target == "pem") return seeds::pem();
+  if (target == "http") return seeds::http();
+  if (target == "session") return seeds::session();
+  return {};
+}
+
+}  // namespace tegata_fuzz
