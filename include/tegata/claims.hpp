@@ -11,8 +11,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "tegata/detail/fast_json.hpp"
 #include "tegata/detail/json.hpp"
 #include "tegata/error.hpp"
 
@@ -57,43 +59,99 @@ inline Result<std::chrono::sys_seconds> parse_numeric_date(const nlohmann::json&
 
 namespace detail {
 
-inline std::error_code read_string_claim(const nlohmann::json& payload, const char* name,
-                                         std::optional<std::string>& out) {
-  const auto it = payload.find(name);
-  if (it == payload.end()) return {};
-  if (!it->is_string()) return errc::invalid_claim;
-  out = it->get_ref<const std::string&>();
-  return {};
+// A NumericDate from either document (see detail/fast_json.hpp). The flat reader holds only
+// integers without sign, which nlohmann_json reads as number_unsigned.
+inline Result<std::chrono::sys_seconds> numeric_date_of(const nlohmann::json& value) noexcept {
+  return parse_numeric_date(value);
 }
-
-inline std::error_code read_date_claim(const nlohmann::json& payload, const char* name,
-                                       std::optional<std::chrono::sys_seconds>& out) {
-  const auto it = payload.find(name);
-  if (it == payload.end()) return {};
-  auto date = parse_numeric_date(*it);
-  if (!date) return date.error();
-  out = *date;
-  return {};
-}
-
-inline std::error_code read_audience_claim(const nlohmann::json& payload,
-                                           std::optional<std::vector<std::string>>& out) {
-  const auto it = payload.find("aud");
-  if (it == payload.end()) return {};
-  std::vector<std::string> audience;
-  if (it->is_string()) {
-    audience.push_back(it->get_ref<const std::string&>());
-  } else if (it->is_array()) {
-    audience.reserve(it->size());
-    for (const auto& entry : *it) {
-      if (!entry.is_string()) return errc::invalid_claim;
-      audience.push_back(entry.get_ref<const std::string&>());
-    }
-  } else {
+inline Result<std::chrono::sys_seconds> numeric_date_of(const flat_value& value) noexcept {
+  if (value.type != flat_value::kind::number ||
+      value.number > static_cast<std::uint64_t>(kMaxNumericDate)) {
     return errc::invalid_claim;
   }
-  out = std::move(audience);
+  return std::chrono::sys_seconds{std::chrono::seconds{static_cast<std::int64_t>(value.number)}};
+}
+
+// The registered claims of a payload as views into it: valid while the payload (its text or its
+// DOM) is.
+struct registered_claims_view {
+  std::optional<std::string_view> issuer;
+  std::optional<std::string_view> subject;
+  std::optional<std::string_view> jwt_id;
+  bool has_audience = false;
+  std::optional<std::chrono::sys_seconds> expires_at;
+  std::optional<std::chrono::sys_seconds> not_before;
+  std::optional<std::chrono::sys_seconds> issued_at;
+};
+
+// Reads the registered claims of a JSON object (an nlohmann::json object or a flat_object) in
+// parse_claims' order: iss, sub, jti, aud, exp, nbf, iat. Each audience value is passed to
+// on_audience once its type is known to be right; a later error discards the result.
+template <class Object, class OnAudience>
+std::error_code read_registered_claims(const Object& payload, registered_claims_view& out,
+                                       OnAudience&& on_audience) {
+  for (const auto& [name, slot] :
+       {std::pair{member_name::iss, &out.issuer}, std::pair{member_name::sub, &out.subject},
+        std::pair{member_name::jti, &out.jwt_id}}) {
+    const auto* value = find_member(payload, name);
+    if (value == nullptr) continue;
+    if (!is_string(*value)) return errc::invalid_claim;
+    *slot = string_of(*value);
+  }
+  if (const auto* aud = find_member(payload, member_name::aud)) {
+    if (is_string(*aud)) {
+      on_audience(string_of(*aud));
+    } else {
+      bool all_strings = true;
+      const bool is_array = visit_array(payload, *aud, [&](std::optional<std::string_view> entry) {
+        if (!entry) {
+          all_strings = false;
+          return false;
+        }
+        on_audience(*entry);
+        return true;
+      });
+      if (!is_array || !all_strings) return errc::invalid_claim;
+    }
+    out.has_audience = true;
+  }
+  for (const auto& [name, slot] :
+       {std::pair{member_name::exp, &out.expires_at}, std::pair{member_name::nbf, &out.not_before},
+        std::pair{member_name::iat, &out.issued_at}}) {
+    const auto* value = find_member(payload, name);
+    if (value == nullptr) continue;
+    auto date = numeric_date_of(*value);
+    if (!date) return date.error();
+    *slot = *date;
+  }
   return {};
+}
+
+}  // namespace detail
+
+namespace detail {
+
+// The registered claims of an object (either document), owned.
+template <class Object>
+Result<Claims> owned_claims(const Object& payload) {
+  registered_claims_view view;
+  std::vector<std::string> audience;
+  if (auto ec = read_registered_claims(payload, view,
+                                       [&](std::string_view aud) { audience.emplace_back(aud); })) {
+    return ec;
+  }
+  const auto copy = [](const std::optional<std::string_view>& v) {
+    return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+  };
+  Claims claims;
+  claims.issuer = copy(view.issuer);
+  claims.subject = copy(view.subject);
+  claims.jwt_id = copy(view.jwt_id);
+  if (view.has_audience) claims.audience = std::move(audience);
+  claims.expires_at = view.expires_at;
+  claims.not_before = view.not_before;
+  claims.issued_at = view.issued_at;
+  return claims;
 }
 
 }  // namespace detail
@@ -102,15 +160,7 @@ inline std::error_code read_audience_claim(const nlohmann::json& payload,
 // bad_json (not an object).
 inline Result<Claims> parse_claims(const nlohmann::json& payload) {
   if (!payload.is_object()) return errc::bad_json;
-  Claims claims;
-  if (auto ec = detail::read_string_claim(payload, "iss", claims.issuer)) return ec;
-  if (auto ec = detail::read_string_claim(payload, "sub", claims.subject)) return ec;
-  if (auto ec = detail::read_string_claim(payload, "jti", claims.jwt_id)) return ec;
-  if (auto ec = detail::read_audience_claim(payload, claims.audience)) return ec;
-  if (auto ec = detail::read_date_claim(payload, "exp", claims.expires_at)) return ec;
-  if (auto ec = detail::read_date_claim(payload, "nbf", claims.not_before)) return ec;
-  if (auto ec = detail::read_date_claim(payload, "iat", claims.issued_at)) return ec;
-  return claims;
+  return detail::owned_claims(payload);
 }
 
 }  // namespace tegata

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <new>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
+#include "tegata/detail/fast_json.hpp"
 #include "tegata/detail/json.hpp"
 #include "tegata/error.hpp"
 #include "tegata/jws.hpp"
@@ -39,23 +41,54 @@ Result<std::string> sign_jwt(const S& signer, const nlohmann::json& claims,
 
 namespace detail {
 
+// A token whose size, structure, header, signature and typ have been checked, with its payload
+// decoded and read: by the flat reader when it accepted the payload (no DOM), by the strict
+// reader otherwise. Lives on the caller's stack; views point into the token and into this object.
+struct opened_token {
+  jws::Parsed parsed;
+  jws::detail::decode_buffer<1024> payload;  // the decoded payload text
+  flat_object flat;
+  std::optional<nlohmann::json> dom;  // the strict reader's DOM, when the flat reader deferred
+
+  // Calls read with the payload object: a flat_object or an nlohmann::json.
+  template <class Read>
+  decltype(auto) visit(Read&& read) const {
+    return dom ? read(*dom) : read(flat);
+  }
+};
+
 // Everything verify_jwt does except the claim checks: size, structure, header, signature over the
-// received bytes, typ, and only then the payload. Lets callers with extra rules (the session
-// manager) order their own checks without repeating this sequence.
+// received bytes, typ, and only then the payload's JSON. The payload's encoding is checked (by
+// decoding it) before the signature, so that a bad segment is bad_encoding; it is read only after.
+template <Signer S>
+std::error_code open_token(std::string_view token, const S& signer, const Validator& validator,
+                           opened_token& out) {
+  const jws::Limits& limits = validator.options().limits;
+  out.dom.reset();
+  if (auto ec = jws::detail::parse_into(token, limits, out.parsed, &out.payload)) return ec;
+  if (auto ec = signer.verify(out.parsed)) return ec;
+  if (auto ec = validator.check_type(out.parsed.header)) return ec;
+  switch (fast_parse_object(out.payload.view(), limits.max_json_depth, out.flat)) {
+    case fast_parse_result::accepted: return {};
+    case fast_parse_result::not_an_object: return errc::bad_json;
+    case fast_parse_result::deferred: break;
+  }
+  auto dom = parse_json_object(out.payload.view(), limits.max_json_depth);
+  if (!dom) return dom.error();
+  out.dom = std::move(*dom);
+  return {};
+}
+
+// open_token, then the registered claims and the whole payload as owned values.
 template <Signer S>
 Result<Jwt> open_jwt(std::string_view token, const S& signer, const Validator& validator) noexcept {
   try {
-    auto parsed = jws::parse(token, validator.options().limits);
-    if (!parsed) return parsed.error();
-    if (auto ec = signer.verify(*parsed)) return ec;
-    if (auto ec = validator.check_type(parsed->header)) return ec;
-    auto payload_text = jws::decode_payload(*parsed);
-    if (!payload_text) return payload_text.error();
-    auto payload = parse_json_object(*payload_text, validator.options().limits.max_json_depth);
-    if (!payload) return payload.error();
-    auto claims = parse_claims(*payload);
+    opened_token opened;
+    if (auto ec = open_token(token, signer, validator, opened)) return ec;
+    auto claims = opened.visit([](const auto& payload) { return owned_claims(payload); });
     if (!claims) return claims.error();
-    return Jwt{std::move(parsed->header), std::move(*claims), std::move(*payload)};
+    nlohmann::json payload = opened.dom ? std::move(*opened.dom) : to_json(opened.flat);
+    return Jwt{std::move(opened.parsed.header), std::move(*claims), std::move(payload)};
   } catch (const std::bad_alloc&) {
     // The only exception left on this path: report it as a failure, never as success.
     return errc::crypto_failure;

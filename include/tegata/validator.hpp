@@ -65,39 +65,74 @@ class Validator {
   }
 
   std::error_code check_issuer_and_audience(const Claims& claims) const noexcept {
-    if (options_.issuer) {
-      if (!claims.issuer) return errc::missing_claim;
-      if (*claims.issuer != *options_.issuer) return errc::wrong_issuer;
-    } else if (claims.issuer) {
-      return errc::wrong_issuer;
-    }
-    if (options_.audience) {
-      if (!claims.audience) return errc::missing_claim;
-      if (std::find(claims.audience->begin(), claims.audience->end(), *options_.audience) ==
-          claims.audience->end()) {
-        return errc::wrong_audience;
-      }
-    } else if (claims.audience) {
-      return errc::wrong_audience;
-    }
-    return {};
+    const bool matches = options_.audience && claims.audience &&
+                         std::find(claims.audience->begin(), claims.audience->end(),
+                                   *options_.audience) != claims.audience->end();
+    return check_issuer_and_audience_of(
+        claims.issuer ? std::optional<std::string_view>(*claims.issuer) : std::nullopt,
+        claims.audience.has_value(), matches);
   }
 
   // exp: valid while now < exp + leeway (a token is expired at its exp second, RFC 7519 §4.1.4).
   // nbf: valid once now + leeway >= nbf. iat: refused when later than now + leeway.
   std::error_code check_times(const Claims& claims, std::chrono::sys_seconds now) const noexcept {
-    const auto leeway = options_.leeway;
-    if (claims.expires_at) {
-      if (now >= *claims.expires_at + leeway) return errc::expired;
-    } else if (!options_.allow_missing_exp) {
-      return errc::missing_claim;
-    }
-    if (claims.not_before && now + leeway < *claims.not_before) return errc::not_yet_valid;
-    if (claims.issued_at && *claims.issued_at > now + leeway) return errc::issued_in_future;
-    return {};
+    return check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now);
+  }
+
+  // --- The same checks on claims read as views (detail::read_registered_claims) ---------------
+
+  // audience_matches: whether the configured audience was among the token's aud values, as
+  // collected by audience_matcher() while the claims were read.
+  std::error_code check_issuer_and_audience(const detail::registered_claims_view& claims,
+                                            bool audience_matches) const noexcept {
+    return check_issuer_and_audience_of(claims.issuer, claims.has_audience, audience_matches);
+  }
+  std::error_code check_times(const detail::registered_claims_view& claims,
+                              std::chrono::sys_seconds now) const noexcept {
+    return check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now);
+  }
+  // An on_audience callback for read_registered_claims that sets matches when an aud value equals
+  // the configured audience.
+  auto audience_matcher(bool& matches) const noexcept {
+    return [this, &matches](std::string_view aud) noexcept {
+      if (options_.audience && aud == *options_.audience) matches = true;
+    };
   }
 
  private:
+  std::error_code check_issuer_and_audience_of(std::optional<std::string_view> issuer,
+                                               bool has_audience,
+                                               bool audience_matches) const noexcept {
+    if (options_.issuer) {
+      if (!issuer) return errc::missing_claim;
+      if (*issuer != *options_.issuer) return errc::wrong_issuer;
+    } else if (issuer) {
+      return errc::wrong_issuer;
+    }
+    if (options_.audience) {
+      if (!has_audience) return errc::missing_claim;
+      if (!audience_matches) return errc::wrong_audience;
+    } else if (has_audience) {
+      return errc::wrong_audience;
+    }
+    return {};
+  }
+
+  std::error_code check_times_of(const std::optional<std::chrono::sys_seconds>& expires_at,
+                                 const std::optional<std::chrono::sys_seconds>& not_before,
+                                 const std::optional<std::chrono::sys_seconds>& issued_at,
+                                 std::chrono::sys_seconds now) const noexcept {
+    const auto leeway = options_.leeway;
+    if (expires_at) {
+      if (now >= *expires_at + leeway) return errc::expired;
+    } else if (!options_.allow_missing_exp) {
+      return errc::missing_claim;
+    }
+    if (not_before && now + leeway < *not_before) return errc::not_yet_valid;
+    if (issued_at && *issued_at > now + leeway) return errc::issued_in_future;
+    return {};
+  }
+
   static bool type_matches(std::string_view typ, std::string_view expected) noexcept {
     constexpr std::string_view prefix = "application/";
     auto strip = [&](std::string_view s) {

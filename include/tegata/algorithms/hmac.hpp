@@ -5,6 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -36,17 +40,17 @@ inline std::size_t hmac_size(Algorithm alg) {
   }
 }
 
-// The key and an EVP_MAC_CTX initialised with it, made once. Each operation duplicates the
-// prepared context, so concurrent callers never share mutable OpenSSL state.
+// The key and an EVP_MAC_CTX initialised with it, made once and never modified afterwards.
 struct hmac_state {
   Algorithm alg;
   std::string kid;
   secret_bytes secret;
   evp_mac_ptr mac;
   evp_mac_ctx_ptr prepared;
+  std::uint64_t id;  // unique in the process, never reused: names this key in the thread caches
 
   hmac_state(Algorithm a, std::string_view key, std::string key_id)
-      : alg(a), kid(std::move(key_id)), secret(key) {
+      : alg(a), kid(std::move(key_id)), secret(key), id(next_id()) {
     const char* digest = hmac_digest_name(a);
     // RFC 7518 §3.2: the key must be at least as long as the hash output.
     if (key.size() < hmac_size(a)) {
@@ -64,19 +68,98 @@ struct hmac_state {
     }
   }
 
-  bool compute(std::string_view data, unsigned char* out, std::size_t& out_len) const {
-    const evp_mac_ctx_ptr ctx(EVP_MAC_CTX_dup(prepared.get()));
-    return ctx &&
-           EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
-                          data.size()) == 1 &&
-           EVP_MAC_final(ctx.get(), out, &out_len, EVP_MAX_MD_SIZE) == 1;
+ private:
+  static std::uint64_t next_id() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
   }
 };
+
+// Each thread keeps its own copies of the prepared contexts of the last few keys it used, and
+// re-initialises a copy for every MAC (EVP_MAC_init without a key keeps the keyed inner and outer
+// digest states and only resets them): the cost of OpenSSL's HMAC itself, with no context
+// creation and no state shared between threads (an EVP_MAC_CTX is not thread-safe; its copies
+// are independent).
+//
+// Lifetime. A copy holds key material of its own, so it must not outlive its key for long:
+// each slot watches its key through a weak_ptr, and a slot whose key has died is freed (its
+// context cleansed by EVP_MAC_CTX_free) the next time the thread misses in its cache, at least
+// every kSweepInterval MACs, and when the thread exits. A key's id is never reused, so a slot
+// can never be mistaken for another key's. At most kSlots contexts per thread: a thread that
+// cycles through more keys than that still works, re-copying contexts as it goes.
+class hmac_context_cache {
+ public:
+  static constexpr std::size_t kSlots = 8;
+  static constexpr std::uint32_t kSweepInterval = 1024;
+
+  // A context keyed for state, reset and ready for EVP_MAC_update; nullptr if OpenSSL fails.
+  // Valid until this thread's next call.
+  EVP_MAC_CTX* acquire(const std::shared_ptr<const hmac_state>& state) noexcept {
+    if (++calls_ % kSweepInterval == 0) sweep();
+    for (slot& s : slots_) {
+      if (s.id != state->id) continue;
+      if (EVP_MAC_init(s.ctx.get(), nullptr, 0, nullptr) == 1) return s.ctx.get();
+      s.clear();  // OpenSSL could not reuse it: copy a fresh one below
+      break;
+    }
+    sweep();
+    slot& victim = choose_victim();
+    victim.clear();
+    victim.ctx.reset(EVP_MAC_CTX_dup(state->prepared.get()));
+    if (!victim.ctx) return nullptr;
+    victim.id = state->id;
+    victim.key = state;
+    return victim.ctx.get();
+  }
+
+ private:
+  struct slot {
+    std::uint64_t id = 0;  // 0: empty
+    std::weak_ptr<const hmac_state> key;
+    evp_mac_ctx_ptr ctx;
+    void clear() noexcept {
+      id = 0;
+      key.reset();
+      ctx.reset();
+    }
+  };
+
+  void sweep() noexcept {
+    for (slot& s : slots_) {
+      if (s.id != 0 && s.key.expired()) s.clear();
+    }
+  }
+
+  slot& choose_victim() noexcept {
+    for (slot& s : slots_) {
+      if (s.id == 0) return s;
+    }
+    slot& s = slots_[next_victim_];
+    next_victim_ = (next_victim_ + 1) % kSlots;
+    return s;
+  }
+
+  std::array<slot, kSlots> slots_{};
+  std::size_t next_victim_ = 0;
+  std::uint32_t calls_ = 0;
+};
+
+// The MAC of data under state's key, computed with this thread's copy of its context.
+inline bool hmac_compute(const std::shared_ptr<const hmac_state>& state, std::string_view data,
+                         unsigned char* out, std::size_t& out_len) noexcept {
+  thread_local hmac_context_cache cache;
+  EVP_MAC_CTX* ctx = cache.acquire(state);
+  return ctx != nullptr &&
+         EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) ==
+             1 &&
+         EVP_MAC_final(ctx, out, &out_len, EVP_MAX_MD_SIZE) == 1;
+}
 
 }  // namespace detail
 
 // A shared secret bound to one HMAC algorithm. Copies share the same immutable key state, so a
-// copy is cheap and every copy is safe to use from many threads at once.
+// copy is cheap and every copy is safe to use from many threads at once (each thread MACs with a
+// context of its own: see hmac_context_cache).
 class HmacKey : public detail::single_key_signer<HmacKey> {
  public:
   // Throws std::invalid_argument when alg is not HS* or the secret is shorter than the hash.
@@ -91,7 +174,7 @@ class HmacKey : public detail::single_key_signer<HmacKey> {
   Result<std::string> sign_raw(std::string_view data) const {
     unsigned char tag[EVP_MAX_MD_SIZE];
     std::size_t len = 0;
-    if (!state_->compute(data, tag, len)) return errc::crypto_failure;
+    if (!detail::hmac_compute(state_, data, tag, len)) return errc::crypto_failure;
     return std::string(reinterpret_cast<const char*>(tag), len);
   }
 
@@ -99,7 +182,7 @@ class HmacKey : public detail::single_key_signer<HmacKey> {
   bool verify_raw(std::string_view data, std::string_view tag) const {
     unsigned char expected[EVP_MAX_MD_SIZE];
     std::size_t len = 0;
-    if (!state_->compute(data, expected, len)) return false;
+    if (!detail::hmac_compute(state_, data, expected, len)) return false;
     return detail::constant_time_equal(
         std::string_view(reinterpret_cast<const char*>(expected), len), tag);
   }

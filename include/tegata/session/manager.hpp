@@ -13,11 +13,15 @@
 // time) and a RevocationStore (the only state). It performs no I/O itself.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,7 +29,11 @@
 #include "tegata/base64url.hpp"
 #include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
+#include "tegata/detail/base64url_fast.hpp"
+#include "tegata/detail/fast_json.hpp"
+#include "tegata/detail/json_writer.hpp"
 #include "tegata/detail/openssl.hpp"
+#include "tegata/detail/random_pool.hpp"
 #include "tegata/error.hpp"
 #include "tegata/jwt.hpp"
 #include "tegata/session/options.hpp"
@@ -44,55 +52,120 @@ inline constexpr std::string_view kRefreshTokenType = "rt+jwt";
 namespace detail {
 
 // Claim names the manager writes itself; extra claims may not use them.
-inline bool is_reserved_claim(std::string_view name) noexcept {
-  constexpr std::string_view reserved[] = {"iss", "sub", "aud", "exp", "nbf",      "iat",
-                                           "jti", "typ", "sid", "ver", "auth_time"};
-  for (auto r : reserved) {
-    if (r == name) return true;
+constexpr bool is_reserved_claim(member_name name) noexcept {
+  switch (name) {
+    case member_name::iss:
+    case member_name::sub:
+    case member_name::aud:
+    case member_name::exp:
+    case member_name::nbf:
+    case member_name::iat:
+    case member_name::jti:
+    case member_name::typ:
+    case member_name::sid:
+    case member_name::ver:
+    case member_name::auth_time: return true;
+    default: return false;
   }
-  return false;
+}
+constexpr bool is_reserved_claim(std::string_view name) noexcept {
+  return is_reserved_claim(classify_member(name));
 }
 
-// 128 random bits, base64url: session family ids and token ids.
-inline std::string random_id() {
-  const std::string bytes = random_bytes(16);
-  return bytes.empty() ? std::string{} : base64url_encode(bytes);
+// The default of issue's and refresh's extra claims: one shared empty object rather than a new
+// one (which allocates) per call.
+inline const nlohmann::json& empty_json_object() {
+  static const nlohmann::json empty = nlohmann::json::object();
+  return empty;
 }
 
-// The session members of a verified token (both kinds carry them).
-struct SessionClaims {
-  std::string subject;
-  std::string session_id;
-  std::string token_id;
+// 128 random bits as base64url (22 characters): session family ids and token ids.
+struct random_id {
+  char text[22];
+  std::string_view view() const noexcept { return {text, sizeof text}; }
+};
+
+// Fills every id with fresh bytes from OpenSSL's DRBG (through this thread's pool, see
+// detail/random_pool.hpp). False if it fails.
+template <std::size_t N>
+bool make_random_ids(std::array<random_id, N>& ids) noexcept {
+  unsigned char bytes[16 * N];
+  if (!random_pool::for_this_thread().take(bytes, sizeof bytes)) return false;
+  for (std::size_t i = 0; i < N; ++i) {
+    base64url_encode_fast(std::string_view(reinterpret_cast<const char*>(bytes) + 16 * i, 16),
+                          ids[i].text);
+  }
+  OPENSSL_cleanse(bytes, sizeof bytes);
+  return true;
+}
+
+// The session members of a verified token (both kinds carry them), as views into its payload.
+struct session_claims_view {
+  std::string_view subject;
+  std::string_view session_id;
+  std::string_view token_id;
   std::uint64_t version = 0;
   std::chrono::sys_seconds auth_time{};
 };
 
-inline std::error_code read_session_string(const nlohmann::json& payload, const char* name,
-                                           std::string& out) {
-  const auto it = payload.find(name);
-  if (it == payload.end()) return errc::missing_claim;
-  if (!it->is_string() || it->get_ref<const std::string&>().empty()) return errc::invalid_claim;
-  out = it->get_ref<const std::string&>();
+// Reads sub, sid, jti (non-empty strings), then requires iat and exp, then ver (an unsigned
+// integer) and auth_time (a NumericDate), from either document; missing_claim or invalid_claim.
+template <class Object>
+std::error_code read_session_claims(const Object& payload, const registered_claims_view& registered,
+                                    session_claims_view& out) {
+  for (const auto& [name, slot] :
+       {std::pair{member_name::sub, &out.subject}, std::pair{member_name::sid, &out.session_id},
+        std::pair{member_name::jti, &out.token_id}}) {
+    const auto* value = find_member(payload, name);
+    if (value == nullptr) return errc::missing_claim;
+    if (!is_string(*value) || string_of(*value).empty()) return errc::invalid_claim;
+    *slot = string_of(*value);
+  }
+  if (!registered.issued_at || !registered.expires_at) return errc::missing_claim;
+  const auto* ver = find_member(payload, member_name::ver);
+  if (ver == nullptr) return errc::missing_claim;
+  if (!is_unsigned(*ver)) return errc::invalid_claim;
+  out.version = unsigned_of(*ver);
+  const auto* auth_time = find_member(payload, member_name::auth_time);
+  if (auth_time == nullptr) return errc::missing_claim;
+  auto at = numeric_date_of(*auth_time);
+  if (!at) return at.error();
+  out.auth_time = *at;
   return {};
 }
 
-inline Result<SessionClaims> read_session_claims(const Jwt& jwt) {
-  SessionClaims s;
-  if (auto ec = read_session_string(jwt.payload, "sub", s.subject)) return ec;
-  if (auto ec = read_session_string(jwt.payload, "sid", s.session_id)) return ec;
-  if (auto ec = read_session_string(jwt.payload, "jti", s.token_id)) return ec;
-  if (!jwt.claims.issued_at || !jwt.claims.expires_at) return errc::missing_claim;
-  const auto ver = jwt.payload.find("ver");
-  if (ver == jwt.payload.end()) return errc::missing_claim;
-  if (!ver->is_number_unsigned()) return errc::invalid_claim;
-  s.version = ver->get<std::uint64_t>();
-  const auto auth_time = jwt.payload.find("auth_time");
-  if (auth_time == jwt.payload.end()) return errc::missing_claim;
-  auto at = parse_numeric_date(*auth_time);
-  if (!at) return at.error();
-  s.auth_time = *at;
-  return s;
+// The custom claims of a payload (every member whose name is not reserved), as issued.
+inline void copy_extra_claims(const nlohmann::json& payload, nlohmann::json& extra) {
+  for (const auto& item : payload.items()) {
+    if (!is_reserved_claim(item.key())) extra[item.key()] = item.value();
+  }
+}
+inline void copy_extra_claims(const flat_object& payload, nlohmann::json& extra) {
+  for (const flat_member& member : payload) {
+    if (!is_reserved_claim(member.known)) {
+      extra[std::string(member.name.view())] = to_json(payload, member.value);
+    }
+  }
+}
+
+// What SessionManager::validate reads from a verified access token's payload, in its order:
+// registered claims (types), issuer and audience, times, session claims. The store comes after.
+struct access_reading {
+  registered_claims_view registered;
+  session_claims_view session;
+};
+
+template <class Object>
+std::error_code read_access_claims(const Object& payload, const Validator& validator,
+                                   std::chrono::sys_seconds now, access_reading& out) {
+  bool audience_matches = false;
+  if (auto ec = read_registered_claims(payload, out.registered,
+                                       validator.audience_matcher(audience_matches))) {
+    return ec;
+  }
+  if (auto ec = validator.check_issuer_and_audience(out.registered, audience_matches)) return ec;
+  if (auto ec = validator.check_times(out.registered, now)) return ec;
+  return read_session_claims(payload, out.registered, out.session);
 }
 
 }  // namespace detail
@@ -113,42 +186,41 @@ class SessionManager {
   // Login: starts a new session family for subject. extra holds custom claims for the access
   // token; registered and session claim names are refused (reserved_claim).
   Result<TokenPair> issue(std::string_view subject,
-                          const nlohmann::json& extra = nlohmann::json::object()) {
+                          const nlohmann::json& extra = detail::empty_json_object()) {
     if (subject.empty()) return errc::invalid_argument;
     if (!extra.is_object()) return errc::invalid_argument;
     for (const auto& item : extra.items()) {
       if (detail::is_reserved_claim(item.key())) return errc::reserved_claim;
     }
     const std::chrono::sys_seconds now = clock_.now();
-    std::string sid = detail::random_id();
-    if (sid.empty()) return errc::crypto_failure;
-    return mint(subject, std::move(sid), now, now, extra);
+    std::array<detail::random_id, 3> ids;  // the family, the access token, the refresh token
+    if (!detail::make_random_ids(ids)) return errc::crypto_failure;
+    return mint(subject, std::string(ids[0].view()), now, now, extra, ids[1].view(), ids[2].view());
   }
 
   // Per request: signature, type, issuer, audience, times, then the store (revoked token,
-  // revoked family, subject version). Never throws.
+  // revoked family, subject version). Never throws. For the common token shape it allocates only
+  // what the returned AccessClaims holds (see detail/fast_json.hpp).
   Result<AccessClaims> validate(std::string_view access_token) const noexcept {
-    const std::chrono::sys_seconds now = clock_.now();
-    auto jwt = detail::open_jwt(access_token, signer_, access_validator_);
-    if (!jwt) return jwt.error();
-    if (auto ec = access_validator_.check_claims(jwt->claims, now)) return ec;
     try {
-      auto session = detail::read_session_claims(*jwt);
-      if (!session) return session.error();
-      if (auto ec = check_store(*session, now)) return ec;
-      AccessClaims claims;
-      claims.subject = std::move(session->subject);
-      claims.session_id = std::move(session->session_id);
-      claims.token_id = std::move(session->token_id);
-      claims.version = session->version;
-      claims.issued_at = *jwt->claims.issued_at;
-      claims.expires_at = *jwt->claims.expires_at;
-      claims.auth_time = session->auth_time;
-      for (auto& item : jwt->payload.items()) {
-        if (!detail::is_reserved_claim(item.key()))
-          claims.extra[item.key()] = std::move(item.value());
-      }
-      return claims;
+      detail::opened_token opened;
+      if (auto ec = detail::open_token(access_token, signer_, access_validator_, opened)) return ec;
+      const std::chrono::sys_seconds now = clock_.now();
+      return opened.visit([&](const auto& payload) -> Result<AccessClaims> {
+        detail::access_reading read;
+        if (auto ec = detail::read_access_claims(payload, access_validator_, now, read)) return ec;
+        if (auto ec = check_store(read.session, now)) return ec;
+        AccessClaims claims;
+        claims.subject.assign(read.session.subject);
+        claims.session_id.assign(read.session.session_id);
+        claims.token_id.assign(read.session.token_id);
+        claims.version = read.session.version;
+        claims.issued_at = *read.registered.issued_at;
+        claims.expires_at = *read.registered.expires_at;
+        claims.auth_time = read.session.auth_time;
+        detail::copy_extra_claims(payload, claims.extra);
+        return claims;
+      });
     } catch (const std::bad_alloc&) {
       return errc::crypto_failure;
     }
@@ -159,44 +231,71 @@ class SessionManager {
   // except the family's latest one again within reuse_grace. extra: custom claims for the new
   // access token (refresh tokens carry none, so they never go stale).
   Result<TokenPair> refresh(std::string_view refresh_token,
-                            const nlohmann::json& extra = nlohmann::json::object()) {
+                            const nlohmann::json& extra = detail::empty_json_object()) {
     if (!extra.is_object()) return errc::invalid_argument;
     for (const auto& item : extra.items()) {
       if (detail::is_reserved_claim(item.key())) return errc::reserved_claim;
     }
     const std::chrono::sys_seconds now = clock_.now();
-    auto jwt = detail::open_jwt(refresh_token, signer_, refresh_validator_);
-    if (!jwt) return jwt.error();
-    if (auto ec = refresh_validator_.check_issuer_and_audience(jwt->claims)) return ec;
-    auto session = detail::read_session_claims(*jwt);
-    if (!session) return session.error();
-    // The absolute limit is the server's own rule, so it is reported before the token's exp
-    // (which it caps) and without leeway.
-    if (now >= absolute_end(session->auth_time)) return errc::session_expired;
-    if (auto ec = refresh_validator_.check_times(jwt->claims, now)) return ec;
-    if (auto ec = check_store(*session, now)) return ec;
+    detail::opened_token opened;
+    if (auto ec = detail::open_token(refresh_token, signer_, refresh_validator_, opened)) return ec;
+    return opened.visit([&](const auto& payload) -> Result<TokenPair> {
+      detail::registered_claims_view registered;
+      bool audience_matches = false;
+      if (auto ec = detail::read_registered_claims(
+              payload, registered, refresh_validator_.audience_matcher(audience_matches))) {
+        return ec;
+      }
+      if (auto ec = refresh_validator_.check_issuer_and_audience(registered, audience_matches)) {
+        return ec;
+      }
+      detail::session_claims_view session;
+      if (auto ec = detail::read_session_claims(payload, registered, session)) return ec;
+      // The absolute limit is the server's own rule, so it is reported before the token's exp
+      // (which it caps) and without leeway.
+      if (now >= absolute_end(session.auth_time)) return errc::session_expired;
+      if (auto ec = refresh_validator_.check_times(registered, now)) return ec;
+      std::uint64_t version = 0;
+      if (auto ec = check_store(session, now, &version)) return ec;
 
-    auto use = store_.consume_refresh(session->session_id, session->token_id,
-                                      *jwt->claims.expires_at + options_.leeway, now,
-                                      options_.reuse_grace);
-    if (!use) return use.error();
-    if (*use == RefreshUse::reused) {
-      auto revoked =
-          store_.revoke_family(session->session_id, last_accepted(session->auth_time), now);
-      // If the store cannot record the revocation, say so rather than pretend the theft is
-      // contained.
-      if (!revoked) return revoked.error();
-      return errc::refresh_reused;
-    }
-    return mint(session->subject, std::move(session->session_id), session->auth_time, now, extra);
+      auto use = store_.consume_refresh(session.session_id, session.token_id,
+                                        *registered.expires_at + options_.leeway, now,
+                                        options_.reuse_grace);
+      if (!use) return use.error();
+      if (*use == RefreshUse::reused) {
+        auto revoked =
+            store_.revoke_family(session.session_id, last_accepted(session.auth_time), now);
+        // If the store cannot record the revocation, say so rather than pretend the theft is
+        // contained.
+        if (!revoked) return revoked.error();
+        return errc::refresh_reused;
+      }
+      std::array<detail::random_id, 2> ids;  // the access token, the refresh token
+      if (!detail::make_random_ids(ids)) return errc::crypto_failure;
+      // The new pair carries the subject's version as check_store just read it: a log out
+      // everywhere that lands after that read voids the new pair too (it fails closed).
+      return mint(session.subject, std::string(session.session_id), session.auth_time, now, extra,
+                  ids[0].view(), ids[1].view(), version);
+    });
   }
 
   // Logout: ends the session family of an access or a refresh token (which must be valid).
   Result<void> revoke(std::string_view token) {
     const std::chrono::sys_seconds now = clock_.now();
-    auto session = verify_either(token, now);
-    if (!session) return session.error();
-    return store_.revoke_family(session->session_id, last_accepted(session->auth_time), now);
+    detail::opened_token opened;
+    const Validator* validator = &access_validator_;
+    std::error_code ec = detail::open_token(token, signer_, access_validator_, opened);
+    if (ec == errc::wrong_type) {
+      validator = &refresh_validator_;
+      ec = detail::open_token(token, signer_, refresh_validator_, opened);
+    }
+    if (ec) return ec;
+    return opened.visit([&](const auto& payload) -> Result<void> {
+      detail::access_reading read;
+      if (auto ec2 = detail::read_access_claims(payload, *validator, now, read)) return ec2;
+      return store_.revoke_family(read.session.session_id, last_accepted(read.session.auth_time),
+                                  now);
+    });
   }
 
   // Log out everywhere (e.g. after a password change): every token issued so far for subject
@@ -241,75 +340,129 @@ class SessionManager {
     return absolute_end(auth_time) + options_.leeway;
   }
 
-  std::error_code check_store(const detail::SessionClaims& session,
-                              std::chrono::sys_seconds now) const {
+  // The store's verdict on a token; min_version (when given) receives the subject's version.
+  std::error_code check_store(const detail::session_claims_view& session,
+                              std::chrono::sys_seconds now,
+                              std::uint64_t* min_version = nullptr) const {
     auto status = store_.status(session.token_id, session.session_id, session.subject, now);
     if (!status) return status.error();
     if (status->family_revoked) return errc::session_revoked;
     if (status->token_revoked) return errc::revoked;
     if (session.version < status->min_version) return errc::version_mismatch;
+    if (min_version != nullptr) *min_version = status->min_version;
     return {};
   }
 
-  // A valid token of either kind, for logout.
-  Result<detail::SessionClaims> verify_either(std::string_view token,
-                                              std::chrono::sys_seconds now) const {
-    auto jwt = detail::open_jwt(token, signer_, access_validator_);
-    const Validator* validator = &access_validator_;
-    if (!jwt && jwt.error() == errc::wrong_type) {
-      jwt = detail::open_jwt(token, signer_, refresh_validator_);
-      validator = &refresh_validator_;
-    }
-    if (!jwt) return jwt.error();
-    if (auto ec = validator->check_claims(jwt->claims, now)) return ec;
-    return detail::read_session_claims(*jwt);
-  }
-
-  // Signs a new pair for the family sid, whose session began at auth_time.
+  // Signs a new pair for the family sid, whose session began at auth_time, with fresh token ids,
+  // for the subject's version (read from the store when not given).
   Result<TokenPair> mint(std::string_view subject, std::string sid,
                          std::chrono::sys_seconds auth_time, std::chrono::sys_seconds now,
-                         const nlohmann::json& extra) {
-    std::string access_id = detail::random_id();
-    std::string refresh_id = detail::random_id();
-    if (access_id.empty() || refresh_id.empty()) return errc::crypto_failure;
-    // The version in force for this subject now; the fresh ids cannot be revoked yet.
-    auto status = store_.status(access_id, sid, subject, now);
-    if (!status) return status.error();
+                         const nlohmann::json& extra, std::string_view access_id,
+                         std::string_view refresh_id,
+                         std::optional<std::uint64_t> version = std::nullopt) {
+    if (!version) {
+      // The version in force for this subject now; the fresh ids cannot be revoked yet.
+      auto status = store_.status(access_id, sid, subject, now);
+      if (!status) return status.error();
+      version = status->min_version;
+    }
     const std::chrono::sys_seconds end = absolute_end(auth_time);
     const std::chrono::sys_seconds access_exp = std::min(now + options_.access_ttl, end);
     const std::chrono::sys_seconds refresh_exp = std::min(now + options_.refresh_ttl, end);
 
-    nlohmann::json claims = session_claims(subject, sid, status->min_version, auth_time, now);
-    claims["jti"] = refresh_id;
-    claims["exp"] = refresh_exp.time_since_epoch().count();
-    auto refresh_token = sign(kRefreshTokenType, claims);
+    const token_claims common{subject, sid, *version, auth_time, now};
+    auto refresh_token = sign(kRefreshTokenType, claims_json(common, refresh_id, refresh_exp,
+                                                             detail::empty_json_object()));
     if (!refresh_token) return refresh_token.error();
-
-    claims.update(extra);
-    claims["jti"] = access_id;
-    claims["exp"] = access_exp.time_since_epoch().count();
-    auto access_token = sign(kAccessTokenType, claims);
+    auto access_token = sign(kAccessTokenType, claims_json(common, access_id, access_exp, extra));
     if (!access_token) return access_token.error();
 
     return TokenPair{std::move(*access_token), std::move(*refresh_token), std::move(sid),
                      access_exp, refresh_exp};
   }
 
-  nlohmann::json session_claims(std::string_view subject, std::string_view sid,
-                                std::uint64_t version, std::chrono::sys_seconds auth_time,
-                                std::chrono::sys_seconds now) const {
-    return nlohmann::json{{"iss", options_.issuer},
-                          {"sub", subject},
-                          {"aud", options_.audience},
-                          {"iat", now.time_since_epoch().count()},
-                          {"sid", sid},
-                          {"ver", version},
-                          {"auth_time", auth_time.time_since_epoch().count()}};
+  // What both tokens of a pair say alike.
+  struct token_claims {
+    std::string_view subject;
+    std::string_view sid;
+    std::uint64_t version;
+    std::chrono::sys_seconds auth_time;
+    std::chrono::sys_seconds now;
+  };
+
+  // The claims object, written directly: the bytes nlohmann::json::dump() gives for the same
+  // members (names in sorted order, the extra ones merged in), without building a DOM. extra
+  // holds no reserved name: issue and refresh refuse those first. The issuer and audience members
+  // were written once, at construction.
+  std::string claims_json(const token_claims& c, std::string_view jti, std::chrono::sys_seconds exp,
+                          const nlohmann::json& extra) const {
+    std::string out;
+    out.reserve(128 + iss_member_.size() + aud_member_.size() + c.subject.size() + c.sid.size() +
+                jti.size());
+    out.push_back('{');
+    // Extra members go between the registered ones, in sorted order: the ones before "aud" first
+    // (the only place where no comma precedes a member), the rest each with its comma.
+    auto next_extra = extra.cbegin();
+    bool first = true;
+    const auto extras_before = [&](std::optional<std::string_view> name) {
+      for (; next_extra != extra.cend() && (!name || std::string_view(next_extra.key()) < *name);
+           ++next_extra) {
+        detail::append_json_name(out, next_extra.key(), first);
+        out += next_extra.value().dump();
+      }
+    };
+    extras_before("aud");
+    if (!first) out.push_back(',');
+    out.append(aud_member_);
+    first = false;
+    extras_before("auth_time");
+    out.append(std::string_view(R"(,"auth_time":)"));
+    detail::append_json_integer(out, c.auth_time.time_since_epoch().count());
+    extras_before("exp");
+    out.append(std::string_view(R"(,"exp":)"));
+    detail::append_json_integer(out, exp.time_since_epoch().count());
+    extras_before("iat");
+    out.append(std::string_view(R"(,"iat":)"));
+    detail::append_json_integer(out, c.now.time_since_epoch().count());
+    extras_before("iss");
+    out.push_back(',');
+    out.append(iss_member_);
+    extras_before("jti");
+    out.append(std::string_view(R"(,"jti":)"));
+    detail::append_json_string(out, jti);
+    extras_before("sid");
+    out.append(std::string_view(R"(,"sid":)"));
+    detail::append_json_string(out, c.sid);
+    extras_before("sub");
+    out.append(std::string_view(R"(,"sub":)"));
+    detail::append_json_string(out, c.subject);
+    extras_before("ver");
+    out.append(std::string_view(R"(,"ver":)"));
+    detail::append_json_integer(out, c.version);
+    extras_before(std::nullopt);
+    out.push_back('}');
+    return out;
+  }
+
+  // `"name":value` for a configured string, as nlohmann::json would write it. A value that is not
+  // valid UTF-8 could never be written into a token: refused at construction.
+  static std::string json_member(std::string_view name, std::string_view value) {
+    std::string out;
+    bool first = true;
+    detail::append_json_name(out, name, first);
+    try {
+      detail::append_json_string(out, value);
+    } catch (const nlohmann::json::exception&) {
+      throw std::invalid_argument(
+          "tegata: SessionOptions::" + std::string(name == "iss" ? "issuer" : "audience") +
+          " must be valid UTF-8");
+    }
+    return out;
   }
 
   // A token the manager would refuse to validate is never handed out.
-  Result<std::string> sign(std::string_view type, const nlohmann::json& claims) const {
-    auto token = signer_.sign(type, claims.dump());
+  Result<std::string> sign(std::string_view type, std::string_view claims) const {
+    auto token = signer_.sign(type, claims);
     if (token && token->size() > options_.max_token_bytes) return errc::too_large;
     return token;
   }
@@ -320,6 +473,8 @@ class SessionManager {
   StoreT store_;
   Validator access_validator_;
   Validator refresh_validator_;
+  std::string iss_member_ = json_member("iss", options_.issuer);
+  std::string aud_member_ = json_member("aud", options_.audience);
 };
 
 }  // namespace tegata

@@ -4,180 +4,67 @@
 // share revocations need a store over a shared backend (Redis, a database) instead.
 //
 // Concurrency. The state is split into `shards` independent shards, each behind its own
-// std::shared_mutex. A key picks its shard by hash: revoked jtis by jti, subject versions by
-// subject, and everything about one session family (its revocation, every consumed refresh jti
-// and which one was consumed last) by sid, so consume_refresh decides under a single lock.
-// status() takes at most three shared locks, one after the other and never two at once: there is
-// no global lock on the validate path and no lock ordering to get wrong.
+// reader-writer lock (detail/read_mostly_mutex.hpp, whose readers write no cache line that
+// readers on other threads write). A key picks its shard by hash: revoked jtis by jti, subject
+// versions by subject, and everything about one session family (its revocation, every consumed
+// refresh jti and which one was consumed last) by sid, so consume_refresh decides under a single
+// lock. status() takes at most three shared locks, one after the other and never two at once:
+// there is no global lock on the validate path and no lock ordering to get wrong.
 //
 // Memory. Every fact is stored with the time after which it no longer matters (the `until` the
 // manager passes). Each shard keeps its facts ordered by that time, and every write first drops
-// its shard's expired facts (amortised O(log n) per write), so memory tracks live tokens only;
-// prune(now) sweeps every shard. A fact whose time has come (until <= now) is treated as absent
-// even before it is dropped.
+// its shard's expired facts (O(log n) each), so memory tracks live tokens only; prune(now) sweeps
+// every shard. A fact whose time has come (until <= now) is treated as absent even before it is
+// dropped.
 //
 // Bound. Options::max_entries bounds the total number of entries across all shards. An entry is
 // one revoked jti, one session family (revoked, or with consumed refresh tokens), one consumed
 // refresh jti, or one subject version. A write that needs a new entry when the store is full first
 // drops the expired facts of its shard, then of every shard; if the store is still full it fails
 // with errc::store_full and changes nothing. Reads are never refused for that reason.
-// Size of an entry, measured with libstdc++ 12 and glibc malloc on x86-64 by counting every
-// allocation the store makes (malloc_usable_size plus the 8-byte chunk header), for 200,000 and
-// 1,000,000 entries with 22-character ids (a base64url-encoded 128-bit value):
-//  - about 190 bytes per revoked jti, revoked session family or subject version: a hash node
-//    (80), the id's heap buffer (32), a node in the expiry index (64) and the bucket array (~10);
-//  - about 250 bytes per consumed refresh jti, which holds both its sid and its jti.
-// Ids of at most 15 characters live inside the std::string (about 30 bytes less); longer ids add
-// their length rounded up to 16. So the default bound of 1,000,000 entries means at most about
-// 250 MB. Bucket arrays keep their peak size after pruning (about 8 bytes per peak entry).
+//
+// Size of an entry (detail/id_table.hpp has the layout), measured by benchmarks/ (every block's
+// usable size plus glibc's 8-byte chunk header, libstdc++ 12, x86-64) at 10^6 live entries of one
+// kind with 22-character ids (a base64url-encoded 128-bit value, as the manager makes them):
+// about 62 bytes per revoked jti, 77 per session family, 69 per subject version and 101 per
+// consumed refresh jti (it holds both its sid and its jti). An entry's ids are stored inline up to
+// 23 bytes; longer ones add a heap block of their length. Storage keeps its peak size after
+// pruning. So the default bound of 1,000,000 entries means at most about 110 MB.
 //
 // Failure. status() never throws. A write that cannot allocate memory (std::bad_alloc) or lock
 // returns errc::store_unavailable and leaves the store as it was, so the manager fails closed.
 //
-// Ids are used as given and hashed with the (unkeyed) std::hash. jti and sid are random values
-// taken from tokens whose signature was verified, so nobody can choose them to collide; subjects
-// come from the application and are stored only by bump_version.
+// Ids are used as given and hashed with SipHash-1-3 under a random key drawn when the store is
+// created, so nobody can choose ids (subjects come from the application, perhaps from users) that
+// pile up in one shard or one probe sequence. One hash per id picks both its shard and its slot.
 
 #pragma once
 
+#include <openssl/rand.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <cstring>
 #include <limits>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
+#include <shared_mutex>  // std::shared_lock
 #include <stdexcept>
-#include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
+#include "tegata/detail/expiring_map.hpp"  // used by the Redis store's cache
+#include "tegata/detail/id_table.hpp"
+#include "tegata/detail/read_mostly_mutex.hpp"
+#include "tegata/detail/siphash.hpp"
 #include "tegata/error.hpp"
 #include "tegata/store/revocation_store.hpp"
 
 namespace tegata {
-
-namespace detail {
-
-// std::hash over string_view, usable for lookups without building a std::string.
-struct transparent_string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
-// A consumed refresh token: its jti within its session family.
-struct refresh_key {
-  std::string sid;
-  std::string jti;
-};
-
-struct refresh_key_view {
-  std::string_view sid;
-  std::string_view jti;
-};
-
-struct refresh_key_hash {
-  using is_transparent = void;
-  std::size_t operator()(const refresh_key_view& key) const noexcept {
-    const std::size_t a = std::hash<std::string_view>{}(key.sid);
-    const std::size_t b = std::hash<std::string_view>{}(key.jti);
-    return a ^ (b + static_cast<std::size_t>(0x9e3779b97f4a7c15ULL) + (a << 6) + (a >> 2));
-  }
-  std::size_t operator()(const refresh_key& key) const noexcept {
-    return (*this)(refresh_key_view{key.sid, key.jti});
-  }
-};
-
-struct refresh_key_equal {
-  using is_transparent = void;
-  template <class A, class B>
-  bool operator()(const A& a, const B& b) const noexcept {
-    return std::string_view(a.sid) == std::string_view(b.sid) &&
-           std::string_view(a.jti) == std::string_view(b.jti);
-  }
-};
-
-// A hash map whose every entry carries an expiry time, plus an index ordered by that time so the
-// expired entries can be found without scanning. Not synchronised: the owning shard locks.
-template <class Key, class Value, class Hash, class Equal>
-class expiring_map {
-  using index_type = std::multimap<std::chrono::sys_seconds, const Key*>;
-
- public:
-  struct entry {
-    Value value;
-    std::chrono::sys_seconds until;
-    typename index_type::iterator where;  // this entry's node in the index
-  };
-
-  template <class K>
-  entry* find(const K& key) noexcept {
-    const auto it = map_.find(key);
-    return it == map_.end() ? nullptr : &it->second;
-  }
-  template <class K>
-  const entry* find(const K& key) const noexcept {
-    const auto it = map_.find(key);
-    return it == map_.end() ? nullptr : &it->second;
-  }
-
-  // Adds an entry for a key the caller has just found absent (under the same lock). Strong
-  // guarantee: if an allocation fails, the map is unchanged and the exception propagates.
-  entry& insert(Key key, Value value, std::chrono::sys_seconds until) {
-    const auto it =
-        map_.try_emplace(std::move(key), entry{std::move(value), until, index_.end()}).first;
-    try {
-      it->second.where = index_.emplace(until, &it->first);  // keys of map nodes never move
-    } catch (...) {
-      map_.erase(it);
-      throw;
-    }
-    return it->second;
-  }
-
-  // Keeps the entry at least until `until`; never shortens it. Re-links the existing index node,
-  // so it cannot fail.
-  void extend(entry& e, std::chrono::sys_seconds until) noexcept {
-    if (until <= e.until) return;
-    auto node = index_.extract(e.where);
-    node.key() = until;
-    e.where = index_.insert(std::move(node));
-    e.until = until;
-  }
-
-  void erase(entry& e) noexcept { erase_at(e.where); }
-
-  // Drops every entry with until <= now; returns how many.
-  std::size_t prune(std::chrono::sys_seconds now) noexcept {
-    std::size_t dropped = 0;
-    while (!index_.empty() && index_.begin()->first <= now) {
-      erase_at(index_.begin());
-      ++dropped;
-    }
-    return dropped;
-  }
-
-  std::size_t size() const noexcept { return map_.size(); }
-
- private:
-  // The index node points at the key inside the map node: look the entry up first, then drop both.
-  void erase_at(typename index_type::iterator where) noexcept {
-    map_.erase(map_.find(*where->second));
-    index_.erase(where);
-  }
-
-  std::unordered_map<Key, entry, Hash, Equal> map_;
-  index_type index_;
-};
-
-}  // namespace detail
 
 // The embedded store. A cheap handle: copies share one state, so a test and the SessionManager
 // that holds a copy see the same store. Every member function is safe to call from many threads.
@@ -208,21 +95,21 @@ class MemoryRevocationStore {
     try {
       TokenStatus result;
       {
-        const shard& s = state_->shard_for(jti);
-        const std::shared_lock lock(s.mutex);
-        const auto* token = s.tokens.find(jti);
+        const place p = state_->place_of(jti);
+        const std::shared_lock lock(p.where->mutex);
+        const auto* token = p.where->tokens.find(p.hash, {jti});
         result.token_revoked = token != nullptr && token->until > now;
       }
       {
-        const shard& s = state_->shard_for(sid);
-        const std::shared_lock lock(s.mutex);
-        const auto* family = s.families.find(sid);
+        const place p = state_->place_of(sid);
+        const std::shared_lock lock(p.where->mutex);
+        const auto* family = p.where->families.find(p.hash, {sid});
         result.family_revoked = family != nullptr && family->value.revoked_until > now;
       }
       {
-        const shard& s = state_->shard_for(subject);
-        const std::shared_lock lock(s.mutex);
-        const auto* version = s.versions.find(subject);
+        const place p = state_->place_of(subject);
+        const std::shared_lock lock(p.where->mutex);
+        const auto* version = p.where->versions.find(p.hash, {subject});
         if (version != nullptr && version->until > now) result.min_version = version->value;
       }
       return result;
@@ -236,14 +123,13 @@ class MemoryRevocationStore {
   Result<void> revoke_token(std::string_view jti, std::chrono::sys_seconds until,
                             std::chrono::sys_seconds now) {
     if (until <= now) return {};
-    return write<void>(state_->shard_for(jti), now, [&](shard& s) -> Result<void> {
-      if (auto* token = s.tokens.find(jti)) {
+    const place p = state_->place_of(jti);
+    return write<void>(*p.where, now, [&](shard& s) -> Result<void> {
+      if (auto* token = s.tokens.find(p.hash, {jti})) {
         s.tokens.extend(*token, until);
         return {};
       }
-      if (!admit(1, [&] { s.tokens.insert(std::string(jti), {}, until); })) {
-        return errc::store_full;
-      }
+      if (!admit(1, [&] { s.tokens.insert(p.hash, {jti}, {}, until); })) return errc::store_full;
       return {};
     });
   }
@@ -252,13 +138,14 @@ class MemoryRevocationStore {
   Result<void> revoke_family(std::string_view sid, std::chrono::sys_seconds until,
                              std::chrono::sys_seconds now) {
     if (until <= now) return {};
-    return write<void>(state_->shard_for(sid), now, [&](shard& s) -> Result<void> {
-      if (auto* family = s.families.find(sid)) {
+    const place p = state_->place_of(sid);
+    return write<void>(*p.where, now, [&](shard& s) -> Result<void> {
+      if (auto* family = s.families.find(p.hash, {sid})) {
         family->value.revoked_until = std::max(family->value.revoked_until, until);
         s.families.extend(*family, until);
         return {};
       }
-      if (!admit(1, [&] { s.families.insert(std::string(sid), family_state{until, 0}, until); })) {
+      if (!admit(1, [&] { s.families.insert(p.hash, {sid}, family_state{until, 0}, until); })) {
         return errc::store_full;
       }
       return {};
@@ -271,24 +158,24 @@ class MemoryRevocationStore {
   // larger version than every version handed out before.
   Result<std::uint64_t> bump_version(std::string_view subject, std::chrono::sys_seconds until,
                                      std::chrono::sys_seconds now) {
-    return write<std::uint64_t>(
-        state_->shard_for(subject), now, [&](shard& s) -> Result<std::uint64_t> {
-          auto* current = s.versions.find(subject);
-          const std::uint64_t previous = current != nullptr ? current->value : 0;
-          const std::int64_t now_count = now.time_since_epoch().count();
-          const std::uint64_t version =
-              std::max(previous + 1, now_count > 0 ? static_cast<std::uint64_t>(now_count) : 0);
-          const auto keep = std::max(until, passed(version));
-          if (current != nullptr) {
-            current->value = version;
-            s.versions.extend(*current, keep);
-            return version;
-          }
-          if (!admit(1, [&] { s.versions.insert(std::string(subject), version, keep); })) {
-            return errc::store_full;
-          }
-          return version;
-        });
+    const place p = state_->place_of(subject);
+    return write<std::uint64_t>(*p.where, now, [&](shard& s) -> Result<std::uint64_t> {
+      auto* current = s.versions.find(p.hash, {subject});
+      const std::uint64_t previous = current != nullptr ? current->value : 0;
+      const std::int64_t now_count = now.time_since_epoch().count();
+      const std::uint64_t version =
+          std::max(previous + 1, now_count > 0 ? static_cast<std::uint64_t>(now_count) : 0);
+      const auto keep = std::max(until, passed(version));
+      if (current != nullptr) {
+        current->value = version;
+        s.versions.extend(*current, keep);
+        return version;
+      }
+      if (!admit(1, [&] { s.versions.insert(p.hash, {subject}, version, keep); })) {
+        return errc::store_full;
+      }
+      return version;
+    });
   }
 
   // Records one use of the refresh token `jti` of family `sid`, remembered until `until` (its exp;
@@ -303,9 +190,12 @@ class MemoryRevocationStore {
                                      std::chrono::sys_seconds until, std::chrono::sys_seconds now,
                                      std::chrono::seconds grace) {
     if (until <= now) return errc::invalid_argument;
-    return write<RefreshUse>(state_->shard_for(sid), now, [&](shard& s) -> Result<RefreshUse> {
-      auto* family = s.families.find(sid);
-      if (const auto* used = s.refreshes.find(detail::refresh_key_view{sid, jti})) {
+    const place p = state_->place_of(sid);
+    // A consumed jti lives in its family's shard, so consume_refresh decides under one lock.
+    const std::uint32_t use_hash = state_->pair_hash(p, jti);
+    return write<RefreshUse>(*p.where, now, [&](shard& s) -> Result<RefreshUse> {
+      auto* family = s.families.find(p.hash, {sid});
+      if (const auto* used = s.refreshes.find(use_hash, {sid, jti})) {
         // A live refresh entry implies its family entry: the family lives at least as long.
         const bool latest = family != nullptr && family->value.last_refresh == used->value.sequence;
         if (grace > std::chrono::seconds::zero() && latest &&
@@ -316,11 +206,10 @@ class MemoryRevocationStore {
       }
       const std::uint64_t sequence = ++s.last_sequence;
       const bool admitted = admit(family != nullptr ? 1 : 2, [&] {
-        auto& use = s.refreshes.insert(detail::refresh_key{std::string(sid), std::string(jti)},
-                                       refresh_use{now, sequence}, until);
+        auto& use = s.refreshes.insert(use_hash, {sid, jti}, refresh_use{now, sequence}, until);
         if (family == nullptr) {
           try {
-            family = &s.families.insert(std::string(sid),
+            family = &s.families.insert(p.hash, {sid},
                                         family_state{std::chrono::sys_seconds::min(), 0}, until);
           } catch (...) {
             s.refreshes.erase(use);
@@ -353,20 +242,14 @@ class MemoryRevocationStore {
   };
   struct revoked {};
 
-  template <class Value>
-  using string_map =
-      detail::expiring_map<std::string, Value, detail::transparent_string_hash, std::equal_to<>>;
-
   // One independently locked part of the state. Aligned so that two shards' mutexes never share
   // a cache line.
   struct alignas(64) shard {
-    mutable std::shared_mutex mutex;
-    string_map<revoked> tokens;         // by jti
-    string_map<family_state> families;  // by sid
-    detail::expiring_map<detail::refresh_key, refresh_use, detail::refresh_key_hash,
-                         detail::refresh_key_equal>
-        refreshes;                       // by sid (the family's shard)
-    string_map<std::uint64_t> versions;  // by subject
+    mutable detail::read_mostly_mutex mutex;
+    detail::expiring_table<1, revoked> tokens;          // by jti
+    detail::expiring_table<1, family_state> families;   // by sid
+    detail::expiring_table<2, refresh_use> refreshes;   // by (sid, jti), in the sid's shard
+    detail::expiring_table<1, std::uint64_t> versions;  // by subject
     std::uint64_t last_sequence = 0;
 
     std::size_t prune(std::chrono::sys_seconds now) noexcept {
@@ -374,22 +257,29 @@ class MemoryRevocationStore {
     }
   };
 
+  // Where an id lives: its shard (from the hash's high half) and its hash within the shard's
+  // tables (the low half), so that the two are independent.
+  struct place {
+    shard* where;
+    std::uint32_t hash;
+    std::uint64_t full;
+  };
+
   struct state {
     explicit state(const Options& options)
         : max_entries(options.max_entries),
           mask(options.shards - 1),
+          hash(random_key(), random_key()),
           shards(std::make_unique<shard[]>(options.shards)) {}
 
-    shard& shard_for(std::string_view key) const noexcept {
-      // Mixed (MurmurHash3's finaliser) so the shard does not depend only on the low bits that
-      // the shard's own hash table also uses.
-      std::uint64_t h = std::hash<std::string_view>{}(key);
-      h ^= h >> 33;
-      h *= 0xff51afd7ed558ccdULL;
-      h ^= h >> 33;
-      h *= 0xc4ceb9fe1a85ec53ULL;
-      h ^= h >> 33;
-      return shards[static_cast<std::size_t>(h) & mask];
+    place place_of(std::string_view id) const noexcept {
+      const std::uint64_t h = hash(id);
+      return {&shards[static_cast<std::size_t>(h >> 32) & mask], static_cast<std::uint32_t>(h), h};
+    }
+
+    // The hash of (sid, jti) in the sid's shard.
+    std::uint32_t pair_hash(const place& sid, std::string_view jti) const noexcept {
+      return static_cast<std::uint32_t>(hash(jti) + 0x9e3779b97f4a7c15ULL * sid.full);
     }
 
     void sweep(std::chrono::sys_seconds now) {
@@ -409,8 +299,17 @@ class MemoryRevocationStore {
     }
     void release(std::size_t n) noexcept { entries.fetch_sub(n, std::memory_order_relaxed); }
 
+    static std::uint64_t random_key() {
+      std::uint64_t key = 0;
+      if (RAND_bytes(reinterpret_cast<unsigned char*>(&key), sizeof key) != 1) {
+        throw std::runtime_error("tegata: MemoryRevocationStore cannot draw its hash key");
+      }
+      return key;
+    }
+
     const std::size_t max_entries;
     const std::size_t mask;
+    const detail::siphash13 hash;
     const std::unique_ptr<shard[]> shards;
     std::atomic<std::size_t> entries{0};  // never above max_entries
   };
