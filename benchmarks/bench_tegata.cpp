@@ -1,0 +1,454 @@
+// benchmarks/bench_tegata.cpp - tegata on the shared token bytes: SessionManager (validate,
+// rejections, issue, refresh, two threads), verify_jwt, every signature algorithm, and the
+// footprint of MemoryRevocationStore.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "asym_fixtures.hpp"
+#include "fixtures.hpp"
+#include "tegata_fixtures.hpp"
+
+namespace tegata_bench {
+namespace {
+
+using tegata::errc;
+
+std::string random_id() { return tegata::base64url_encode(tegata::detail::random_bytes(16)); }
+
+bool check_all_valid(benchmark::State& state, const std::vector<std::string>& tokens) {
+  for (const auto& token : tokens) {
+    if (!hs256_manager().validate(token)) {
+      state.SkipWithError("a fixture token does not validate");
+      return false;
+    }
+  }
+  return true;
+}
+
+// HS256 SessionManager::validate of valid tokens, with MemoryRevocationStore.
+void tegata_validate(benchmark::State& state) {
+  const auto& tokens = hs256_tokens().session;
+  const auto& manager = hs256_manager();
+  if (!check_all_valid(state, tokens)) return;
+  // Each thread starts at its own token, so two threads never look up the same session.
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * (kTokenCount / 2);
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    auto claims = manager.validate(tokens[i++ % kTokenCount]);
+    if (!claims) [[unlikely]] {
+      state.SkipWithError("validate failed");
+      break;
+    }
+    benchmark::DoNotOptimize(claims);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+// The same tokens through a manager whose store holds nothing, and through the stateless mode:
+// what the store's lookups cost on top of the rest.
+template <class Store>
+void tegata_validate_store(benchmark::State& state, Store store) {
+  const auto& tokens = hs256_tokens().session;
+  auto manager = make_hs256_manager(std::move(store));
+  std::size_t i = 0;
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    auto claims = manager.validate(tokens[i++ % kTokenCount]);
+    if (!claims) [[unlikely]] {
+      state.SkipWithError("validate failed");
+      break;
+    }
+    benchmark::DoNotOptimize(claims);
+  }
+}
+void tegata_validate_empty_store(benchmark::State& state) {
+  tegata_validate_store(state, tegata::MemoryRevocationStore{});
+}
+void tegata_validate_null_store(benchmark::State& state) {
+  tegata_validate_store(state, tegata::NullRevocationStore{});
+}
+
+// Two threads through a KeyRing (the rotation-ready Signer): every verification takes the ring's
+// current snapshot, a std::atomic<std::shared_ptr> load.
+void tegata_validate_keyring(benchmark::State& state) {
+  static auto manager = make_manager(tegata::KeyRing(tegata::AnyKey(tegata::HmacKey(
+                                         tegata::Algorithm::HS256, kHs256Secret, kSessionKid))),
+                                     tegata::NullRevocationStore{});
+  const auto& tokens = hs256_tokens().session;
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * (kTokenCount / 2);
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    auto claims = manager.validate(tokens[i++ % kTokenCount]);
+    if (!claims) [[unlikely]] {
+      state.SkipWithError("validate failed");
+      break;
+    }
+    benchmark::DoNotOptimize(claims);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void tegata_validate_rejects(benchmark::State& state, const std::string* token, errc expected) {
+  const auto& manager = hs256_manager();
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    auto claims = manager.validate(*token);
+    if (claims.error() != expected) [[unlikely]] {
+      state.SkipWithError("unexpected result");
+      break;
+    }
+    benchmark::DoNotOptimize(claims);
+  }
+}
+
+void tegata_validate_malformed_segments(benchmark::State& state) {
+  tegata_validate_rejects(state, &hs256_tokens().session_malformed_segments, errc::malformed);
+}
+void tegata_validate_malformed_base64(benchmark::State& state) {
+  tegata_validate_rejects(state, &hs256_tokens().session_malformed_base64, errc::bad_encoding);
+}
+void tegata_validate_malformed_json(benchmark::State& state) {
+  tegata_validate_rejects(state, &hs256_tokens().session_malformed_json, errc::bad_json);
+}
+void tegata_validate_malformed_object(benchmark::State& state) {
+  tegata_validate_rejects(state, &hs256_tokens().session_malformed_object, errc::bad_json);
+}
+void tegata_validate_bad_signature(benchmark::State& state) {
+  tegata_validate_rejects(state, &hs256_tokens().session_bad_signature, errc::bad_signature);
+}
+
+// Login: two HS256 tokens with fresh random ids, and the store's version lookup.
+void tegata_issue(benchmark::State& state) {
+  auto manager = make_hs256_manager(populated_store());
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    auto pair = manager.issue(kSubject);
+    if (!pair) [[unlikely]] {
+      state.SkipWithError("issue failed");
+      break;
+    }
+    benchmark::DoNotOptimize(pair);
+  }
+}
+
+// Rotation: each iteration presents the refresh token the previous one received, so every
+// refresh is a first use (verify, consume in the store, sign a new pair).
+void tegata_refresh(benchmark::State& state) {
+  tegata::MemoryRevocationStore::Options options;
+  options.max_entries = 50'000'000;  // a long run consumes millions of refresh tokens
+  auto manager = make_hs256_manager(tegata::MemoryRevocationStore(options));
+  auto first = manager.issue(kSubject);
+  if (!first) {
+    state.SkipWithError("issue failed");
+    return;
+  }
+  std::string refresh_token = first->refresh_token;
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    auto pair = manager.refresh(refresh_token);
+    if (!pair) [[unlikely]] {
+      state.SkipWithError("refresh failed");
+      break;
+    }
+    refresh_token = std::move(pair->refresh_token);
+    benchmark::DoNotOptimize(pair);
+  }
+}
+
+// The stand-alone API on the peers' token (typ JWT): signature, iss, aud, exp, nbf, iat.
+void tegata_verify_jwt(benchmark::State& state) {
+  const auto& tokens = hs256_tokens().generic;
+  const tegata::HmacKey key(tegata::Algorithm::HS256, kHs256Secret, kGenericKid);
+  tegata::ValidatorOptions options;
+  options.issuer = kIssuer;
+  options.audience = kAudience;
+  const tegata::Validator validator(options);
+  const tegata::SystemClock clock;
+  std::size_t i = 0;
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    auto jwt = tegata::verify_jwt(tokens[i++ % kTokenCount], key, validator, clock);
+    if (!jwt) [[unlikely]] {
+      state.SkipWithError("verify_jwt failed");
+      break;
+    }
+    benchmark::DoNotOptimize(jwt);
+  }
+}
+
+// --- Signature algorithms: SessionManager::validate, stateless store ---------------------------
+
+template <class Key>
+void validate_asym(benchmark::State& state, const AsymFixture& f, Key key) {
+  auto manager = make_manager(std::move(key), tegata::NullRevocationStore{});
+  std::size_t i = 0;
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    auto claims = manager.validate(f.tokens[i++ % f.tokens.size()]);
+    if (!claims) [[unlikely]] {
+      state.SkipWithError("validate failed");
+      break;
+    }
+    benchmark::DoNotOptimize(claims);
+  }
+}
+
+tegata::detail::evp_pkey_ptr shared(EVP_PKEY* key) {
+  EVP_PKEY_up_ref(key);
+  return tegata::detail::evp_pkey_ptr(key);
+}
+
+void tegata_validate_asym(benchmark::State& state, Alg alg) {
+  const AsymFixture& f = asym_fixture(alg);
+  switch (alg) {
+    case Alg::ES256:
+      validate_asym(state, f,
+                    tegata::EcdsaKey(tegata::Algorithm::ES256, shared(f.key), kSessionKid));
+      break;
+    case Alg::ES384:
+      validate_asym(state, f,
+                    tegata::EcdsaKey(tegata::Algorithm::ES384, shared(f.key), kSessionKid));
+      break;
+    case Alg::EdDSA: validate_asym(state, f, tegata::EddsaKey(shared(f.key), kSessionKid)); break;
+    case Alg::RS256:
+      validate_asym(state, f, tegata::RsaKey(tegata::Algorithm::RS256, shared(f.key), kSessionKid));
+      break;
+    case Alg::PS256:
+      validate_asym(state, f, tegata::RsaKey(tegata::Algorithm::PS256, shared(f.key), kSessionKid));
+      break;
+  }
+}
+
+// --- MemoryRevocationStore footprint -------------------------------------------------------------
+
+enum class Fact { revoked_jti, revoked_family, subject_version, consumed_refresh };
+
+// Fills a fresh store with 10^6 live entries of one kind and reports the heap bytes it holds per
+// entry: every block's usable size plus glibc's 8-byte chunk header, counted by the replaced
+// allocator (ids are generated before counting starts).
+void store_bytes_per_entry(benchmark::State& state, Fact fact) {
+  constexpr std::size_t kEntries = 1'000'000;
+  const auto now = tegata::SystemClock{}.now();
+  const auto until = now + std::chrono::hours{1};
+  std::vector<std::string> ids;
+  ids.reserve(kEntries);
+  for (std::size_t i = 0; i < kEntries; ++i) {
+    ids.push_back(fact == Fact::subject_version ? "user-" + std::to_string(1'000'000 + i)
+                                                : random_id());
+  }
+  std::vector<std::string> families;
+  if (fact == Fact::consumed_refresh) {
+    // Four consumed refresh tokens per family: 200,000 families + 800,000 uses = 10^6 entries.
+    for (std::size_t i = 0; i < kEntries / 5; ++i) families.push_back(random_id());
+  }
+  for (auto _ : state) {
+    tegata::MemoryRevocationStore::Options options;
+    options.max_entries = 2 * kEntries;
+    const std::int64_t before = [] {
+      set_byte_tracking(true);
+      return tracked_live_bytes();
+    }();
+    std::int64_t bytes = 0;
+    std::size_t entries = 0;
+    {
+      tegata::MemoryRevocationStore store(options);
+      bool ok = true;
+      switch (fact) {
+        case Fact::revoked_jti:
+          for (const auto& id : ids) ok = ok && store.revoke_token(id, until, now).has_value();
+          break;
+        case Fact::revoked_family:
+          for (const auto& id : ids) ok = ok && store.revoke_family(id, until, now).has_value();
+          break;
+        case Fact::subject_version:
+          for (const auto& id : ids) ok = ok && store.bump_version(id, until, now).has_value();
+          break;
+        case Fact::consumed_refresh:
+          for (std::size_t i = 0; i < kEntries * 4 / 5; ++i) {
+            ok = ok &&
+                 store.consume_refresh(families[i / 4], ids[i], until, now, std::chrono::seconds{0})
+                     .has_value();
+          }
+          break;
+      }
+      bytes = tracked_live_bytes() - before;
+      entries = store.size();
+      if (!ok || entries != kEntries) state.SkipWithError("store refused an entry");
+    }
+    set_byte_tracking(false);
+    state.counters["entries"] = static_cast<double>(entries);
+    state.counters["bytes_per_entry"] = static_cast<double>(bytes) / static_cast<double>(entries);
+  }
+}
+
+// --- Operations for the paired benchmarks --------------------------------------------------------
+
+bool op_validate(std::size_t i) {
+  return hs256_manager().validate(hs256_tokens().session[i % kTokenCount]).has_value();
+}
+
+bool op_validate_null_store(std::size_t i) {
+  static const auto manager = make_hs256_manager(tegata::NullRevocationStore{});
+  return manager.validate(hs256_tokens().session[i % kTokenCount]).has_value();
+}
+
+template <const std::string Hs256Tokens::*Token>
+bool op_rejects(errc expected) {
+  return hs256_manager().validate(hs256_tokens().*Token).error() == expected;
+}
+bool op_bad_signature(std::size_t) {
+  return op_rejects<&Hs256Tokens::session_bad_signature>(errc::bad_signature);
+}
+bool op_malformed_segments(std::size_t) {
+  return op_rejects<&Hs256Tokens::session_malformed_segments>(errc::malformed);
+}
+bool op_malformed_base64(std::size_t) {
+  return op_rejects<&Hs256Tokens::session_malformed_base64>(errc::bad_encoding);
+}
+bool op_malformed_json(std::size_t) {
+  return op_rejects<&Hs256Tokens::session_malformed_json>(errc::bad_json);
+}
+
+bool op_issue(std::size_t) {
+  static auto manager = make_hs256_manager(populated_store());
+  return manager.issue(kSubject).has_value();
+}
+
+// A chain of refreshes, as tegata_refresh. The store is replaced every kRefreshesPerStore
+// refreshes, so that it holds as many entries in every repetition (a server prunes).
+bool op_refresh(std::size_t) {
+  constexpr std::size_t kRefreshesPerStore = 100'000;
+  static std::optional<Hs256Manager> manager;
+  static std::string token;
+  static std::size_t done = kRefreshesPerStore;
+  if (done++ == kRefreshesPerStore) {
+    manager.emplace(make_hs256_manager(tegata::MemoryRevocationStore{}));
+    token = manager->issue(kSubject).value().refresh_token;
+    done = 1;
+  }
+  auto pair = manager->refresh(token);
+  if (!pair) return false;
+  token = std::move(pair->refresh_token);
+  return true;
+}
+
+bool op_verify_jwt(std::size_t i) {
+  static const tegata::HmacKey key(tegata::Algorithm::HS256, kHs256Secret, kGenericKid);
+  static const tegata::Validator validator = [] {
+    tegata::ValidatorOptions options;
+    options.issuer = kIssuer;
+    options.audience = kAudience;
+    return tegata::Validator(options);
+  }();
+  return tegata::verify_jwt(hs256_tokens().generic[i % kTokenCount], key, validator,
+                            tegata::SystemClock{})
+      .has_value();
+}
+
+template <class Key>
+auto asym_manager(Key key) {
+  return make_manager(std::move(key), tegata::NullRevocationStore{});
+}
+bool op_asym_es256(std::size_t i) {
+  const AsymFixture& f = asym_fixture(Alg::ES256);
+  static const auto manager =
+      asym_manager(tegata::EcdsaKey(tegata::Algorithm::ES256, shared(f.key), kSessionKid));
+  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
+}
+bool op_asym_es384(std::size_t i) {
+  const AsymFixture& f = asym_fixture(Alg::ES384);
+  static const auto manager =
+      asym_manager(tegata::EcdsaKey(tegata::Algorithm::ES384, shared(f.key), kSessionKid));
+  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
+}
+bool op_asym_eddsa(std::size_t i) {
+  const AsymFixture& f = asym_fixture(Alg::EdDSA);
+  static const auto manager = asym_manager(tegata::EddsaKey(shared(f.key), kSessionKid));
+  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
+}
+bool op_asym_rs256(std::size_t i) {
+  const AsymFixture& f = asym_fixture(Alg::RS256);
+  static const auto manager =
+      asym_manager(tegata::RsaKey(tegata::Algorithm::RS256, shared(f.key), kSessionKid));
+  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
+}
+bool op_asym_ps256(std::size_t i) {
+  const AsymFixture& f = asym_fixture(Alg::PS256);
+  static const auto manager =
+      asym_manager(tegata::RsaKey(tegata::Algorithm::PS256, shared(f.key), kSessionKid));
+  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
+}
+
+// One manager shared by every thread, stateless: with HmacKey, nothing on this path is written by
+// more than one thread.
+void tegata_validate_null_store_mt(benchmark::State& state) {
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * (kTokenCount / 2);
+  if (!op_validate_null_store(i)) {
+    state.SkipWithError("validate failed");
+    return;
+  }
+  for (auto _ : state) {
+    if (!op_validate_null_store(i++)) [[unlikely]] {
+      state.SkipWithError("validate failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+const OperationRegistrar registered[] = {
+    {"tegata_validate", op_validate},
+    {"tegata_validate_null_store", op_validate_null_store},
+    {"tegata_validate_bad_signature", op_bad_signature},
+    {"tegata_validate_malformed_segments", op_malformed_segments},
+    {"tegata_validate_malformed_base64", op_malformed_base64},
+    {"tegata_validate_malformed_json", op_malformed_json},
+    {"tegata_issue", op_issue},
+    {"tegata_refresh", op_refresh},
+    {"tegata_verify_jwt", op_verify_jwt},
+    {"tegata_validate_asym/ES256", op_asym_es256},
+    {"tegata_validate_asym/ES384", op_asym_es384},
+    {"tegata_validate_asym/EdDSA", op_asym_eddsa},
+    {"tegata_validate_asym/RS256", op_asym_rs256},
+    {"tegata_validate_asym/PS256", op_asym_ps256},
+};
+
+}  // namespace
+
+BENCHMARK(tegata_validate);
+BENCHMARK(tegata_validate)->Name("tegata_validate_mt")->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(tegata_validate_null_store_mt)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(tegata_validate_keyring)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(tegata_validate_empty_store);
+BENCHMARK(tegata_validate_null_store);
+BENCHMARK(tegata_validate_malformed_segments);
+BENCHMARK(tegata_validate_malformed_base64);
+BENCHMARK(tegata_validate_malformed_json);
+BENCHMARK(tegata_validate_malformed_object);
+BENCHMARK(tegata_validate_bad_signature);
+BENCHMARK(tegata_issue);
+BENCHMARK(tegata_refresh);
+BENCHMARK(tegata_verify_jwt);
+BENCHMARK_CAPTURE(tegata_validate_asym, ES256, Alg::ES256);
+BENCHMARK_CAPTURE(tegata_validate_asym, ES384, Alg::ES384);
+BENCHMARK_CAPTURE(tegata_validate_asym, EdDSA, Alg::EdDSA);
+BENCHMARK_CAPTURE(tegata_validate_asym, RS256, Alg::RS256);
+BENCHMARK_CAPTURE(tegata_validate_asym, PS256, Alg::PS256);
+BENCHMARK_CAPTURE(store_bytes_per_entry, revoked_jti, Fact::revoked_jti)
+    ->Iterations(1)
+    ->Repetitions(1);
+BENCHMARK_CAPTURE(store_bytes_per_entry, revoked_family, Fact::revoked_family)
+    ->Iterations(1)
+    ->Repetitions(1);
+BENCHMARK_CAPTURE(store_bytes_per_entry, subject_version, Fact::subject_version)
+    ->Iterations(1)
+    ->Repetitions(1);
+BENCHMARK_CAPTURE(store_bytes_per_entry, consumed_refresh, Fact::consumed_refresh)
+    ->Iterations(1)
+    ->Repetitions(1);
+
+}  // namespace tegata_bench
