@@ -1,6 +1,6 @@
 // tegata/jws.hpp - JWS compact serialization (RFC 7515 §7.1): split, parse, serialize.
 //
-// Parsing checks only what can be checked without a key: the size limit (before any decoding),
+// Parsing checks only what can be checked without a key: the size limits (before any decoding),
 // exactly three segments, strict base64url, a strict JSON header object with a string "alg",
 // string "typ"/"kid" when present, and "crit". Nothing here trusts the header's alg: the key
 // chosen by the Signer decides the algorithm.
@@ -35,10 +35,32 @@
 
 namespace tegata::jws {
 
+// Bounds on the work one token can cause, each checked before the work it bounds; a token over
+// any of them is refused with errc::too_large (errc::too_deep for the depth). Validator refuses
+// a zero bound and a depth above kMaxJsonDepth at construction.
 struct Limits {
-  std::size_t max_token_bytes = 8192;  // checked before anything is decoded
-  std::size_t max_json_depth = 16;     // for the header and the claims
+  // The whole token, checked before anything else is looked at.
+  std::size_t max_token_bytes = 8192;
+  // The header segment as received (base64url), checked right after the token is split on its
+  // dots, before it is decoded or looked up in the header cache. Above max_token_bytes it is
+  // never the one that refuses.
+  std::size_t max_header_bytes = 1024;
+  // Open objects and arrays in the header and in the claims, the top-level object included.
+  std::size_t max_json_depth = 16;
+  // Members of the claims object (members of nested objects are bounded by the token's size
+  // only). The strict reader counts them as it reads and stops at the first one over the bound,
+  // before the rest of the DOM is built; the flat reader never holds more than 32.
+  std::size_t max_claims = 64;
 };
+
+// Members of the header object. Fixed rather than an option: a real header holds a handful of
+// registered parameters (tegata writes three), far below it.
+inline constexpr std::size_t kMaxHeaderMembers = 32;
+
+// The deepest max_json_depth a Validator accepts. Readers of the claims copy nested values
+// recursively, so an unbounded depth would be a stack bound in disguise; no real token nests
+// more than a few levels.
+inline constexpr std::size_t kMaxJsonDepth = 256;
 
 // The protected header members tegata acts on.
 struct Header {
@@ -136,7 +158,8 @@ namespace detail {
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
+    char x = a[i];
+    char y = b[i];
     if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
     if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
     if (x != y) return false;
@@ -146,7 +169,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 
 // Header parameters whose meaning tegata implements and which may therefore appear in "crit".
 // There are none: b64=false (RFC 7797) and others are refused when marked critical.
-constexpr bool understood_critical(std::string_view) noexcept { return false; }
+constexpr bool understood_critical(std::string_view /*name*/) noexcept { return false; }
 
 // Decoded bytes held on the stack when they fit in N bytes, on the heap otherwise.
 template <std::size_t N>
@@ -218,6 +241,11 @@ std::error_code read_header(const Object& object, Header& header) {
   return result;
 }
 
+// The strict reader's bounds for a header: the depth limit and kMaxHeaderMembers.
+constexpr tegata::detail::json_limits header_json_limits(std::size_t max_depth) noexcept {
+  return {.max_depth = max_depth, .max_members = kMaxHeaderMembers};
+}
+
 // parse_header, writing into header (reused storage: no allocation for short values).
 inline std::error_code parse_header_into(std::string_view json_text, std::size_t max_depth,
                                          Header& header) {
@@ -228,11 +256,15 @@ inline std::error_code parse_header_into(std::string_view json_text, std::size_t
   header.has_kid = false;
   tegata::detail::flat_object flat;
   switch (tegata::detail::fast_parse_object(json_text, max_depth, flat)) {
-    case tegata::detail::fast_parse_result::accepted: return read_header(flat, header);
+    case tegata::detail::fast_parse_result::accepted:
+      // What the strict reader would answer for the same text: it reads no error before the
+      // member over the bound, since the flat reader found none in the whole text.
+      if (flat.size() > kMaxHeaderMembers) return errc::too_large;
+      return read_header(flat, header);
     case tegata::detail::fast_parse_result::not_an_object: return errc::bad_json;
     case tegata::detail::fast_parse_result::deferred: break;
   }
-  auto object = tegata::detail::parse_json_object(json_text, max_depth);
+  auto object = tegata::detail::parse_json_object(json_text, header_json_limits(max_depth));
   if (!object) return object.error();
   return read_header(*object, header);
 }
@@ -299,6 +331,7 @@ std::error_code parse_into(std::string_view token, const Limits& limits, Parsed&
   if (dot2 == std::string_view::npos) return errc::malformed;
   if (token.find('.', dot2 + 1) != std::string_view::npos) return errc::malformed;
   const std::string_view header_b64 = token.substr(0, dot1);
+  if (header_b64.size() > limits.max_header_bytes) return errc::too_large;
   const std::string_view signature_b64 = token.substr(dot2 + 1);
   // An empty payload is legal JWS; an empty header or signature never is for tegata.
   if (header_b64.empty() || signature_b64.empty()) return errc::malformed;
@@ -328,8 +361,9 @@ std::error_code parse_into(std::string_view token, const Limits& limits, Parsed&
 
 }  // namespace detail
 
-// Parses a decoded header JSON text. Errors: bad_json, duplicate_member, too_deep, malformed,
-// unsupported_algorithm (alg "none" in any spelling), unsupported_critical.
+// Parses a decoded header JSON text. Errors: bad_json, duplicate_member, too_deep, too_large
+// (more than kMaxHeaderMembers members), malformed, unsupported_algorithm (alg "none" in any
+// spelling), unsupported_critical.
 inline Result<Header> parse_header(std::string_view json_text, std::size_t max_depth = 16) {
   Header header;
   if (auto ec = detail::parse_header_into(json_text, max_depth, header)) return ec;

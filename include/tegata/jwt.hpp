@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 
 #include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
@@ -57,6 +59,32 @@ struct opened_token {
   }
 };
 
+// The strict reader's bounds for a claims object.
+constexpr json_limits claims_json_limits(const jws::Limits& limits) noexcept {
+  return {.max_depth = limits.max_json_depth, .max_members = limits.max_claims};
+}
+
+// Reads a decoded payload as the claims object: into flat when the flat reader accepts it (no
+// DOM is built), into dom otherwise. The answer, error included, is always the one the strict
+// reader alone gives under the same bounds (tests/fuzz/claims_differential.cpp checks it).
+inline std::error_code read_claims_object(std::string_view text, const jws::Limits& limits,
+                                          flat_object& flat, std::optional<nlohmann::json>& dom) {
+  dom.reset();
+  switch (fast_parse_object(text, limits.max_json_depth, flat)) {
+    case fast_parse_result::accepted:
+      // The flat reader holds at most kFlatMaxMembers, so the count is known here. The strict
+      // reader would say too_large as well: it meets no other error before the member over the
+      // bound, since the flat reader found none in the whole text.
+      return flat.size() > limits.max_claims ? make_error_code(errc::too_large) : std::error_code{};
+    case fast_parse_result::not_an_object: return errc::bad_json;
+    case fast_parse_result::deferred: break;
+  }
+  auto object = parse_json_object(text, claims_json_limits(limits));
+  if (!object) return object.error();
+  dom = std::move(*object);
+  return {};
+}
+
 // Everything verify_jwt does except the claim checks: size, structure, header, signature over the
 // received bytes, typ, and only then the payload's JSON. The payload's encoding is checked (by
 // decoding it) before the signature, so that a bad segment is bad_encoding; it is read only after.
@@ -68,15 +96,7 @@ std::error_code open_token(std::string_view token, const S& signer, const Valida
   if (auto ec = jws::detail::parse_into(token, limits, out.parsed, &out.payload)) return ec;
   if (auto ec = signer.verify(out.parsed)) return ec;
   if (auto ec = validator.check_type(out.parsed.header)) return ec;
-  switch (fast_parse_object(out.payload.view(), limits.max_json_depth, out.flat)) {
-    case fast_parse_result::accepted: return {};
-    case fast_parse_result::not_an_object: return errc::bad_json;
-    case fast_parse_result::deferred: break;
-  }
-  auto dom = parse_json_object(out.payload.view(), limits.max_json_depth);
-  if (!dom) return dom.error();
-  out.dom = std::move(*dom);
-  return {};
+  return read_claims_object(out.payload.view(), limits, out.flat, out.dom);
 }
 
 // open_token, then the registered claims and the whole payload as owned values.

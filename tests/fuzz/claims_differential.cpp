@@ -12,7 +12,12 @@
 //  3. every reader built on the two (the JWS header, the registered claims, everything
 //     SessionManager::validate reads, the custom claims) gives the same result, error code
 //     included, whichever document it reads, and the public jws::parse_header (which takes the
-//     fast path when it can) answers exactly what the strict path alone answers;
+//     fast path when it can) answers exactly what the strict path alone answers, under the same
+//     bound on the header's members;
+//  3b. under a bound on the number of claims (jws::Limits::max_claims), the claims reader of
+//     verify_jwt and SessionManager (fast path when it can) answers exactly what the strict path
+//     alone answers under that bound, values included, and the strict reader refuses
+//     (too_large) exactly the objects it otherwise accepts with more members than the bound;
 //  4. the fast base64url decoder and encoder agree with base64url.hpp's, byte for byte and on
 //     every rejection, and the JSON string writer agrees with nlohmann::json::dump().
 // A violated property aborts with a message, so libFuzzer keeps the input.
@@ -43,6 +48,7 @@
 #include "tegata/detail/json.hpp"
 #include "tegata/detail/json_writer.hpp"
 #include "tegata/jws.hpp"
+#include "tegata/jwt.hpp"
 #include "tegata/session/manager.hpp"
 #include "tegata/validator.hpp"
 
@@ -241,18 +247,61 @@ inline void check_json(std::string_view input, std::size_t depth) {
     }
   }
 
-  // The public header parser (fast path when it can) answers what the strict path alone does.
+  // Text the flat reader calls not_an_object holds no member for a bound to count, and the strict
+  // reader calls it bad_json with or without one (property 2), so the bounded parses below are
+  // skipped for it: the base64url inputs of tests/unit/fast_path_test.cpp are nearly all of that
+  // kind, and these parses are the costly part.
+  const bool bounds_can_matter = fast != fast_parse_result::not_an_object;
+
+  // The public header parser (fast path when it can) answers what the strict path alone does,
+  // under the same bound on the number of members.
   header_result strict_header;
-  if (strict) {
-    strict_header = read_header(*strict);
-  } else {
+  if (!bounds_can_matter) {
     strict_header.error = strict.error();
+  } else if (auto bounded_header = tegata::detail::parse_json_object(
+                 input, tegata::jws::detail::header_json_limits(depth))) {
+    strict_header = read_header(*bounded_header);
+  } else {
+    strict_header.error = bounded_header.error();
   }
   header_result public_header;
   public_header.error = tegata::jws::detail::parse_header_into(input, depth, public_header.header);
   if (public_header.error) public_header.header = {};
   CLAIMS_DIFFERENTIAL_CHECK(public_header == strict_header,
                             "jws::parse_header differs from the strict path");
+
+  // The claims reader under a member bound.
+  if (!bounds_can_matter) return;
+  for (const std::size_t max_claims :
+       {std::size_t{1}, std::size_t{3}, tegata::detail::kFlatMaxMembers - 1, std::size_t{64}}) {
+    const tegata::jws::Limits limits{.max_json_depth = depth, .max_claims = max_claims};
+    flat_object claims_flat;
+    std::optional<json> claims_dom;
+    const std::error_code read =
+        tegata::detail::read_claims_object(input, limits, claims_flat, claims_dom);
+    auto bounded =
+        tegata::detail::parse_json_object(input, tegata::detail::claims_json_limits(limits));
+    CLAIMS_DIFFERENTIAL_CHECK(read == bounded.error(),
+                              "the claims reader answers otherwise than the strict path under "
+                              "a member bound");
+    if (!read) {
+      // A DOM comes from the strict reader itself (and may hold floats, which same_json does
+      // not compare): nlohmann's equality is enough there.
+      CLAIMS_DIFFERENTIAL_CHECK(claims_dom
+                                    ? *claims_dom == *bounded
+                                    : same_json(tegata::detail::to_json(claims_flat), *bounded),
+                                "the claims reader read other values than the strict path under "
+                                "a member bound");
+    }
+    if (strict) {
+      const bool over = strict->size() > max_claims;
+      CLAIMS_DIFFERENTIAL_CHECK(
+          over ? !bounded && bounded.error() == tegata::errc::too_large : bounded.has_value(),
+          "the strict reader's member bound refuses the wrong objects");
+    } else {
+      CLAIMS_DIFFERENTIAL_CHECK(!bounded, "a member bound made the strict reader accept");
+    }
+  }
 }
 
 inline void check_base64url(std::string_view input) {

@@ -354,7 +354,8 @@ inline bool is_jwk_error(std::error_code ec) {
   return one_of(ec,
                 {errc::bad_json, errc::duplicate_member, errc::too_deep, errc::malformed,
                  errc::invalid_argument, errc::unsupported_algorithm, errc::not_supported,
-                 errc::bad_encoding, errc::key_cannot_sign, errc::unknown_key, errc::not_found});
+                 errc::bad_encoding, errc::key_cannot_sign, errc::unknown_key, errc::not_found,
+                 errc::too_large});
 }
 
 inline tegata::keys::JwkOptions jwk_options(std::uint8_t flags) {

@@ -191,11 +191,25 @@ tegata::HmacKey hmac_with_secret(std::string_view secret) {
   return tegata::HmacKey(Algorithm::HS256, secret);
 }
 
-tegata::Validator validator(std::size_t max_token_bytes = 8192) {
+tegata::Validator validator(std::size_t max_token_bytes = 8192,
+                            std::size_t max_header_bytes = 1024) {
   tegata::ValidatorOptions options;
   options.issuer = "https://issuer.example";
   options.audience = "api";
   options.limits.max_token_bytes = max_token_bytes;
+  options.limits.max_header_bytes = max_header_bytes;
+  return tegata::Validator(options);
+}
+
+// Every size and count bound out of the way (the depth limit stays 16), so that what is measured
+// is the parsers' own work on input of any size rather than the bounds that stop them early.
+tegata::Validator unbounded_validator(std::size_t max_bytes) {
+  tegata::ValidatorOptions options;
+  options.issuer = "https://issuer.example";
+  options.audience = "api";
+  options.limits.max_token_bytes = max_bytes;
+  options.limits.max_header_bytes = max_bytes;
+  options.limits.max_claims = max_bytes;
   return tegata::Validator(options);
 }
 
@@ -269,11 +283,12 @@ struct Case {
   std::optional<errc> expected{};  // nullopt: the token must be accepted
   Verifier verifier{Verifier::hs256};
   std::size_t max_token_bytes{8192};
+  std::size_t max_header_bytes{1024};
 };
 
 std::error_code verify(const Case& c) {
   const std::string token = c.token();
-  const tegata::Validator v = validator(c.max_token_bytes);
+  const tegata::Validator v = validator(c.max_token_bytes, c.max_header_bytes);
   switch (c.verifier) {
     case Verifier::hs256: return tegata::verify_jwt(token, hs_key(), v, kNow).error();
     case Verifier::rs256: return tegata::verify_jwt(token, rs_key(), v, kNow).error();
@@ -378,11 +393,16 @@ std::vector<Case> token_cases() {
          return with_header(object({kAlg, R"("kid":")" + kid_10k + '"'}));
        },
        errc::too_large},
-      {"kid of 10 kB, 64 kB limit",
+      {"kid of 10 kB, 64 kB token limit, default header limit",
        [=] {
          return with_header(object({kAlg, R"("kid":")" + kid_10k + '"'}));
        },
-       errc::unknown_key, Verifier::hs256, 65536},
+       errc::too_large, Verifier::hs256, 65536},
+      {"kid of 10 kB, 64 kB token and header limits",
+       [=] {
+         return with_header(object({kAlg, R"("kid":")" + kid_10k + '"'}));
+       },
+       errc::unknown_key, Verifier::hs256, 65536, 65536},
       {"kid as a number",
        [] {
          return with_header(object({kAlg, R"("kid":1)"}));
@@ -1092,7 +1112,7 @@ void check_allocation_free(const std::vector<Work>& work) {
 }  // namespace
 
 TEST_CASE("adversarial corpus: work grows in proportion to hostile input", "[adversarial]") {
-  const tegata::Validator roomy = validator(64 * kMiB);
+  const tegata::Validator roomy = unbounded_validator(64 * kMiB);
   const auto verify_roomy = [&](std::string_view token) {
     (void)tegata::verify_jwt(token, hs_key(), roomy, kNow);
   };
@@ -1156,7 +1176,7 @@ TEST_CASE("adversarial corpus: work grows in proportion to hostile input", "[adv
           }
           return json{{"keys", keys}}.dump();
         },
-        [](std::string_view text) { (void)tegata::keys::parse_jwks(text); }));
+        [](std::string_view text) { (void)tegata::keys::parse_jwks(text, {.max_keys = 1000}); }));
   }
   SECTION("too large: refused before any allocation") {
     const tegata::Validator standard = validator();
@@ -1177,4 +1197,45 @@ TEST_CASE("adversarial corpus: work grows in proportion to hostile input", "[adv
         100'000, [](std::size_t n) { return "Bearer " + std::string(n, 'A'); },
         [](std::string_view header) { (void)tegata::http::bearer_token(header); }));
   }
+}
+
+TEST_CASE("adversarial corpus: the claim count is checked before the DOM is built",
+          "[adversarial][limits]") {
+  // 100,000 claims, signed: the flat reader defers (it holds 32 members), so the strict reader
+  // reads them. The token size limit is raised so that only max_claims can stop it.
+  std::string claims = object({kIss, kAud, kExp});
+  claims.pop_back();
+  for (std::size_t i = 0; i < 100'000; ++i) {
+    claims += ",\"c" + std::to_string(i) + "\":" + std::to_string(i);
+  }
+  const std::string token = with_claims(claims + "}");
+  REQUIRE(token.size() > kMiB);
+
+  tegata::ValidatorOptions bounded_options;
+  bounded_options.issuer = "https://issuer.example";
+  bounded_options.audience = "api";
+  bounded_options.limits.max_token_bytes = 4 * kMiB;
+  REQUIRE(bounded_options.limits.max_claims == 64);
+  tegata::ValidatorOptions full_options = bounded_options;
+  full_options.limits.max_claims = 1'000'000;
+  const tegata::Validator bounded(bounded_options);
+  const tegata::Validator full(full_options);
+
+  Work bounded_work;
+  Work full_work;
+  {
+    const CountAllocations counter;
+    CHECK(tegata::verify_jwt(token, hs_key(), bounded, kNow).error() == errc::too_large);
+    bounded_work = counter.work();
+  }
+  {
+    const CountAllocations counter;
+    CHECK(tegata::verify_jwt(token, hs_key(), full, kNow).has_value());
+    full_work = counter.work();
+  }
+  INFO("allocations: bounded " << bounded_work.allocations << ", full " << full_work.allocations);
+  // The full DOM costs at least one allocation per claim; refusing at the 65th claim costs a few
+  // per claim read, plus the decoded payload and the verification.
+  CHECK(full_work.allocations >= 100'000);
+  CHECK(bounded_work.allocations <= 64 * 4 + 100);
 }

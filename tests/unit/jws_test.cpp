@@ -220,7 +220,9 @@ TEST_CASE("jws: nesting deeper than the limit is too_deep", "[jws]") {
 
 TEST_CASE("jws: 100000 levels of nesting fail cleanly", "[jws]") {
   const std::size_t levels = 100000;
-  const jws::Limits big{.max_token_bytes = std::size_t{1} << 23, .max_json_depth = 16};
+  const jws::Limits big{.max_token_bytes = std::size_t{1} << 23,
+                        .max_header_bytes = std::size_t{1} << 23,
+                        .max_json_depth = 16};
   // Closed and unclosed, arrays and objects: never a crash, always too_deep.
   CHECK(parse_error(token_with_header(nested_header(levels)), big) == errc::too_deep);
   CHECK(parse_error(token_with_header(R"({"alg":"HS256","x":)" + std::string(levels, '[')), big) ==

@@ -559,3 +559,34 @@ TEST_CASE("leeway: logout holds until the last second a token of the family is a
   store.prune(clock.now());
   CHECK(m.validate(last->access_token).error() == errc::session_revoked);
 }
+
+TEST_CASE("issue and refresh never hand out a token that validate would refuse", "[session][limits]") {
+  // The manager writes nine claims itself; jws::Limits::max_claims (64) bounds them all.
+  auto extra_claims = [](std::size_t n) {
+    nlohmann::json extra = nlohmann::json::object();
+    for (std::size_t i = 0; i < n; ++i) extra["c" + std::to_string(i)] = i;
+    return extra;
+  };
+  tegata::ManualClock clock{kStart};
+  Manager manager{test_key(), test_options(), clock, tegata::MemoryRevocationStore{}};
+  auto at_limit = manager.issue("alice", extra_claims(64 - 9));
+  REQUIRE(at_limit);
+  CHECK(manager.validate(at_limit->access_token));
+  CHECK(manager.issue("alice", extra_claims(64 - 9 + 1)).error() == errc::too_large);
+  CHECK(manager.refresh(at_limit->refresh_token, extra_claims(64 - 9 + 1)).error() ==
+        errc::too_large);
+
+  // Deeper than max_json_depth (16, the claims object included).
+  nlohmann::json nested = 0;
+  for (int i = 0; i < 15; ++i) nested = nlohmann::json::array({nested});
+  auto deep_enough = manager.issue("alice", {{"n", nested}});
+  REQUIRE(deep_enough);
+  CHECK(manager.validate(deep_enough->access_token));
+  CHECK(manager.issue("alice", {{"n", nlohmann::json::array({nested})}}).error() ==
+        errc::too_deep);
+
+  // A kid so long that the header segment exceeds max_header_bytes (1024).
+  Manager long_kid{test_key(std::string(800, 'k')), test_options(), clock,
+                   tegata::MemoryRevocationStore{}};
+  CHECK(long_kid.issue("alice").error() == errc::too_large);
+}

@@ -10,6 +10,8 @@
 //    algorithm is what protects verification against algorithm-confusion attacks.
 //
 // Import errors:
+//  too_large              a JWK Set with more than JwkOptions::max_keys keys; JSON text longer
+//                         than JwkOptions::max_text_bytes (parse_jwk, parse_jwks)
 //  malformed              not a JSON object; kty missing; a member of the wrong JSON type; a
 //                         required member missing; key_ops with duplicates; an integer
 //                         (n, e, d, p, q, dp, dq, qi) with leading zero octets; a coordinate or
@@ -71,6 +73,12 @@ struct JwkOptions {
   // Refused (not_supported) for "oct" keys: the thumbprint of a secret is a hash of the secret,
   // and a kid travels in every token header.
   bool kid_from_thumbprint{false};
+  // JWK Sets (import_jwks, parse_jwks, KeyRing::from_jwks): a set with more keys is refused
+  // (too_large) before any of its keys is looked at. 0 refuses every set that is not empty.
+  std::size_t max_keys{64};
+  // parse_jwk and parse_jwks: longer text is refused (too_large) before it is parsed. A JWK Set
+  // of 64 RSA-4096 public keys is about 50 KiB.
+  std::size_t max_text_bytes{std::size_t{1024} * 1024};
 };
 
 // The RFC 7638 SHA-256 thumbprint of a JWK, base64url-encoded: the hash of its required members
@@ -170,64 +178,78 @@ inline Result<Algorithm> resolve_algorithm(const nlohmann::json& jwk,
   return *alg;
 }
 
+// The kid of an imported asymmetric key: the JWK's own, or its thumbprint when the options ask
+// for one. Called once the key type's parser has validated the members the thumbprint hashes.
+inline Result<std::string> imported_kid(const nlohmann::json& jwk, std::string_view kid_text,
+                                        const JwkOptions& options) {
+  if (!kid_text.empty() || !options.kid_from_thumbprint) return std::string(kid_text);
+  return keys::thumbprint_sha256(jwk);
+}
+
+// One importer per key type; alg is the resolved algorithm, kid_text the JWK's "kid" (or empty).
+inline Result<AnyKey> import_oct(const nlohmann::json& jwk, Algorithm alg,
+                                 std::string_view kid_text, const JwkOptions& options) {
+  if (!is_hmac(alg)) return errc::unsupported_algorithm;
+  if (kid_text.empty() && options.kid_from_thumbprint) return errc::not_supported;
+  scrubbed_bytes secret;
+  if (auto ec = decode_member(jwk, "k", secret)) return ec;
+  if (secret.size() < hmac_size(alg)) return errc::invalid_argument;
+  return AnyKey(HmacKey(alg, secret.view(), std::string(kid_text)));
+}
+
+inline Result<AnyKey> import_rsa(const nlohmann::json& jwk, Algorithm alg,
+                                 std::string_view kid_text, const JwkOptions& options) {
+  if (!is_rsa(alg)) return errc::unsupported_algorithm;
+  auto pkey = rsa_from_jwk(jwk, options.operation == KeyOperation::sign);
+  if (!pkey) return pkey.error();
+  auto id = imported_kid(jwk, kid_text, options);
+  if (!id) return id.error();
+  return AnyKey(RsaKey(alg, std::move(*pkey), std::move(*id)));
+}
+
+inline Result<AnyKey> import_ec(const nlohmann::json& jwk, Algorithm alg, std::string_view kid_text,
+                                const JwkOptions& options) {
+  std::string_view crv;
+  if (auto ec = required_string(jwk, "crv", crv)) return ec;
+  const ec_curve* curve = ec_curve_by_crv(crv);
+  if (curve == nullptr) return errc::not_supported;
+  if (alg != curve->alg) return errc::unsupported_algorithm;
+  auto pkey = ec_from_jwk(jwk, *curve, options.operation == KeyOperation::sign);
+  if (!pkey) return pkey.error();
+  auto id = imported_kid(jwk, kid_text, options);
+  if (!id) return id.error();
+  return AnyKey(EcdsaKey(alg, std::move(*pkey), std::move(*id)));
+}
+
+inline Result<AnyKey> import_okp(const nlohmann::json& jwk, Algorithm alg,
+                                 std::string_view kid_text, const JwkOptions& options) {
+  std::string_view crv;
+  if (auto ec = required_string(jwk, "crv", crv)) return ec;
+  const okp_curve* curve = okp_curve_by_crv(crv);
+  if (curve == nullptr) return errc::not_supported;
+  if (alg != Algorithm::EdDSA) return errc::unsupported_algorithm;
+  auto pkey = okp_from_jwk(jwk, *curve, options.operation == KeyOperation::sign);
+  if (!pkey) return pkey.error();
+  auto id = imported_kid(jwk, kid_text, options);
+  if (!id) return id.error();
+  return AnyKey(EddsaKey(std::move(*pkey), std::move(*id)));
+}
+
 // Everything but the exception barrier of import_jwk.
 inline Result<AnyKey> import_key(const nlohmann::json& jwk, const JwkOptions& options) {
   if (!jwk.is_object()) return errc::malformed;
-  std::string_view kty, kid_text;
+  std::string_view kty;
+  std::string_view kid_text;
   bool has_kid = false;
   if (auto ec = required_string(jwk, "kty", kty)) return ec;
   if (auto ec = optional_string(jwk, "kid", kid_text, has_kid)) return ec;
   if (auto ec = check_usage(jwk, options.operation)) return ec;
   auto alg = resolve_algorithm(jwk, options.algorithm);
   if (!alg) return alg.error();
-  const bool with_private = options.operation == KeyOperation::sign;
-
-  // Computed once the members have been validated by the key type's parser below.
-  auto kid = [&]() -> Result<std::string> {
-    if (!kid_text.empty() || !options.kid_from_thumbprint) return std::string(kid_text);
-    return keys::thumbprint_sha256(jwk);
-  };
-
-  if (kty == "oct") {
-    if (!is_hmac(*alg)) return errc::unsupported_algorithm;
-    if (kid_text.empty() && options.kid_from_thumbprint) return errc::not_supported;
-    scrubbed_bytes secret;
-    if (auto ec = decode_member(jwk, "k", secret)) return ec;
-    if (secret.size() < hmac_size(*alg)) return errc::invalid_argument;
-    return AnyKey(HmacKey(*alg, secret.view(), std::string(kid_text)));
-  }
-  if (kty == "RSA") {
-    if (!is_rsa(*alg)) return errc::unsupported_algorithm;
-    auto pkey = rsa_from_jwk(jwk, with_private);
-    if (!pkey) return pkey.error();
-    auto id = kid();
-    if (!id) return id.error();
-    return AnyKey(RsaKey(*alg, std::move(*pkey), std::move(*id)));
-  }
-  if (kty == "EC") {
-    std::string_view crv;
-    if (auto ec = required_string(jwk, "crv", crv)) return ec;
-    const ec_curve* curve = ec_curve_by_crv(crv);
-    if (curve == nullptr) return errc::not_supported;
-    if (*alg != curve->alg) return errc::unsupported_algorithm;
-    auto pkey = ec_from_jwk(jwk, *curve, with_private);
-    if (!pkey) return pkey.error();
-    auto id = kid();
-    if (!id) return id.error();
-    return AnyKey(EcdsaKey(*alg, std::move(*pkey), std::move(*id)));
-  }
-  if (kty == "OKP") {
-    std::string_view crv;
-    if (auto ec = required_string(jwk, "crv", crv)) return ec;
-    const okp_curve* curve = okp_curve_by_crv(crv);
-    if (curve == nullptr) return errc::not_supported;
-    if (*alg != Algorithm::EdDSA) return errc::unsupported_algorithm;
-    auto pkey = okp_from_jwk(jwk, *curve, with_private);
-    if (!pkey) return pkey.error();
-    auto id = kid();
-    if (!id) return id.error();
-    return AnyKey(EddsaKey(std::move(*pkey), std::move(*id)));
-  }
+  if (kty == "oct") return import_oct(jwk, *alg, kid_text, options);
+  if (kty == "RSA") return import_rsa(jwk, *alg, kid_text, options);
+  if (kty == "EC") return import_ec(jwk, *alg, kid_text, options);
+  if (kty == "OKP") return import_okp(jwk, *alg, kid_text, options);
   return errc::not_supported;
 }
 
@@ -275,13 +297,14 @@ inline Result<AnyKey> import_jwk(const nlohmann::json& jwk,
 // key that must be refused (use "enc", weak, malformed, ...) refuses the set, as does a kid
 // that appears twice (invalid_argument), so that key selection by kid is never ambiguous.
 // Keys without a kid are allowed here (a KeyRing refuses them). Errors: those of import_jwk,
-// malformed (no "keys" array). Never throws.
+// malformed (no "keys" array), too_large (more than options.max_keys keys). Never throws.
 inline Result<std::vector<AnyKey>> import_jwks(const nlohmann::json& jwks,
                                                const JwkOptions& options = {}) noexcept {
   try {
     if (!jwks.is_object()) return errc::malformed;
     const auto list = jwks.find("keys");
     if (list == jwks.end() || !list->is_array()) return errc::malformed;
+    if (list->size() > options.max_keys) return errc::too_large;
     std::vector<AnyKey> keys;
     keys.reserve(list->size());
     std::set<std::string, std::less<>> kids;
@@ -299,8 +322,10 @@ inline Result<std::vector<AnyKey>> import_jwks(const nlohmann::json& jwks,
 
 // JSON text to a key: like import_jwk after a strict parse that refuses duplicate member names
 // (bad_json, duplicate_member, too_deep), which nlohmann::json::parse would silently resolve.
+// Text longer than options.max_text_bytes is too_large, unread.
 inline Result<AnyKey> parse_jwk(std::string_view text, const JwkOptions& options = {}) noexcept {
   try {
+    if (text.size() > options.max_text_bytes) return errc::too_large;
     auto object = detail::parse_json_object(text, 16);
     if (!object) return object.error();
     return import_jwk(*object, options);
@@ -309,10 +334,11 @@ inline Result<AnyKey> parse_jwk(std::string_view text, const JwkOptions& options
   }
 }
 
-// JSON text to a key set: import_jwks after the same strict parse as parse_jwk.
+// JSON text to a key set: import_jwks after the same size check and strict parse as parse_jwk.
 inline Result<std::vector<AnyKey>> parse_jwks(std::string_view text,
                                               const JwkOptions& options = {}) noexcept {
   try {
+    if (text.size() > options.max_text_bytes) return errc::too_large;
     auto object = detail::parse_json_object(text, 16);
     if (!object) return object.error();
     return import_jwks(*object, options);

@@ -113,8 +113,9 @@ class KeyRing {
   // primary is the key whose kid is primary_kid, or the first key when primary_kid is empty.
   // With options.operation == sign only the primary is imported with its private part (it must
   // have one); the others are imported as public keys. Errors: those of import_jwk, malformed
-  // (no "keys" array), not_found (no keys), unknown_key (no key has primary_kid),
-  // invalid_argument (the keys break the ring's rules). Never throws.
+  // (no "keys" array), not_found (no keys), too_large (more than options.max_keys keys, refused
+  // before any key is looked at), unknown_key (no key has primary_kid), invalid_argument (the
+  // keys break the ring's rules). Never throws.
   static Result<KeyRing> from_jwks(const nlohmann::json& jwks, const keys::JwkOptions& options = {},
                                    std::string_view primary_kid = {}) noexcept {
     try {
@@ -122,6 +123,7 @@ class KeyRing {
       const auto list = jwks.find("keys");
       if (list == jwks.end() || !list->is_array()) return errc::malformed;
       if (list->empty()) return errc::not_found;
+      if (list->size() > options.max_keys) return errc::too_large;
       std::size_t primary = 0;
       if (!primary_kid.empty()) {
         primary = detail::kNoKey;
@@ -143,7 +145,8 @@ class KeyRing {
           others.push_back(std::move(*key));
         }
       }
-      return KeyRing(std::move(*first), others);
+      // AnyKey is a shared handle without move operations: a copy is as cheap.
+      return KeyRing(*first, others);
     } catch (const std::invalid_argument&) {
       return errc::invalid_argument;
     } catch (const std::exception&) {

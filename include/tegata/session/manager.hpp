@@ -188,10 +188,7 @@ class SessionManager {
   Result<TokenPair> issue(std::string_view subject,
                           const nlohmann::json& extra = detail::empty_json_object()) {
     if (subject.empty()) return errc::invalid_argument;
-    if (!extra.is_object()) return errc::invalid_argument;
-    for (const auto& item : extra.items()) {
-      if (detail::is_reserved_claim(item.key())) return errc::reserved_claim;
-    }
+    if (auto ec = check_extra(extra)) return ec;
     const std::chrono::sys_seconds now = clock_.now();
     std::array<detail::random_id, 3> ids;  // the family, the access token, the refresh token
     if (!detail::make_random_ids(ids)) return errc::crypto_failure;
@@ -232,10 +229,7 @@ class SessionManager {
   // access token (refresh tokens carry none, so they never go stale).
   Result<TokenPair> refresh(std::string_view refresh_token,
                             const nlohmann::json& extra = detail::empty_json_object()) {
-    if (!extra.is_object()) return errc::invalid_argument;
-    for (const auto& item : extra.items()) {
-      if (detail::is_reserved_claim(item.key())) return errc::reserved_claim;
-    }
+    if (auto ec = check_extra(extra)) return ec;
     const std::chrono::sys_seconds now = clock_.now();
     detail::opened_token opened;
     if (auto ec = detail::open_token(refresh_token, signer_, refresh_validator_, opened)) return ec;
@@ -257,19 +251,7 @@ class SessionManager {
       if (auto ec = refresh_validator_.check_times(registered, now)) return ec;
       std::uint64_t version = 0;
       if (auto ec = check_store(session, now, &version)) return ec;
-
-      auto use = store_.consume_refresh(session.session_id, session.token_id,
-                                        *registered.expires_at + options_.leeway, now,
-                                        options_.reuse_grace);
-      if (!use) return use.error();
-      if (*use == RefreshUse::reused) {
-        auto revoked =
-            store_.revoke_family(session.session_id, last_accepted(session.auth_time), now);
-        // If the store cannot record the revocation, say so rather than pretend the theft is
-        // contained.
-        if (!revoked) return revoked.error();
-        return errc::refresh_reused;
-      }
+      if (auto ec = use_refresh_token(session, *registered.expires_at, now)) return ec;
       std::array<detail::random_id, 2> ids;  // the access token, the refresh token
       if (!detail::make_random_ids(ids)) return errc::crypto_failure;
       // The new pair carries the subject's version as check_store just read it: a log out
@@ -353,6 +335,25 @@ class SessionManager {
     return {};
   }
 
+  // Records the use of a verified refresh token that expires at expires_at. A second use (outside
+  // the store's grace rule) revokes the family and is refresh_reused.
+  std::error_code use_refresh_token(const detail::session_claims_view& session,
+                                    std::chrono::sys_seconds expires_at,
+                                    std::chrono::sys_seconds now) {
+    auto use = store_.consume_refresh(session.session_id, session.token_id,
+                                      expires_at + options_.leeway, now, options_.reuse_grace);
+    if (!use) return use.error();
+    if (*use == RefreshUse::reused) {
+      auto revoked =
+          store_.revoke_family(session.session_id, last_accepted(session.auth_time), now);
+      // If the store cannot record the revocation, say so rather than pretend the theft is
+      // contained.
+      if (!revoked) return revoked.error();
+      return errc::refresh_reused;
+    }
+    return {};
+  }
+
   // Signs a new pair for the family sid, whose session began at auth_time, with fresh token ids,
   // for the subject's version (read from the store when not given).
   Result<TokenPair> mint(std::string_view subject, std::string sid,
@@ -374,7 +375,8 @@ class SessionManager {
     auto refresh_token = sign(kRefreshTokenType, claims_json(common, refresh_id, refresh_exp,
                                                              detail::empty_json_object()));
     if (!refresh_token) return refresh_token.error();
-    auto access_token = sign(kAccessTokenType, claims_json(common, access_id, access_exp, extra));
+    auto access_token = sign(kAccessTokenType, claims_json(common, access_id, access_exp, extra),
+                             !extra.empty());
     if (!access_token) return access_token.error();
 
     return TokenPair{std::move(*access_token), std::move(*refresh_token), std::move(sid),
@@ -460,10 +462,31 @@ class SessionManager {
     return out;
   }
 
-  // A token the manager would refuse to validate is never handed out.
-  Result<std::string> sign(std::string_view type, std::string_view claims) const {
+  // Custom claims for an access token: an object without reserved names.
+  static std::error_code check_extra(const nlohmann::json& extra) {
+    if (!extra.is_object()) return errc::invalid_argument;
+    for (const auto& item : extra.items()) {
+      if (detail::is_reserved_claim(item.key())) return errc::reserved_claim;
+    }
+    return {};
+  }
+
+  // A token the manager would refuse to validate is never handed out: the limits validate
+  // applies (token and header size, and for custom claims their count and depth) hold for every
+  // token signed here. The manager's own claims are flat and few; only custom ones need reading.
+  Result<std::string> sign(std::string_view type, std::string_view claims,
+                           bool has_custom_claims = false) const {
+    const jws::Limits& limits = access_validator_.options().limits;
+    if (has_custom_claims) {
+      detail::flat_object flat;
+      std::optional<nlohmann::json> dom;
+      if (auto ec = detail::read_claims_object(claims, limits, flat, dom)) return ec;
+    }
     auto token = signer_.sign(type, claims);
-    if (token && token->size() > options_.max_token_bytes) return errc::too_large;
+    if (token &&
+        (token->size() > limits.max_token_bytes || token->find('.') > limits.max_header_bytes)) {
+      return errc::too_large;
+    }
     return token;
   }
 
