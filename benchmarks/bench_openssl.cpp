@@ -54,34 +54,43 @@ bool tag_matches(const unsigned char* tag, std::size_t length, const std::string
 
 void fail(benchmark::State& state, const char* what) { state.SkipWithError(what); }
 
+// The measured loop of the HMAC baselines: mac(input, tag, length) computes one tag, which must
+// match the token's. Only how the context is obtained differs between them.
+template <class Mac>
+void mac_loop(benchmark::State& state, const MacInputs& m, Mac&& mac) {
+  std::size_t i = 0;
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    const std::size_t k = i++ % kTokenCount;
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    std::size_t length = 0;
+    if (!mac(m.inputs[k], tag, length) || !tag_matches(tag, length, m.tags[k])) [[unlikely]] {
+      fail(state, "HMAC mismatch");
+      break;
+    }
+  }
+}
+
+bool mac_update_final(EVP_MAC_CTX* ctx, const std::string& input, unsigned char* tag,
+                      std::size_t& length) {
+  return EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(input.data()),
+                        input.size()) == 1 &&
+         EVP_MAC_final(ctx, tag, &length, EVP_MAX_MD_SIZE) == 1;
+}
+
 // One prepared context for the whole run, re-initialised without a new key before each MAC:
 // OpenSSL keeps the keyed inner and outer states, so only the digest state is reset.
 void openssl_hmac_reinit(benchmark::State& state, bool generic) {
-  const MacInputs& m = mac_inputs(generic);
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
   if (EVP_MAC_init(ctx, secret_data(), hs256_tokens().secret.size(), sha256_params()) != 1) {
     fail(state, "EVP_MAC_init");
   }
-  std::size_t i = 0;
-  {
-    AllocScope allocs(state);
-    for (auto _ : state) {
-      const std::size_t k = i++ % kTokenCount;
-      unsigned char tag[EVP_MAX_MD_SIZE];
-      std::size_t length = 0;
-      const std::string& input = m.inputs[k];
-      const bool ok = EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
-                      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(input.data()),
-                                     input.size()) == 1 &&
-                      EVP_MAC_final(ctx, tag, &length, sizeof tag) == 1 &&
-                      tag_matches(tag, length, m.tags[k]);
-      if (!ok) [[unlikely]] {
-        fail(state, "HMAC mismatch");
-        break;
-      }
-    }
-  }
+  mac_loop(state, mac_inputs(generic), [&](const std::string& input, unsigned char* tag,
+                                           std::size_t& length) {
+    return EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
+           mac_update_final(ctx, input, tag, length);
+  });
   EVP_MAC_CTX_free(ctx);
   EVP_MAC_free(mac);
 }
@@ -95,61 +104,33 @@ void openssl_hmac_reinit_mt(benchmark::State& state) {
 
 // EVP_MAC_CTX_dup of a keyed context per MAC: thread-safe sharing of one prepared context.
 void openssl_hmac_dup(benchmark::State& state) {
-  const MacInputs& m = mac_inputs(false);
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   EVP_MAC_CTX* prepared = EVP_MAC_CTX_new(mac);
   EVP_MAC_init(prepared, secret_data(), hs256_tokens().secret.size(), sha256_params());
-  std::size_t i = 0;
-  {
-    AllocScope allocs(state);
-    for (auto _ : state) {
-      const std::size_t k = i++ % kTokenCount;
-      unsigned char tag[EVP_MAX_MD_SIZE];
-      std::size_t length = 0;
-      const std::string& input = m.inputs[k];
-      EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(prepared);
-      const bool ok = ctx != nullptr &&
-                      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(input.data()),
-                                     input.size()) == 1 &&
-                      EVP_MAC_final(ctx, tag, &length, sizeof tag) == 1 &&
-                      tag_matches(tag, length, m.tags[k]);
-      EVP_MAC_CTX_free(ctx);
-      if (!ok) [[unlikely]] {
-        fail(state, "HMAC mismatch");
-        break;
-      }
-    }
-  }
+  mac_loop(state, mac_inputs(false), [&](const std::string& input, unsigned char* tag,
+                                         std::size_t& length) {
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(prepared);
+    const bool ok = ctx != nullptr && mac_update_final(ctx, input, tag, length);
+    EVP_MAC_CTX_free(ctx);
+    return ok;
+  });
   EVP_MAC_CTX_free(prepared);
   EVP_MAC_free(mac);
 }
 
 // A new context keyed from scratch per MAC (the fetched EVP_MAC is kept).
 void openssl_hmac_new(benchmark::State& state) {
-  const MacInputs& m = mac_inputs(false);
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  std::size_t i = 0;
-  {
-    AllocScope allocs(state);
-    for (auto _ : state) {
-      const std::size_t k = i++ % kTokenCount;
-      unsigned char tag[EVP_MAX_MD_SIZE];
-      std::size_t length = 0;
-      const std::string& input = m.inputs[k];
-      EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
-      const bool ok =
-          ctx != nullptr &&
-          EVP_MAC_init(ctx, secret_data(), hs256_tokens().secret.size(), sha256_params()) == 1 &&
-          EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(input.data()), input.size()) ==
-              1 &&
-          EVP_MAC_final(ctx, tag, &length, sizeof tag) == 1 && tag_matches(tag, length, m.tags[k]);
-      EVP_MAC_CTX_free(ctx);
-      if (!ok) [[unlikely]] {
-        fail(state, "HMAC mismatch");
-        break;
-      }
-    }
-  }
+  mac_loop(state, mac_inputs(false), [&](const std::string& input, unsigned char* tag,
+                                         std::size_t& length) {
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+    const bool ok =
+        ctx != nullptr &&
+        EVP_MAC_init(ctx, secret_data(), hs256_tokens().secret.size(), sha256_params()) == 1 &&
+        mac_update_final(ctx, input, tag, length);
+    EVP_MAC_CTX_free(ctx);
+    return ok;
+  });
   EVP_MAC_free(mac);
 }
 

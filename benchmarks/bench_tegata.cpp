@@ -29,16 +29,14 @@ bool check_all_valid(benchmark::State& state, const std::vector<std::string>& to
   return true;
 }
 
-// HS256 SessionManager::validate of valid tokens, with MemoryRevocationStore.
-void tegata_validate(benchmark::State& state) {
-  const auto& tokens = hs256_tokens().session;
-  const auto& manager = hs256_manager();
-  if (!check_all_valid(state, tokens)) return;
-  // Each thread starts at its own token, so two threads never look up the same session.
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * (kTokenCount / 2);
+// The measured loop of every validate benchmark: tokens in turn from `first`, each must validate.
+template <class Manager>
+void validate_loop(benchmark::State& state, const Manager& manager,
+                   const std::vector<std::string>& tokens, std::size_t first = 0) {
+  std::size_t i = first;
   AllocScope allocs(state);
   for (auto _ : state) {
-    auto claims = manager.validate(tokens[i++ % kTokenCount]);
+    auto claims = manager.validate(tokens[i++ % tokens.size()]);
     if (!claims) [[unlikely]] {
       state.SkipWithError("validate failed");
       break;
@@ -48,22 +46,23 @@ void tegata_validate(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+// Each thread starts at its own token, so two threads never look up the same session.
+std::size_t first_token_of_thread(const benchmark::State& state) {
+  return static_cast<std::size_t>(state.thread_index()) * (kTokenCount / 2);
+}
+
+// HS256 SessionManager::validate of valid tokens, with MemoryRevocationStore.
+void tegata_validate(benchmark::State& state) {
+  const auto& tokens = hs256_tokens().session;
+  if (!check_all_valid(state, tokens)) return;
+  validate_loop(state, hs256_manager(), tokens, first_token_of_thread(state));
+}
+
 // The same tokens through a manager whose store holds nothing, and through the stateless mode:
 // what the store's lookups cost on top of the rest.
 template <class Store>
 void tegata_validate_store(benchmark::State& state, Store store) {
-  const auto& tokens = hs256_tokens().session;
-  auto manager = make_hs256_manager(std::move(store));
-  std::size_t i = 0;
-  AllocScope allocs(state);
-  for (auto _ : state) {
-    auto claims = manager.validate(tokens[i++ % kTokenCount]);
-    if (!claims) [[unlikely]] {
-      state.SkipWithError("validate failed");
-      break;
-    }
-    benchmark::DoNotOptimize(claims);
-  }
+  validate_loop(state, make_hs256_manager(std::move(store)), hs256_tokens().session);
 }
 void tegata_validate_empty_store(benchmark::State& state) {
   tegata_validate_store(state, tegata::MemoryRevocationStore{});
@@ -78,18 +77,7 @@ void tegata_validate_keyring(benchmark::State& state) {
   static auto manager = make_manager(tegata::KeyRing(tegata::AnyKey(tegata::HmacKey(
                                          tegata::Algorithm::HS256, kHs256Secret, kSessionKid))),
                                      tegata::NullRevocationStore{});
-  const auto& tokens = hs256_tokens().session;
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * (kTokenCount / 2);
-  AllocScope allocs(state);
-  for (auto _ : state) {
-    auto claims = manager.validate(tokens[i++ % kTokenCount]);
-    if (!claims) [[unlikely]] {
-      state.SkipWithError("validate failed");
-      break;
-    }
-    benchmark::DoNotOptimize(claims);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  validate_loop(state, manager, hs256_tokens().session, first_token_of_thread(state));
 }
 
 void tegata_validate_rejects(benchmark::State& state, const std::string* token, errc expected) {
@@ -182,45 +170,37 @@ void tegata_verify_jwt(benchmark::State& state) {
 
 // --- Signature algorithms: SessionManager::validate, stateless store ---------------------------
 
-template <class Key>
-void validate_asym(benchmark::State& state, const AsymFixture& f, Key key) {
-  auto manager = make_manager(std::move(key), tegata::NullRevocationStore{});
-  std::size_t i = 0;
-  AllocScope allocs(state);
-  for (auto _ : state) {
-    auto claims = manager.validate(f.tokens[i++ % f.tokens.size()]);
-    if (!claims) [[unlikely]] {
-      state.SkipWithError("validate failed");
-      break;
-    }
-    benchmark::DoNotOptimize(claims);
-  }
-}
-
 tegata::detail::evp_pkey_ptr shared(EVP_PKEY* key) {
   EVP_PKEY_up_ref(key);
   return tegata::detail::evp_pkey_ptr(key);
 }
 
-void tegata_validate_asym(benchmark::State& state, Alg alg) {
-  const AsymFixture& f = asym_fixture(alg);
-  switch (alg) {
-    case Alg::ES256:
-      validate_asym(state, f,
-                    tegata::EcdsaKey(tegata::Algorithm::ES256, shared(f.key), kSessionKid));
-      break;
-    case Alg::ES384:
-      validate_asym(state, f,
-                    tegata::EcdsaKey(tegata::Algorithm::ES384, shared(f.key), kSessionKid));
-      break;
-    case Alg::EdDSA: validate_asym(state, f, tegata::EddsaKey(shared(f.key), kSessionKid)); break;
-    case Alg::RS256:
-      validate_asym(state, f, tegata::RsaKey(tegata::Algorithm::RS256, shared(f.key), kSessionKid));
-      break;
-    case Alg::PS256:
-      validate_asym(state, f, tegata::RsaKey(tegata::Algorithm::PS256, shared(f.key), kSessionKid));
-      break;
-  }
+// The stateless manager for alg's fixture key, made once per algorithm.
+template <Alg A>
+const auto& asym_manager() {
+  static const auto manager = [] {
+    const AsymFixture& f = asym_fixture(A);
+    const auto key = [&] {
+      if constexpr (A == Alg::ES256) {
+        return tegata::EcdsaKey(tegata::Algorithm::ES256, shared(f.key), kSessionKid);
+      } else if constexpr (A == Alg::ES384) {
+        return tegata::EcdsaKey(tegata::Algorithm::ES384, shared(f.key), kSessionKid);
+      } else if constexpr (A == Alg::EdDSA) {
+        return tegata::EddsaKey(shared(f.key), kSessionKid);
+      } else if constexpr (A == Alg::RS256) {
+        return tegata::RsaKey(tegata::Algorithm::RS256, shared(f.key), kSessionKid);
+      } else {
+        return tegata::RsaKey(tegata::Algorithm::PS256, shared(f.key), kSessionKid);
+      }
+    }();
+    return make_manager(key, tegata::NullRevocationStore{});
+  }();
+  return manager;
+}
+
+template <Alg A>
+void tegata_validate_asym(benchmark::State& state) {
+  validate_loop(state, asym_manager<A>(), asym_fixture(A).tokens);
 }
 
 // --- MemoryRevocationStore footprint -------------------------------------------------------------
@@ -349,38 +329,10 @@ bool op_verify_jwt(std::size_t i) {
       .has_value();
 }
 
-template <class Key>
-auto asym_manager(Key key) {
-  return make_manager(std::move(key), tegata::NullRevocationStore{});
-}
-bool op_asym_es256(std::size_t i) {
-  const AsymFixture& f = asym_fixture(Alg::ES256);
-  static const auto manager =
-      asym_manager(tegata::EcdsaKey(tegata::Algorithm::ES256, shared(f.key), kSessionKid));
-  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
-}
-bool op_asym_es384(std::size_t i) {
-  const AsymFixture& f = asym_fixture(Alg::ES384);
-  static const auto manager =
-      asym_manager(tegata::EcdsaKey(tegata::Algorithm::ES384, shared(f.key), kSessionKid));
-  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
-}
-bool op_asym_eddsa(std::size_t i) {
-  const AsymFixture& f = asym_fixture(Alg::EdDSA);
-  static const auto manager = asym_manager(tegata::EddsaKey(shared(f.key), kSessionKid));
-  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
-}
-bool op_asym_rs256(std::size_t i) {
-  const AsymFixture& f = asym_fixture(Alg::RS256);
-  static const auto manager =
-      asym_manager(tegata::RsaKey(tegata::Algorithm::RS256, shared(f.key), kSessionKid));
-  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
-}
-bool op_asym_ps256(std::size_t i) {
-  const AsymFixture& f = asym_fixture(Alg::PS256);
-  static const auto manager =
-      asym_manager(tegata::RsaKey(tegata::Algorithm::PS256, shared(f.key), kSessionKid));
-  return manager.validate(f.tokens[i % f.tokens.size()]).has_value();
+template <Alg A>
+bool op_asym(std::size_t i) {
+  const auto& tokens = asym_fixture(A).tokens;
+  return asym_manager<A>().validate(tokens[i % tokens.size()]).has_value();
 }
 
 // One manager shared by every thread, stateless: with HmacKey, nothing on this path is written by
@@ -410,11 +362,11 @@ const OperationRegistrar registered[] = {
     {"tegata_issue", op_issue},
     {"tegata_refresh", op_refresh},
     {"tegata_verify_jwt", op_verify_jwt},
-    {"tegata_validate_asym/ES256", op_asym_es256},
-    {"tegata_validate_asym/ES384", op_asym_es384},
-    {"tegata_validate_asym/EdDSA", op_asym_eddsa},
-    {"tegata_validate_asym/RS256", op_asym_rs256},
-    {"tegata_validate_asym/PS256", op_asym_ps256},
+    {"tegata_validate_asym/ES256", op_asym<Alg::ES256>},
+    {"tegata_validate_asym/ES384", op_asym<Alg::ES384>},
+    {"tegata_validate_asym/EdDSA", op_asym<Alg::EdDSA>},
+    {"tegata_validate_asym/RS256", op_asym<Alg::RS256>},
+    {"tegata_validate_asym/PS256", op_asym<Alg::PS256>},
 };
 
 }  // namespace
@@ -433,11 +385,11 @@ BENCHMARK(tegata_validate_bad_signature);
 BENCHMARK(tegata_issue);
 BENCHMARK(tegata_refresh);
 BENCHMARK(tegata_verify_jwt);
-BENCHMARK_CAPTURE(tegata_validate_asym, ES256, Alg::ES256);
-BENCHMARK_CAPTURE(tegata_validate_asym, ES384, Alg::ES384);
-BENCHMARK_CAPTURE(tegata_validate_asym, EdDSA, Alg::EdDSA);
-BENCHMARK_CAPTURE(tegata_validate_asym, RS256, Alg::RS256);
-BENCHMARK_CAPTURE(tegata_validate_asym, PS256, Alg::PS256);
+BENCHMARK(tegata_validate_asym<Alg::ES256>)->Name("tegata_validate_asym/ES256");
+BENCHMARK(tegata_validate_asym<Alg::ES384>)->Name("tegata_validate_asym/ES384");
+BENCHMARK(tegata_validate_asym<Alg::EdDSA>)->Name("tegata_validate_asym/EdDSA");
+BENCHMARK(tegata_validate_asym<Alg::RS256>)->Name("tegata_validate_asym/RS256");
+BENCHMARK(tegata_validate_asym<Alg::PS256>)->Name("tegata_validate_asym/PS256");
 BENCHMARK_CAPTURE(store_bytes_per_entry, revoked_jti, Fact::revoked_jti)
     ->Iterations(1)
     ->Repetitions(1);

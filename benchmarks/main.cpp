@@ -4,6 +4,8 @@
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -31,6 +33,10 @@ std::string compiler() {
 // it says.
 class CheckingReporter : public benchmark::ConsoleReporter {
  public:
+  // Colours only on a terminal: CI logs stay free of escape codes.
+  CheckingReporter()
+      : ConsoleReporter(isatty(fileno(stdout)) != 0 ? OO_Defaults : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
       if (run.error_occurred) failed_ = true;

@@ -1,4 +1,5 @@
-// tests/fuzz/make_seeds.cpp - writes the seed corpus: OUT/<target>/seed-NNN for every target.
+// tests/fuzz/make_seeds.cpp - writes the seed corpus: OUT/<target>/seed-NNN for every target
+// (kTargets and kStandaloneTargets).
 //
 //   tegata_fuzz_seeds OUT
 //
@@ -10,9 +11,29 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "properties.hpp"
 #include "seeds.hpp"
+
+namespace {
+
+void write_seeds(const std::filesystem::path& root, std::string_view target) {
+  const std::filesystem::path dir = root / std::string(target);
+  std::filesystem::create_directories(dir);
+  const auto seeds = tegata_fuzz::seeds_for(target);
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "seed-%03zu", i);
+    std::ofstream file(dir / name, std::ios::binary | std::ios::trunc);
+    file.write(seeds[i].data(), static_cast<std::streamsize>(seeds[i].size()));
+    if (!file) throw std::runtime_error("cannot write " + (dir / name).string());
+  }
+  std::printf("%s: %zu seeds in %s\n", std::string(target).c_str(), seeds.size(),
+              dir.string().c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -21,20 +42,8 @@ int main(int argc, char** argv) {
   }
   try {
     const std::filesystem::path root(argv[1]);
-    for (const auto& target : tegata_fuzz::kTargets) {
-      const std::filesystem::path dir = root / std::string(target.name);
-      std::filesystem::create_directories(dir);
-      const auto seeds = tegata_fuzz::seeds_for(target.name);
-      for (std::size_t i = 0; i < seeds.size(); ++i) {
-        char name[32];
-        std::snprintf(name, sizeof name, "seed-%03zu", i);
-        std::ofstream file(dir / name, std::ios::binary | std::ios::trunc);
-        file.write(seeds[i].data(), static_cast<std::streamsize>(seeds[i].size()));
-        if (!file) throw std::runtime_error("cannot write " + (dir / name).string());
-      }
-      std::printf("%s: %zu seeds in %s\n", std::string(target.name).c_str(), seeds.size(),
-                  dir.string().c_str());
-    }
+    for (const auto& target : tegata_fuzz::kTargets) write_seeds(root, target.name);
+    for (const std::string_view target : tegata_fuzz::kStandaloneTargets) write_seeds(root, target);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tegata_fuzz_seeds: %s\n", e.what());
     return 1;

@@ -263,15 +263,51 @@ inline std::vector<std::string> session() {
   };
 }
 
+// claims_differential reads its input as the JSON text of a header or a payload (and as
+// base64url text): the objects tegata writes and reads, and the shapes where the flat reader
+// hands over to the strict one (floats, signs, escapes, nesting, duplicates, oversized numbers).
+inline std::vector<std::string> claims_differential() {
+  using namespace std::chrono_literals;
+  json access = good_claims();
+  access["typ"] = "at+jwt";
+  access["sid"] = "seed-family-1";
+  access["ver"] = 7;
+  access["auth_time"] = at(-600s);
+  access["scope"] = "read write";
+  json audiences = good_claims();
+  audiences["aud"] = {"other", kAudience};
+  return {
+      good_claims().dump(),
+      access.dump(),
+      audiences.dump(),
+      R"({"alg":"HS256","typ":"JWT"})",
+      R"({"alg":"ES256","kid":"k1","typ":"at+jwt"})",
+      R"({"alg":"HS256","crit":["exp"]})",
+      R"({"alg":"none"})",
+      R"( { "sub" : "alice" , "exp" : 1700003600 } )",
+      R"({"sub":"a\"b\\c\/\u00e9\ud83d\ude00","jti":""})",
+      R"({"exp":1700003600.5,"nbf":-1,"iat":1e3,"x":-0})",
+      R"({"ver":18446744073709551615,"exp":18446744073709551616})",
+      R"({"x":{"y":[1,2,{"z":null}]},"b":true,"f":false,"n":null})",
+      R"({"aud":[],"sub":1,"iss":["a"]})",
+      R"({"a":1,"a":2})",
+      R"({"exp":1700003600,})",
+      R"([1,2])",
+      "eyJhbGciOiJIUzI1NiJ9",
+  };
+}
+
 }  // namespace seeds
 
-// The seeds of the target with this name (see kTargets), empty for an unknown name.
+// The seeds of the target with this name (see kTargets and kStandaloneTargets), empty for an
+// unknown name.
 inline std::vector<std::string> seeds_for(std::string_view target) {
   if (target == "jws") return seeds::jws();
   if (target == "jwk") return seeds::jwk();
   if (target == "pem") return seeds::pem();
   if (target == "http") return seeds::http();
   if (target == "session") return seeds::session();
+  if (target == "claims_differential") return seeds::claims_differential();
   return {};
 }
 

@@ -113,7 +113,8 @@ __attribute__((target("ssse3"))) inline bool base64url_decode_blocks_ssse3(const
 inline bool cpu_has_ssse3() noexcept {
   static const bool has = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("ssse3") != 0;
+    // GCC's builtin returns int, clang's returns bool: the cast reads right under both.
+    return static_cast<bool>(__builtin_cpu_supports("ssse3"));
   }();
   return has;
 }

@@ -176,14 +176,9 @@ inline Result<evp_pkey_ptr> pkey_from_builder(const char* type, int selection,
   return pkey_from_params(type, selection, params.get());
 }
 
-// The RSA key of a JWK: n and e, and with_private also d and the CRT values when present.
-// Errors: malformed (missing or non-minimal members, CRT values given only in part),
-// bad_encoding, not_supported ("oth": multi-prime keys), key_cannot_sign (with_private but no
-// "d"), invalid_argument (modulus outside 2048..16384 bits, exponent above 64 bits, private
-// values that do not belong to the public key), crypto_failure.
-inline Result<evp_pkey_ptr> rsa_from_jwk(const json& jwk, bool with_private) {
-  const openssl_error_scope errors;
-  std::string n, e;
+// n and e of an RSA JWK, decoded and checked. Errors: malformed (missing or non-minimal),
+// bad_encoding, invalid_argument (modulus outside 2048..16384 bits, exponent above 64 bits).
+inline std::error_code rsa_public_members(const json& jwk, std::string& n, std::string& e) {
   if (auto ec = decode_member(jwk, "n", n)) return ec;
   if (auto ec = decode_member(jwk, "e", e)) return ec;
   if (!is_minimal_uint(n) || !is_minimal_uint(e)) return errc::malformed;
@@ -194,6 +189,72 @@ inline Result<evp_pkey_ptr> rsa_from_jwk(const json& jwk, bool with_private) {
     return errc::invalid_argument;
   }
   if (e.size() > 8) return errc::invalid_argument;
+  return {};
+}
+
+// Decodes the private number member of jwk into slot, a fresh BN_secure_new number, and pushes it
+// to builder as param. Errors: malformed, bad_encoding, crypto_failure.
+inline std::error_code push_rsa_secret(const json& jwk, const char* member, const char* param,
+                                       OSSL_PARAM_BLD* builder, secret_bignum_ptr& slot) {
+  scrubbed_bytes bytes;
+  if (auto ec = decode_member(jwk, member, bytes)) return ec;
+  if (!is_minimal_uint(bytes.view())) return errc::malformed;
+  slot.reset(BN_secure_new());
+  if (!slot || BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), slot.get()) == nullptr ||
+      OSSL_PARAM_BLD_push_BN(builder, param, slot.get()) != 1) {
+    return errc::crypto_failure;
+  }
+  return {};
+}
+
+// The private members of an RSA JWK: d, then the CRT values when present, pushed to builder.
+// The builder keeps pointers to the numbers until OSSL_PARAM_BLD_to_param, so they are held in
+// secrets (d, p, q, dp, dq, qi) by the caller; BN_secure_new makes the builder place them in
+// the wiped secure block. has_crt tells whether the CRT values were there. Errors: not_supported
+// ("oth"), key_cannot_sign (no "d"), malformed (CRT values given only in part), bad_encoding,
+// crypto_failure.
+inline std::error_code push_rsa_private(const json& jwk, OSSL_PARAM_BLD* builder,
+                                        secret_bignum_ptr (&secrets)[6], bool& has_crt) {
+  if (jwk.contains("oth")) return errc::not_supported;
+  if (!jwk.contains("d")) return errc::key_cannot_sign;
+  // RFC 7518 §6.3.2: the CRT values are optional, but all or none of them.
+  static constexpr const char* crt_members[] = {"p", "q", "dp", "dq", "qi"};
+  static constexpr const char* crt_params[] = {
+      OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+      OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+  std::size_t crt_count = 0;
+  for (const char* name : crt_members) crt_count += jwk.contains(name) ? 1 : 0;
+  if (crt_count != 0 && crt_count != 5) return errc::malformed;
+  has_crt = crt_count == 5;
+
+  if (auto ec = push_rsa_secret(jwk, "d", OSSL_PKEY_PARAM_RSA_D, builder, secrets[0])) return ec;
+  for (std::size_t i = 0; i < crt_count; ++i) {
+    if (auto ec = push_rsa_secret(jwk, crt_members[i], crt_params[i], builder, secrets[i + 1])) {
+      return ec;
+    }
+  }
+  return {};
+}
+
+// Whether an RSA private key belongs to its public key: one that does not would sign tokens
+// nobody can verify. With CRT values OpenSSL checks everything (primes, n = pq, d, CRT values);
+// without, a signature made with d must verify with (n, e).
+inline bool rsa_private_matches_public(EVP_PKEY* key, bool has_crt) {
+  if (!has_crt) return rsa_signs_consistently(key);
+  const evp_pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  return ctx && EVP_PKEY_pairwise_check(ctx.get()) == 1;
+}
+
+// The RSA key of a JWK: n and e, and with_private also d and the CRT values when present.
+// Errors: malformed (missing or non-minimal members, CRT values given only in part),
+// bad_encoding, not_supported ("oth": multi-prime keys), key_cannot_sign (with_private but no
+// "d"), invalid_argument (modulus outside 2048..16384 bits, exponent above 64 bits, private
+// values that do not belong to the public key), crypto_failure.
+inline Result<evp_pkey_ptr> rsa_from_jwk(const json& jwk, bool with_private) {
+  const openssl_error_scope errors;
+  std::string n;
+  std::string e;
+  if (auto ec = rsa_public_members(jwk, n, e)) return ec;
 
   const param_builder_ptr builder(OSSL_PARAM_BLD_new());
   if (!builder) return errc::crypto_failure;
@@ -208,51 +269,12 @@ inline Result<evp_pkey_ptr> rsa_from_jwk(const json& jwk, bool with_private) {
   }
   if (!with_private) return pkey_from_builder("RSA", EVP_PKEY_PUBLIC_KEY, builder.get());
 
-  if (jwk.contains("oth")) return errc::not_supported;
-  if (!jwk.contains("d")) return errc::key_cannot_sign;
-  // RFC 7518 §6.3.2: the CRT values are optional, but all or none of them.
-  static constexpr const char* crt_members[] = {"p", "q", "dp", "dq", "qi"};
-  static constexpr const char* crt_params[] = {
-      OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
-      OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
-  std::size_t crt_count = 0;
-  for (const char* name : crt_members) crt_count += jwk.contains(name) ? 1 : 0;
-  if (crt_count != 0 && crt_count != 5) return errc::malformed;
-
-  // The builder keeps pointers to these numbers until OSSL_PARAM_BLD_to_param; BN_secure_new
-  // makes it place them in the wiped secure block.
   secret_bignum_ptr secrets[6];
-  auto push_secret = [&](std::size_t slot, const char* member,
-                         const char* param) -> std::error_code {
-    scrubbed_bytes bytes;
-    if (auto ec = decode_member(jwk, member, bytes)) return ec;
-    if (!is_minimal_uint(bytes.view())) return errc::malformed;
-    secrets[slot].reset(BN_secure_new());
-    if (!secrets[slot] ||
-        BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), secrets[slot].get()) == nullptr ||
-        OSSL_PARAM_BLD_push_BN(builder.get(), param, secrets[slot].get()) != 1) {
-      return errc::crypto_failure;
-    }
-    return {};
-  };
-  if (auto ec = push_secret(0, "d", OSSL_PKEY_PARAM_RSA_D)) return ec;
-  for (std::size_t i = 0; i < crt_count; ++i) {
-    if (auto ec = push_secret(i + 1, crt_members[i], crt_params[i])) return ec;
-  }
+  bool has_crt = false;
+  if (auto ec = push_rsa_private(jwk, builder.get(), secrets, has_crt)) return ec;
   auto key = pkey_from_builder("RSA", EVP_PKEY_KEYPAIR, builder.get());
   if (!key) return key;
-
-  // A private key that does not belong to its public key would sign tokens nobody can verify.
-  // With CRT values OpenSSL checks everything (primes, n = pq, d, CRT values); without, a
-  // signature made with d must verify with (n, e).
-  bool consistent = false;
-  if (crt_count == 5) {
-    const evp_pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key->get(), nullptr));
-    consistent = ctx && EVP_PKEY_pairwise_check(ctx.get()) == 1;
-  } else {
-    consistent = rsa_signs_consistently(key->get());
-  }
-  if (!consistent) return errc::invalid_argument;
+  if (!rsa_private_matches_public(key->get(), has_crt)) return errc::invalid_argument;
   return key;
 }
 
@@ -262,7 +284,8 @@ inline Result<evp_pkey_ptr> rsa_from_jwk(const json& jwk, bool with_private) {
 // d and the point are EcdsaKey's.
 inline Result<evp_pkey_ptr> ec_from_jwk(const json& jwk, const ec_curve& curve, bool with_private) {
   const openssl_error_scope errors;
-  std::string x, y;
+  std::string x;
+  std::string y;
   if (auto ec = decode_member(jwk, "x", x)) return ec;
   if (auto ec = decode_member(jwk, "y", y)) return ec;
   // RFC 7518 §6.2.1.2/3: each coordinate is exactly the field size, leading zeros included.
@@ -341,6 +364,67 @@ inline bool append_bignum(json& jwk, const char* member, const EVP_PKEY* key, co
   return true;
 }
 
+// The members of an RSA key: kty, n, e; with include_private also d, and the CRT values when
+// the key has all of them. Errors: key_cannot_sign (no private part), crypto_failure.
+inline std::error_code rsa_members(json& jwk, const EVP_PKEY* key, bool include_private) {
+  jwk["kty"] = "RSA";
+  if (!append_bignum(jwk, "n", key, OSSL_PKEY_PARAM_RSA_N) ||
+      !append_bignum(jwk, "e", key, OSSL_PKEY_PARAM_RSA_E)) {
+    return errc::crypto_failure;
+  }
+  if (!include_private) return {};
+  if (!append_bignum(jwk, "d", key, OSSL_PKEY_PARAM_RSA_D)) return errc::key_cannot_sign;
+  json crt = json::object();
+  if (append_bignum(crt, "p", key, OSSL_PKEY_PARAM_RSA_FACTOR1) &&
+      append_bignum(crt, "q", key, OSSL_PKEY_PARAM_RSA_FACTOR2) &&
+      append_bignum(crt, "dp", key, OSSL_PKEY_PARAM_RSA_EXPONENT1) &&
+      append_bignum(crt, "dq", key, OSSL_PKEY_PARAM_RSA_EXPONENT2) &&
+      append_bignum(crt, "qi", key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1)) {
+    jwk.update(crt);
+  }
+  return {};
+}
+
+// The members of an EC key on one of kEcCurves: kty, crv, x, y; with include_private also d.
+// Errors: not_supported (another curve), key_cannot_sign, crypto_failure.
+inline std::error_code ec_members(json& jwk, const EVP_PKEY* key, bool include_private) {
+  const ec_curve* curve = ec_curve_by_group(curve_name(key));
+  if (curve == nullptr) return errc::not_supported;
+  jwk["kty"] = "EC";
+  jwk["crv"] = curve->crv;
+  if (!append_bignum(jwk, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, curve->size) ||
+      !append_bignum(jwk, "y", key, OSSL_PKEY_PARAM_EC_PUB_Y, curve->size)) {
+    return errc::crypto_failure;
+  }
+  if (include_private && !append_bignum(jwk, "d", key, OSSL_PKEY_PARAM_PRIV_KEY, curve->size)) {
+    return errc::key_cannot_sign;
+  }
+  return {};
+}
+
+// The members of an Ed25519/Ed448 key: kty, crv, x; with include_private also d. The raw key
+// bytes pass through a wiped buffer. Errors: key_cannot_sign, crypto_failure.
+inline std::error_code okp_members(json& jwk, const EVP_PKEY* key, const okp_curve& curve,
+                                   bool include_private) {
+  jwk["kty"] = "OKP";
+  jwk["crv"] = curve.crv;
+  scrubbed_bytes bytes;
+  bytes.buffer().resize(curve.size);
+  std::size_t length = curve.size;
+  auto* out = reinterpret_cast<unsigned char*>(bytes.buffer().data());
+  if (EVP_PKEY_get_raw_public_key(key, out, &length) != 1 || length != curve.size) {
+    return errc::crypto_failure;
+  }
+  jwk["x"] = base64url_encode(bytes.view());
+  if (!include_private) return {};
+  length = curve.size;
+  if (EVP_PKEY_get_raw_private_key(key, out, &length) != 1 || length != curve.size) {
+    return errc::key_cannot_sign;
+  }
+  jwk["d"] = base64url_encode(bytes.view());
+  return {};
+}
+
 // The key-material members of a JWK for key: kty, and crv/x/y, n/e or crv/x; with
 // include_private also d, and for RSA the CRT values when the key has them.
 // Errors: not_supported (a key type or curve JOSE has no JWK form for), key_cannot_sign
@@ -348,59 +432,21 @@ inline bool append_bignum(json& jwk, const char* member, const EVP_PKEY* key, co
 inline Result<json> members_from_pkey(const EVP_PKEY* key, bool include_private) {
   const openssl_error_scope errors;
   json jwk = json::object();
+  std::error_code ec = errc::not_supported;
   if (EVP_PKEY_is_a(key, "RSA")) {
-    jwk["kty"] = "RSA";
-    if (!append_bignum(jwk, "n", key, OSSL_PKEY_PARAM_RSA_N) ||
-        !append_bignum(jwk, "e", key, OSSL_PKEY_PARAM_RSA_E)) {
-      return errc::crypto_failure;
+    ec = rsa_members(jwk, key, include_private);
+  } else if (EVP_PKEY_is_a(key, "EC")) {
+    ec = ec_members(jwk, key, include_private);
+  } else {
+    for (const auto& curve : kOkpCurves) {
+      if (EVP_PKEY_is_a(key, curve.type)) {
+        ec = okp_members(jwk, key, curve, include_private);
+        break;
+      }
     }
-    if (!include_private) return jwk;
-    if (!append_bignum(jwk, "d", key, OSSL_PKEY_PARAM_RSA_D)) return errc::key_cannot_sign;
-    json crt = json::object();
-    if (append_bignum(crt, "p", key, OSSL_PKEY_PARAM_RSA_FACTOR1) &&
-        append_bignum(crt, "q", key, OSSL_PKEY_PARAM_RSA_FACTOR2) &&
-        append_bignum(crt, "dp", key, OSSL_PKEY_PARAM_RSA_EXPONENT1) &&
-        append_bignum(crt, "dq", key, OSSL_PKEY_PARAM_RSA_EXPONENT2) &&
-        append_bignum(crt, "qi", key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1)) {
-      jwk.update(crt);
-    }
-    return jwk;
   }
-  if (EVP_PKEY_is_a(key, "EC")) {
-    const ec_curve* curve = ec_curve_by_group(curve_name(key));
-    if (curve == nullptr) return errc::not_supported;
-    jwk["kty"] = "EC";
-    jwk["crv"] = curve->crv;
-    if (!append_bignum(jwk, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, curve->size) ||
-        !append_bignum(jwk, "y", key, OSSL_PKEY_PARAM_EC_PUB_Y, curve->size)) {
-      return errc::crypto_failure;
-    }
-    if (include_private && !append_bignum(jwk, "d", key, OSSL_PKEY_PARAM_PRIV_KEY, curve->size)) {
-      return errc::key_cannot_sign;
-    }
-    return jwk;
-  }
-  for (const auto& curve : kOkpCurves) {
-    if (!EVP_PKEY_is_a(key, curve.type)) continue;
-    jwk["kty"] = "OKP";
-    jwk["crv"] = curve.crv;
-    scrubbed_bytes bytes;
-    bytes.buffer().resize(curve.size);
-    std::size_t length = curve.size;
-    auto* out = reinterpret_cast<unsigned char*>(bytes.buffer().data());
-    if (EVP_PKEY_get_raw_public_key(key, out, &length) != 1 || length != curve.size) {
-      return errc::crypto_failure;
-    }
-    jwk["x"] = base64url_encode(bytes.view());
-    if (!include_private) return jwk;
-    length = curve.size;
-    if (EVP_PKEY_get_raw_private_key(key, out, &length) != 1 || length != curve.size) {
-      return errc::key_cannot_sign;
-    }
-    jwk["d"] = base64url_encode(bytes.view());
-    return jwk;
-  }
-  return errc::not_supported;
+  if (ec) return ec;
+  return jwk;
 }
 
 // SHA-256 of data (RFC 7638 thumbprints).

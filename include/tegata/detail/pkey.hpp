@@ -50,7 +50,7 @@ inline bool has_private_key(const EVP_PKEY* key) noexcept {
   } else {
     return false;
   }
-  return EVP_PKEY_get_params(key, query) == 1 && OSSL_PARAM_modified(&query[0]) &&
+  return EVP_PKEY_get_params(key, query) == 1 && OSSL_PARAM_modified(&query[0]) != 0 &&
          query[0].return_size > 0;
 }
 

@@ -38,7 +38,7 @@ namespace keys {
 
 // Larger input is refused (errc::too_large) before it is looked at; a PEM RSA-16384 private key
 // is about 13 KB.
-inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+inline constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 
 }  // namespace keys
 
@@ -58,8 +58,8 @@ struct key_format {
 };
 
 // Called by OpenSSL when the input turns out to be encrypted: notes that, and refuses.
-inline int refuse_passphrase(char*, std::size_t, std::size_t*, const OSSL_PARAM*,
-                             void* asked) noexcept {
+inline int refuse_passphrase(char* /*pass*/, std::size_t /*pass_size*/, std::size_t* /*pass_len*/,
+                             const OSSL_PARAM* /*params*/, void* asked) noexcept {
   *static_cast<bool*>(asked) = true;
   return 0;
 }
