@@ -292,6 +292,9 @@ bool op_malformed_base64(std::size_t) {
 bool op_malformed_json(std::size_t) {
   return op_rejects<&Hs256Tokens::session_malformed_json>(errc::bad_json);
 }
+bool op_malformed_object(std::size_t) {
+  return op_rejects<&Hs256Tokens::session_malformed_object>(errc::bad_json);
+}
 
 bool op_issue(std::size_t) {
   static auto manager = make_hs256_manager(populated_store());
@@ -359,6 +362,7 @@ const OperationRegistrar registered[] = {
     {"tegata_validate_malformed_segments", op_malformed_segments},
     {"tegata_validate_malformed_base64", op_malformed_base64},
     {"tegata_validate_malformed_json", op_malformed_json},
+    {"tegata_validate_malformed_object", op_malformed_object},
     {"tegata_issue", op_issue},
     {"tegata_refresh", op_refresh},
     {"tegata_verify_jwt", op_verify_jwt},

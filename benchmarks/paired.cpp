@@ -37,6 +37,7 @@ const std::vector<Pair>& pairs() {
       {"tegata_validate_malformed_segments", {"openssl_hmac_reinit"}},
       {"tegata_validate_malformed_base64", {"openssl_hmac_reinit"}},
       {"tegata_validate_malformed_json", {"openssl_hmac_reinit"}},
+      {"tegata_validate_malformed_object", {"openssl_hmac_reinit"}},
       {"tegata_issue", {"openssl_hmac_reinit"}},
       {"tegata_refresh", {"openssl_hmac_reinit"}},
       {"tegata_validate_asym/ES256", {"openssl_verify_copy/ES256", "openssl_verify_init/ES256"}},

@@ -129,7 +129,7 @@ def build(rows):
 
     vs_hmac("tegata_validate", 3.0, stretch=2.0)
     vs_hmac("tegata_validate_null_store", 3.0, stretch=2.0)
-    for kind in ("segments", "base64", "json"):
+    for kind in ("segments", "base64", "json", "object"):
         vs_hmac(f"tegata_validate_malformed_{kind}", 0.2, allocations=("allocs", 0, "allocations"))
     vs_hmac("tegata_validate_bad_signature", 1.5,
             allocations=("cxx_allocs", 0, "allocations by tegata"))
