@@ -255,13 +255,14 @@ inline std::error_code parse_header_into(std::string_view json_text, std::size_t
   header.has_typ = false;
   header.has_kid = false;
   tegata::detail::flat_object flat;
-  switch (tegata::detail::fast_parse_object(json_text, max_depth, flat)) {
+  switch (tegata::detail::fast_parse_object(json_text, header_json_limits(max_depth), flat)) {
     case tegata::detail::fast_parse_result::accepted:
       // What the strict reader would answer for the same text: it reads no error before the
       // member over the bound, since the flat reader found none in the whole text.
       if (flat.size() > kMaxHeaderMembers) return errc::too_large;
       return read_header(flat, header);
-    case tegata::detail::fast_parse_result::not_an_object: return errc::bad_json;
+    case tegata::detail::fast_parse_result::not_an_object:
+    case tegata::detail::fast_parse_result::syntax_error: return errc::bad_json;
     case tegata::detail::fast_parse_result::deferred: break;
   }
   auto object = tegata::detail::parse_json_object(json_text, header_json_limits(max_depth));

@@ -70,13 +70,14 @@ constexpr json_limits claims_json_limits(const jws::Limits& limits) noexcept {
 inline std::error_code read_claims_object(std::string_view text, const jws::Limits& limits,
                                           flat_object& flat, std::optional<nlohmann::json>& dom) {
   dom.reset();
-  switch (fast_parse_object(text, limits.max_json_depth, flat)) {
+  switch (fast_parse_object(text, claims_json_limits(limits), flat)) {
     case fast_parse_result::accepted:
       // The flat reader holds at most kFlatMaxMembers, so the count is known here. The strict
       // reader would say too_large as well: it meets no other error before the member over the
       // bound, since the flat reader found none in the whole text.
       return flat.size() > limits.max_claims ? make_error_code(errc::too_large) : std::error_code{};
-    case fast_parse_result::not_an_object: return errc::bad_json;
+    case fast_parse_result::not_an_object:
+    case fast_parse_result::syntax_error: return errc::bad_json;
     case fast_parse_result::deferred: break;
   }
   auto object = parse_json_object(text, claims_json_limits(limits));

@@ -8,7 +8,10 @@
 //  1. whenever the flat reader accepts, the strict reader accepts too and builds the same values
 //     with the same JSON types (nlohmann's own operator== would call 1 and 1u equal: not enough);
 //     and its index of known member names agrees with the members;
-//  2. whenever the flat reader says not_an_object, the strict reader says bad_json;
+//  2. whenever the flat reader says not_an_object or syntax_error, the strict reader says
+//     bad_json under the same limits: the depth limits below, with no bound on the members, with
+//     the header's bound (jws::kMaxHeaderMembers) and with each claims bound of property 3b;
+//     and a member bound changes the flat reader's answer only from syntax_error to deferred;
 //  3. every reader built on the two (the JWS header, the registered claims, everything
 //     SessionManager::validate reads, the custom claims) gives the same result, error code
 //     included, whichever document it reads, and the public jws::parse_header (which takes the
@@ -203,6 +206,25 @@ inline constexpr std::chrono::sys_seconds kTimes[] = {
 
 // --- The properties ------------------------------------------------------------------------------
 
+// Property 2 under a member bound: the flat reader's answer under limits, against its answer
+// without a bound (unbounded) and the strict reader's error under the same limits (strict_error,
+// empty when it accepts).
+inline void check_bounded_fast_parse(std::string_view input,
+                                     const tegata::detail::json_limits& limits,
+                                     fast_parse_result unbounded, std::error_code strict_error) {
+  flat_object flat;
+  const fast_parse_result fast = tegata::detail::fast_parse_object(input, limits, flat);
+  CLAIMS_DIFFERENTIAL_CHECK(
+      fast == unbounded ||
+          (unbounded == fast_parse_result::syntax_error && fast == fast_parse_result::deferred),
+      "a member bound changed the flat reader's answer otherwise than syntax_error to deferred");
+  if (fast == fast_parse_result::syntax_error) {
+    CLAIMS_DIFFERENTIAL_CHECK(strict_error == tegata::errc::bad_json,
+                              "syntax_error under a member bound but the strict reader does not "
+                              "say bad_json under it");
+  }
+}
+
 inline void check_json(std::string_view input, std::size_t depth) {
   flat_object flat;
   const fast_parse_result fast = tegata::detail::fast_parse_object(input, depth, flat);
@@ -211,6 +233,10 @@ inline void check_json(std::string_view input, std::size_t depth) {
   if (fast == fast_parse_result::not_an_object) {
     CLAIMS_DIFFERENTIAL_CHECK(!strict && strict.error() == tegata::errc::bad_json,
                               "not_an_object but the strict reader does not say bad_json");
+  }
+  if (fast == fast_parse_result::syntax_error) {
+    CLAIMS_DIFFERENTIAL_CHECK(!strict && strict.error() == tegata::errc::bad_json,
+                              "syntax_error but the strict reader does not say bad_json");
   }
   if (fast == fast_parse_result::accepted) {
     CLAIMS_DIFFERENTIAL_CHECK(strict.has_value(),
@@ -258,11 +284,16 @@ inline void check_json(std::string_view input, std::size_t depth) {
   header_result strict_header;
   if (!bounds_can_matter) {
     strict_header.error = strict.error();
-  } else if (auto bounded_header = tegata::detail::parse_json_object(
-                 input, tegata::jws::detail::header_json_limits(depth))) {
-    strict_header = read_header(*bounded_header);
   } else {
-    strict_header.error = bounded_header.error();
+    const tegata::detail::json_limits header_limits =
+        tegata::jws::detail::header_json_limits(depth);
+    auto bounded_header = tegata::detail::parse_json_object(input, header_limits);
+    check_bounded_fast_parse(input, header_limits, fast, bounded_header.error());
+    if (bounded_header) {
+      strict_header = read_header(*bounded_header);
+    } else {
+      strict_header.error = bounded_header.error();
+    }
   }
   header_result public_header;
   public_header.error = tegata::jws::detail::parse_header_into(input, depth, public_header.header);
@@ -281,6 +312,8 @@ inline void check_json(std::string_view input, std::size_t depth) {
         tegata::detail::read_claims_object(input, limits, claims_flat, claims_dom);
     auto bounded =
         tegata::detail::parse_json_object(input, tegata::detail::claims_json_limits(limits));
+    check_bounded_fast_parse(input, tegata::detail::claims_json_limits(limits), fast,
+                             bounded.error());
     CLAIMS_DIFFERENTIAL_CHECK(read == bounded.error(),
                               "the claims reader answers otherwise than the strict path under "
                               "a member bound");

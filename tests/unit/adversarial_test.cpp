@@ -1239,3 +1239,86 @@ TEST_CASE("adversarial corpus: the claim count is checked before the DOM is buil
   CHECK(full_work.allocations >= 100'000);
   CHECK(bounded_work.allocations <= 64 * 4 + 100);
 }
+
+TEST_CASE("adversarial corpus: a syntactically broken object is refused without allocating",
+          "[adversarial][fast_path]") {
+  // Text that is certainly not JSON is decided by the flat reader (detail/fast_json.hpp,
+  // syntax_error), so it never reaches nlohmann's parser, which builds an exception object with
+  // a message for every error even when it does not throw. A broken header is refused before
+  // the signature is checked: nothing is allocated. A broken claims object is read after it, so
+  // the only allocations are the MAC's (OpenSSL's, which the counter sees only under a
+  // sanitizer): exactly those of a token refused for its signature.
+  tegata::ManualClock clock(kNow);
+  const tegata::SessionManager manager(
+      hs_key(), tegata::SessionOptions{.issuer = "https://issuer.example", .audience = "api"},
+      clock);
+  const tegata::Validator jwt_validator = validator();
+  const std::string claims = good_claims();
+  const std::string trailing_comma = claims.substr(0, claims.size() - 1) + ",}";
+  const std::string truncated = claims.substr(0, claims.size() / 2);
+
+  // Each token is refused twice: first to set up what a thread keeps (its MAC context, its
+  // header cache), then counted.
+  struct Refusal {
+    const char* name{};
+    std::function<std::error_code()> run{};
+  };
+  const auto by_verify_jwt = [&](std::string token) {
+    return [&jwt_validator, token = std::move(token)] {
+      return tegata::verify_jwt(token, hs_key(), jwt_validator, kNow).error();
+    };
+  };
+  const auto by_validate = [&](std::string token) {
+    return [&manager, token = std::move(token)] { return manager.validate(token).error(); };
+  };
+  const std::string jwt_header = good_header();
+  const std::string session_header = object({kAlg, kKid, R"("typ":"at+jwt")"});
+  const auto work_of = [](const Refusal& r) {
+    INFO("case: " << r.name);
+    CHECK(r.run() == errc::bad_json);
+    std::error_code refused;
+    Work work;
+    {
+      const CountAllocations counter;
+      refused = r.run();
+      work = counter.work();
+    }
+    CHECK(refused == errc::bad_json);
+    return work;
+  };
+
+  // The header benchmarks/ measures (tegata_validate_malformed_object), and others.
+  for (const std::string_view header :
+       {R"({"alg":"HS256","kid":)", R"({"alg":"HS256","kid":"k1",})", R"({"alg":"HS256")",
+        R"({"alg":"HS256" "kid":"k1"})", R"({"alg":"HS256","kid":"k1"}})"}) {
+    for (const Refusal& r : {Refusal{"header, verify_jwt", by_verify_jwt(forge(header, claims))},
+                             Refusal{"header, validate", by_validate(forge(header, claims))}}) {
+      INFO("header: " << header);
+      CHECK(work_of(r).allocations == 0);
+    }
+  }
+
+  const Refusal bad_signature{"bad signature",
+                              by_verify_jwt(forge(jwt_header, claims, attacker_key()))};
+  REQUIRE(bad_signature.run() == errc::bad_signature);
+  (void)bad_signature.run();
+  Work signature_work;
+  {
+    const CountAllocations counter;
+    (void)bad_signature.run();
+    signature_work = counter.work();
+  }
+  for (const Refusal& r :
+       {Refusal{"trailing comma, verify_jwt", by_verify_jwt(forge(jwt_header, trailing_comma))},
+        Refusal{"trailing comma, validate", by_validate(forge(session_header, trailing_comma))},
+        Refusal{"truncated, verify_jwt", by_verify_jwt(forge(jwt_header, truncated))},
+        Refusal{"truncated, validate", by_validate(forge(session_header, truncated))}}) {
+    const Work work = work_of(r);
+    INFO("case: " << r.name << ", allocations " << work.allocations << ", a bad signature's "
+                  << signature_work.allocations);
+    CHECK(work.allocations == signature_work.allocations);
+#ifndef TEGATA_TEST_ALLOCATION_HOOK
+    CHECK(work.allocations == 0);  // operator new only: OpenSSL's own mallocs are not counted
+#endif
+  }
+}

@@ -1,8 +1,8 @@
 // The validation fast path and what it rests on, at its boundaries: the flat JSON reader against
 // the strict reader (escapes, Unicode, duplicate names, numbers at every edge, whitespace,
-// nesting, limits), the readers built on both, the fast base64url codec, the JSON writer that
-// issue() uses, the per-thread HMAC contexts and header cache, the random id pool, SipHash and
-// the compact table of MemoryRevocationStore.
+// nesting, syntax errors at every position, limits), the readers built on both, the fast
+// base64url codec, the JSON writer that issue() uses, the per-thread HMAC contexts and header
+// cache, the random id pool, SipHash and the compact table of MemoryRevocationStore.
 //
 // The differential property of tests/fuzz/claims_differential.cpp runs here on every boundary
 // input, so a regression shows up in tegata_tests without a fuzzer.
@@ -41,6 +41,11 @@ fast_parse_result fast(std::string_view text, std::size_t depth = 16) {
   return tegata::detail::fast_parse_object(text, depth, flat);
 }
 
+fast_parse_result fast(std::string_view text, const tegata::detail::json_limits& limits) {
+  flat_object flat;
+  return tegata::detail::fast_parse_object(text, limits, flat);
+}
+
 std::error_code strict_error(std::string_view text, std::size_t depth = 16) {
   return tegata::detail::parse_json_object(text, depth).error();
 }
@@ -57,6 +62,14 @@ void expect_accepted(std::string_view text, std::size_t depth = 16) {
 void expect_deferred(std::string_view text, std::size_t depth = 16) {
   INFO("text: " << text << ", depth " << depth);
   CHECK(fast(text, depth) == fast_parse_result::deferred);
+  claims_differential::check_differential(text);
+}
+
+// Certainly not JSON, decided by the flat reader: bad_json to the strict reader as well.
+void expect_syntax_error(std::string_view text, std::size_t depth = 16) {
+  INFO("text: " << text << ", depth " << depth);
+  CHECK(fast(text, depth) == fast_parse_result::syntax_error);
+  CHECK(strict_error(text, depth) == errc::bad_json);
   claims_differential::check_differential(text);
 }
 
@@ -94,13 +107,13 @@ TEST_CASE("fast path: JSON whitespace wherever JSON allows it", "[fast_path]") {
   expect_accepted(" \t\r\n{ \t\r\n\"a\" \t\r\n: \t\r\n[ \"x\" , \"y\" ] , \"b\" : 1 } \t\r\n");
   // Form feed and vertical tab are not JSON whitespace.
   expect_not_an_object("\f{}");
-  expect_deferred("{\f}");
-  expect_deferred("{}\v");
-  expect_deferred(R"({"a":1} x)");
-  expect_deferred(R"({"a":1}{})");
+  expect_syntax_error("{\f}");
+  expect_syntax_error("{}\v");
+  expect_syntax_error(R"({"a":1} x)");
+  expect_syntax_error(R"({"a":1}{})");
 }
 
-TEST_CASE("fast path: escapes, non-ASCII and control bytes go to the strict reader",
+TEST_CASE("fast path: escapes and non-ASCII go to the strict reader, raw control bytes are bad",
           "[fast_path]") {
   expect_deferred(R"({"sub":"a\"b"})");
   expect_deferred(R"({"sub":"a\\b"})");
@@ -112,10 +125,17 @@ TEST_CASE("fast path: escapes, non-ASCII and control bytes go to the strict read
   expect_deferred("{\"sub\":\"caf\xC3\xA9\"}");  // UTF-8
   expect_deferred("{\"sub\":\"\xC3\x28\"}");     // invalid UTF-8
   expect_deferred("{\"sub\":\"\xFF\"}");
-  expect_deferred("{\"sub\":\"a\x1F\"}");  // raw control byte
   expect_deferred("{\"sub\":\"a\x7F\"}");  // DEL: valid JSON, left to the strict reader
-  expect_deferred(std::string("{\"sub\":\"a\0b\"}", 12));
-  CHECK(strict_error(std::string("{\"sub\":\"a\0b\"}", 12)) == errc::bad_json);
+  // A raw control byte is no JSON string, in a value or a name, after plain bytes or after 16 of
+  // them (the vector loop), or after bytes the reader leaves to the strict reader.
+  expect_syntax_error("{\"sub\":\"a\x1F\"}");
+  expect_syntax_error("{\"sub\":\"a\tb\"}");
+  expect_syntax_error("{\"s\nb\":\"a\"}");
+  expect_syntax_error("{\"sub\":\"0123456789abcdef\x01\"}");
+  expect_syntax_error("{\"aud\":[\"a\x1F\"]}");
+  expect_syntax_error(std::string("{\"sub\":\"a\0b\"}", 12));
+  expect_deferred("{\"sub\":\"\xC3\xA9\x01\"}");
+  expect_deferred("{\"sub\":\"\\\x01\"}");
   // Escaped and plain spellings of one name are one name to the strict reader.
   expect_deferred(R"({"sub":"a","s\u0075b":"b"})");
   CHECK(strict_error(R"({"sub":"a","s\u0075b":"b"})") == errc::duplicate_member);
@@ -130,19 +150,27 @@ TEST_CASE("fast path: numbers at every edge", "[fast_path]") {
   expect_deferred(R"({"n":18446744073709551615})");  // UINT64_MAX
   expect_deferred(R"({"n":18446744073709551616})");  // a float to nlohmann_json
   expect_deferred(R"({"n":-1})");
-  expect_deferred(R"({"n":-0})");  // number_integer 0, not unsigned 0: ver would differ
-  expect_deferred(R"({"n":01})");
-  expect_deferred(R"({"n":00})");
+  expect_deferred(R"({"n":-0})");      // number_integer 0, not unsigned 0: ver would differ
+  expect_syntax_error(R"({"n":01})");  // JSON allows no leading zero
+  expect_syntax_error(R"({"n":00})");
   expect_deferred(R"({"n":1.5})");
   expect_deferred(R"({"n":1.0})");
   expect_deferred(R"({"n":1e3})");
   expect_deferred(R"({"n":1E3})");
   expect_deferred(R"({"n":0e0})");
-  expect_deferred(R"({"n":1 2})");
-  expect_deferred(R"({"n":+1})");
-  expect_deferred(R"({"n":.5})");
-  expect_deferred(R"({"n":NaN})");
-  expect_deferred(R"({"n":Infinity})");
+  expect_deferred(R"({"n":0.5})");
+  expect_deferred(R"({"n":1.})");  // no JSON, but the strict reader decides what follows digits
+  expect_syntax_error(R"({"n":1 2})");
+  expect_syntax_error(R"({"n":1 .5})");
+  expect_syntax_error(R"({"n":1-2})");
+  expect_syntax_error(R"({"n":1+2})");
+  expect_syntax_error(R"({"n":0x1})");
+  expect_syntax_error(R"({"n":+1})");
+  expect_syntax_error(R"({"n":.5})");
+  expect_syntax_error(R"({"n":NaN})");
+  expect_syntax_error(R"({"n":Infinity})");
+  expect_syntax_error(R"({"n":1)");
+  expect_syntax_error(R"({"n":9999999999999999999)");
   // The claim readers see the same on both paths, e.g. for ver and the NumericDate limits.
   expect_accepted(R"({"ver":18,"exp":253402300799,"iat":0,"nbf":253402300799})");
   expect_accepted(R"({"exp":253402300800})");
@@ -152,11 +180,13 @@ TEST_CASE("fast path: numbers at every edge", "[fast_path]") {
 
 TEST_CASE("fast path: literals and their look-alikes", "[fast_path]") {
   expect_accepted(R"({"a":true,"b":false,"c":null})");
-  expect_deferred(R"({"a":tru})");
-  expect_deferred(R"({"a":truex})");
-  expect_deferred(R"({"a":True})");
-  expect_deferred(R"({"a":nul})");
-  expect_deferred(R"({"a":falsey})");
+  expect_syntax_error(R"({"a":tru})");
+  expect_syntax_error(R"({"a":truex})");
+  expect_syntax_error(R"({"a":True})");
+  expect_syntax_error(R"({"a":nul})");
+  expect_syntax_error(R"({"a":falsey})");
+  expect_syntax_error(R"({"a":nulltrue})");
+  expect_syntax_error(R"({"a":fals)");
 }
 
 TEST_CASE("fast path: duplicate names are never accepted", "[fast_path]") {
@@ -188,17 +218,241 @@ TEST_CASE("fast path: nesting and the depth limit", "[fast_path]") {
   CHECK(strict_error("{}", 0) == errc::too_deep);
 }
 
-TEST_CASE("fast path: syntax errors are left to the strict reader", "[fast_path]") {
-  for (const std::string_view text :
-       {R"({"a":1,})", R"({"a" 1})", R"({"a":})", R"({"a")", R"({"a)", R"({a:1})", R"({'a':1})",
-        R"({"a":1)", R"({,"a":1})", R"({"a":"b)", R"({"a":["b",]})", R"({"a":["b")",
-        R"({"a":["b" "c"]})", "{", R"({"a":1 /* c */})", "{\"a\":1}\xEF\xBB\xBF"}) {
-    expect_deferred(text);
-    CHECK(strict_error(text));
+TEST_CASE("fast path: syntax errors inside the subset are bad_json at once", "[fast_path]") {
+  for (const std::string_view text : {R"({"a":1,})",
+                                      R"({"a" 1})",
+                                      R"({"a":})",
+                                      R"({"a")",
+                                      R"({"a)",
+                                      R"({a:1})",
+                                      R"({'a':1})",
+                                      R"({"a":1)",
+                                      R"({,"a":1})",
+                                      R"({"a":"b)",
+                                      R"({"a":["b",]})",
+                                      R"({"a":["b")",
+                                      R"({"a":["b" "c"]})",
+                                      "{",
+                                      R"({"a":1 /* c */})",
+                                      "{\"a\":1}\xEF\xBB\xBF",
+                                      R"({"a":1,,"b":2})",
+                                      R"({"a"::1})",
+                                      R"({"a":1:2})",
+                                      R"({"a":1]})",
+                                      R"({"a":[}})",
+                                      R"({"a":[,]})",
+                                      R"({"a":["b"}})",
+                                      R"({"a":["b",,"c"]})",
+                                      R"({"a":[)",
+                                      R"({"a":["b",)",
+                                      R"({"a":"b"}})",
+                                      R"({"a":true)",
+                                      R"({"a":null,)",
+                                      R"({"a":[]]})",
+                                      R"({"a":[] 1})",
+                                      R"({} {})",
+                                      "{\"a\":\x01}",
+                                      "{\"a\":\xC3\xA9}",
+                                      "{\xC3\xA9:1}",
+                                      "{\"a\"\xFF:1}"}) {
+    expect_syntax_error(text);
   }
+  // What the strict reader meets first still decides: a depth limit the array is over (too_deep
+  // at the '['), or a value the flat reader does not read.
+  expect_deferred(R"({"a":["b",]})", 1);
+  CHECK(strict_error(R"({"a":["b",]})", 1) == errc::too_deep);
+  expect_deferred(R"({"a":[1,]})");
+  expect_deferred(R"({"a":{},})");
+  expect_deferred(R"({"a":-1,})");
+  expect_deferred(R"({"a":"\u0061",})");
+  expect_deferred(R"({"a":1,"a":2,})");
+  CHECK(strict_error(R"({"a":1,"a":2,})") == errc::duplicate_member);
   expect_deferred("[1]");
   expect_deferred("[]");
+  expect_deferred("[");
   CHECK(strict_error("[]") == errc::bad_json);
+}
+
+TEST_CASE("fast path: a real object cut at every byte is a syntax error", "[fast_path]") {
+  for (const std::string& text :
+       {kSessionClaims, std::string(R"({"alg":"HS256","kid":"key-2025","typ":"at+jwt"})"),
+        std::string(R"( { "aud" : [ "a" , "b" ] , "crit":[], "x" : true , "y":false,)"
+                    R"("z" : null , "n" : 0 , "m":1234567890123456789 } )"),
+        std::string(R"({"s":"0123456789abcdef0123456789abcdef","t":"x"})")}) {
+    expect_accepted(text);
+    const std::size_t last = text.find_last_not_of(' ');
+    for (std::size_t size = 0; size <= last; ++size) {
+      const std::string_view cut = std::string_view(text).substr(0, size);
+      if (cut.find_first_not_of(' ') == std::string_view::npos) {
+        expect_not_an_object(cut);
+      } else {
+        expect_syntax_error(cut);
+      }
+    }
+  }
+}
+
+namespace {
+
+// Every byte but whitespace and allowed, after prefix: a syntax error, wherever the text goes on.
+// The allowed bytes are left to the differential property.
+void check_position(std::string_view prefix, std::string_view allowed) {
+  for (int c = 0; c < 256; ++c) {
+    const char byte = static_cast<char>(c);
+    std::string text(prefix);
+    text += byte;
+    const bool may_follow =
+        tegata::detail::fast_json::is_space(byte) || allowed.find(byte) != std::string_view::npos;
+    for (const std::string_view rest : {"", "}", R"("x":1})", "]}", "\"}"}) {
+      const std::string full = text + std::string(rest);
+      if (may_follow) {
+        claims_differential::check_differential(full);
+      } else {
+        expect_syntax_error(full);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fast path: every byte JSON allows nowhere at a position is a syntax error there",
+          "[fast_path]") {
+  constexpr std::string_view kValueStarts = "\"-0123456789{[tfn";
+  SECTION("where a name is expected: '\"', and '}' right after '{'") {
+    check_position("{", "\"}");
+    check_position(R"({"a":1,)", "\"");
+    check_position(R"({ "a" : 1 , )", "\"");
+  }
+  SECTION("after a name: ':'") {
+    check_position(R"({"a")", ":");
+    check_position(R"({"a":1,"b" )", ":");
+  }
+  SECTION("where a value is expected") {
+    check_position(R"({"a":)", kValueStarts);
+    check_position(R"({"a":1,"b": )", kValueStarts);
+  }
+  SECTION("after a value: ',' or '}', and what continues a number") {
+    check_position(R"({"a":"x")", ",}");
+    check_position(R"({"a":true)", ",}");
+    check_position(R"({"a":false )", ",}");
+    check_position(R"({"a":null)", ",}");
+    check_position(R"({"a":["x"])", ",}");
+    check_position(R"({"a":[] )", ",}");
+    check_position(R"({"a":12)", ",}0123456789.eE");
+    check_position(R"({"a":0)", ",}.eE");  // no digit after a leading zero
+    check_position(R"({"a":12 )", ",}");
+  }
+  SECTION("in an array") {
+    check_position(R"({"a":[)", "]\"-0123456789{[tfn");
+    check_position(R"({"a":["x")", ",]");
+    check_position(R"({"a":["x",)", kValueStarts);
+  }
+  SECTION("inside a literal") {
+    check_position(R"({"a":t)", "r");
+    check_position(R"({"a":tru)", "e");
+    check_position(R"({"a":fals)", "e");
+    check_position(R"({"a":n)", "u");
+  }
+  SECTION("after the closing brace: whitespace only") {
+    check_position("{}", "");
+    check_position(R"({"a":1} )", "");
+  }
+}
+
+TEST_CASE("fast path: in a string, raw control bytes are a syntax error, the rest may continue",
+          "[fast_path]") {
+  // A string opened by each prefix and closed by its suffix, with one byte of every value in it.
+  const std::pair<std::string_view, std::string_view> strings[] = {
+      {R"({")", R"(":1})"},
+      {R"({"a":")", R"("})"},
+      {R"({"a":["x",")", R"("]})"},
+      {R"({"a":"0123456789abcdefghij)", R"("})"}};
+  for (const auto& [prefix, suffix] : strings) {
+    for (int c = 0; c < 256; ++c) {
+      const std::string text = std::string(prefix) + static_cast<char>(c) + std::string(suffix);
+      if (c < 0x20) {
+        expect_syntax_error(text);
+      } else if (c != '"') {  // a quote ends the string early: the suffix is then out of place
+        CHECK(fast(text) != fast_parse_result::syntax_error);
+        claims_differential::check_differential(text);
+      }
+    }
+  }
+}
+
+TEST_CASE("fast path: a syntax error after more members than the bound is the bound's too_large",
+          "[fast_path][limits]") {
+  using tegata::detail::json_limits;
+  // The text of an object's first n members, m0..m(n-1), without its closing brace.
+  const auto members = [](std::size_t n) {
+    std::string text = "{";
+    for (std::size_t i = 0; i < n; ++i) text += (i ? ",\"m" : "\"m") + std::to_string(i) + "\":1";
+    return text;
+  };
+  const auto strict = [](std::string_view text, std::size_t max_members) {
+    return tegata::detail::parse_json_object(text, json_limits{.max_members = max_members}).error();
+  };
+  // Up to kFlatMaxMembers - 1 members before the error: the flat reader defers at member
+  // kFlatMaxMembers + 1 whatever follows (the header's case below).
+  for (const std::size_t n :
+       {std::size_t{1}, std::size_t{3}, tegata::detail::kFlatMaxMembers - 1}) {
+    // Each syntax error after the n members, with the names the strict reader has counted when
+    // it meets it: member n's name counts once it ends, so before an error after it, not before
+    // an error inside it.
+    const std::string name = ",\"m" + std::to_string(n) + "\"";
+    const std::pair<std::string, std::size_t> errors[] = {{",}", n},
+                                                          {" x", n},
+                                                          {"}}", n},
+                                                          {",\"m", n},
+                                                          {name, n + 1},
+                                                          {name + ":", n + 1},
+                                                          {name + " 1", n + 1},
+                                                          {name + R"(:["a",]})", n + 1}};
+    for (const auto& [rest, names] : errors) {
+      const std::string text = members(n) + rest;
+      INFO("text: " << text);
+      CHECK(fast(text, json_limits{.max_members = names}) == fast_parse_result::syntax_error);
+      CHECK(strict(text, names) == errc::bad_json);
+      CHECK(fast(text, json_limits{.max_members = names - 1}) == fast_parse_result::deferred);
+      CHECK(strict(text, names - 1) == errc::too_large);
+      claims_differential::check_differential(text);
+      // Through the claims reader of verify_jwt and SessionManager.
+      for (const std::size_t max_claims : {names - 1, names}) {
+        if (max_claims == 0) continue;  // a Validator refuses a bound of 0
+        const tegata::jws::Limits limits{.max_claims = max_claims};
+        flat_object flat;
+        std::optional<nlohmann::json> dom;
+        CHECK(tegata::detail::read_claims_object(text, limits, flat, dom) ==
+              (max_claims < names ? errc::too_large : errc::bad_json));
+      }
+    }
+  }
+  // The header's bound (jws::kMaxHeaderMembers, as many as the flat reader holds): member 33 is
+  // deferred whatever follows, and the strict reader refuses it once its name is read.
+  static_assert(tegata::jws::kMaxHeaderMembers == tegata::detail::kFlatMaxMembers);
+  const std::string full = members(tegata::jws::kMaxHeaderMembers);
+  tegata::jws::Header header;
+  CHECK(tegata::jws::detail::parse_header_into(full + ",}", 16, header) == errc::bad_json);
+  CHECK(tegata::jws::detail::parse_header_into(full + ",\"x\":", 16, header) == errc::too_large);
+  CHECK(tegata::jws::detail::parse_header_into(full + ",\"x", 16, header) == errc::bad_json);
+}
+
+TEST_CASE("fast path: a NUL after a syntax error changes nothing", "[fast_path]") {
+  using namespace std::string_literals;
+  // The strict reader refuses a raw NUL anywhere, before reading: bad_json, the same answer.
+  for (const std::string& text :
+       {R"({"a":1,})"s + '\0', R"({"a":1)"s + '\0' + "}", R"({"a" )"s + '\0', "{\"a\":\"\0\"}"s,
+        R"({"a":1}x)"s + '\0', R"({"a":tru)"s + '\0' + "e}"}) {
+    expect_syntax_error(text);
+  }
+  // Even where the flat reader defers (a member over the bound before the syntax error), the
+  // NUL makes the strict reader's answer bad_json rather than too_large.
+  const std::string over = R"({"a":1,"b":2,})"s + '\0';
+  CHECK(fast(over, tegata::detail::json_limits{.max_members = 1}) == fast_parse_result::deferred);
+  CHECK(tegata::detail::parse_json_object(over, tegata::detail::json_limits{.max_members = 1})
+            .error() == errc::bad_json);
+  claims_differential::check_differential(over);
 }
 
 TEST_CASE("fast path: what cannot be an object is bad_json at once", "[fast_path]") {
