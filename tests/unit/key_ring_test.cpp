@@ -1,5 +1,6 @@
-// KeyRing: key selection by kid, the rotation lifecycle, the ring's rules, JWKS import, and
-// rotation while other threads sign and verify.
+// KeyRing: key selection by kid, the rotation lifecycle, the ring's rules, JWKS import, rotation
+// while other threads sign and verify, and the per-thread snapshot cache (rotations seen at once,
+// several rings on one thread, key material released, rings used from inside a verification).
 #include "tegata/keys/key_ring.hpp"
 
 #include <openssl/evp.h>
@@ -8,12 +9,19 @@
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "tegata/algorithms/ecdsa.hpp"
@@ -77,6 +85,41 @@ std::string kid_of(const std::string& token) {
   auto parsed = tegata::jws::parse(token);
   REQUIRE(parsed);
   return parsed->header.kid;
+}
+
+// verify for worker threads, where Catch2's assertions may not be used.
+std::error_code verify_in_thread(const KeyRing& ring, const std::string& token) {
+  auto parsed = tegata::jws::parse(token);
+  return parsed ? ring.verify(*parsed) : parsed.error();
+}
+
+// A key whose lifetime a test can watch (alive expires with the last copy of the key), and which
+// can run a callback while it verifies, so that a test can use KeyRings from inside a
+// verification. An HMAC key does the work.
+struct WatchedKey {
+  AnyKey key;
+  std::shared_ptr<const int> alive = std::make_shared<const int>(0);
+  std::shared_ptr<const std::function<void()>> while_verifying = nullptr;
+
+  Algorithm algorithm() const noexcept { return key.algorithm(); }
+  std::string_view kid() const noexcept { return key.kid(); }
+  bool can_sign() const noexcept { return true; }
+  tegata::Result<std::string> sign_raw(std::string_view data) const { return key.sign_raw(data); }
+  bool verify_raw(std::string_view data, std::string_view signature) const {
+    if (while_verifying && *while_verifying) (*while_verifying)();
+    return key.verify_raw(data, signature);
+  }
+};
+
+// A ring whose only key is a WatchedKey held by nothing but the ring, and the key's watch.
+std::pair<std::optional<KeyRing>, std::weak_ptr<const int>> watched_ring(
+    std::string kid, char fill,
+    std::shared_ptr<const std::function<void()>> while_verifying = nullptr) {
+  WatchedKey key{hs256(std::move(kid), fill)};
+  key.while_verifying = std::move(while_verifying);
+  std::weak_ptr<const int> watch = key.alive;
+  std::optional<KeyRing> ring(std::in_place, AnyKey(std::move(key)));
+  return {std::move(ring), std::move(watch)};
 }
 
 // A compact JWS with exactly this header, signed by key (which need not match the header).
@@ -402,4 +445,312 @@ TEST_CASE("rotation while other threads sign and verify", "[key_ring][concurrenc
   CHECK(ring.size() == 2);
   CHECK(ring.primary_kid() == "k" + std::to_string(kRotations));
   INFO("verified " << verified.load() << ", retired " << retired.load());
+}
+
+// --- The per-thread snapshot cache ---------------------------------------------------------------
+
+TEST_CASE("a rotation is seen by another thread's next operation", "[key_ring][concurrency]") {
+  // Each round the worker caches the ring's snapshot (it signs and verifies), then the main thread
+  // rotates: adds k<r>, promotes it and retires k<r-1>, whose token the worker then presents. A
+  // worker that kept using its cached snapshot would still accept it.
+  constexpr int kRounds = 20;
+  KeyRing ring(hs256("k0", 'a'));
+  std::vector<std::string> tokens(kRounds + 1), kids(kRounds + 1);
+  std::vector<std::error_code> own(kRounds + 1), retired(kRounds + 1);
+  std::atomic<int> turn{0};  // even: the worker's turn, odd: the main thread's
+
+  std::thread worker([&] {
+    const KeyRing handle = ring;
+    for (int r = 0; r <= kRounds; ++r) {
+      while (turn.load() != 2 * r) std::this_thread::yield();
+      const auto round = static_cast<std::size_t>(r);
+      if (r > 0) retired[round] = verify_in_thread(handle, tokens[round - 1]);
+      auto token = handle.sign("JWT", R"({"sub":"alice"})");
+      if (token) {
+        tokens[round] = *token;
+        auto parsed = tegata::jws::parse(*token);
+        if (parsed) kids[round] = parsed->header.kid;
+        own[round] = verify_in_thread(handle, *token);
+      }
+      turn.store(2 * r + 1);
+    }
+  });
+  for (int r = 1; r <= kRounds; ++r) {
+    while (turn.load() != 2 * r - 1) std::this_thread::yield();
+    const std::string kid = "k" + std::to_string(r);
+    ring.add(hs256(kid, static_cast<char>('a' + r)));
+    ring.promote(kid);
+    ring.retire("k" + std::to_string(r - 1));
+    turn.store(2 * r);
+  }
+  worker.join();
+
+  for (std::size_t r = 0; r <= kRounds; ++r) {
+    INFO("round " << r);
+    CHECK(kids[r] == "k" + std::to_string(r));
+    CHECK_FALSE(own[r]);
+    if (r > 0) CHECK(retired[r] == errc::unknown_key);
+  }
+}
+
+TEST_CASE("several rings used in turn on one thread", "[key_ring]") {
+  // One kid, different secrets: a ring that answered with another ring's snapshot would report
+  // success or unknown_key where bad_signature is the answer.
+  SECTION("two rings, one of them rotated") {
+    KeyRing a(hs256("k", 'a'));
+    KeyRing b(hs256("k", 'b'));
+    const std::string from_a = sign(a);
+    std::string from_b = sign(b);
+    errc a_rejects_b = errc::bad_signature;
+    errc b_rejects_a = errc::bad_signature;
+    for (int i = 0; i < 8; ++i) {
+      CHECK_FALSE(verify(a, from_a));
+      CHECK(verify(a, from_b) == a_rejects_b);
+      CHECK_FALSE(verify(b, from_b));
+      CHECK(verify(b, from_a) == b_rejects_a);
+      if (i == 3) {
+        b.add(hs256("k2", 'c'));
+        b.promote("k2");
+        b.retire("k");
+        from_b = sign(b);
+        CHECK(kid_of(from_b) == "k2");
+        CHECK(kid_of(sign(a)) == "k");
+        a_rejects_b = errc::unknown_key;  // a has no k2
+        b_rejects_a = errc::unknown_key;  // b's k is retired
+      }
+    }
+  }
+  SECTION("more rings than a thread's cache holds") {
+    constexpr std::size_t kRings = 2 * tegata::detail::key_ring_cache::kSlots + 1;
+    std::vector<KeyRing> rings;
+    std::vector<std::string> tokens;
+    for (std::size_t i = 0; i < kRings; ++i) {
+      rings.emplace_back(hs256("k", static_cast<char>('a' + i)));
+      tokens.push_back(sign(rings.back()));
+    }
+    for (int round = 0; round < 3; ++round) {
+      for (std::size_t i = 0; i < kRings; ++i) {
+        CHECK_FALSE(verify(rings[i], tokens[i]));
+        CHECK(verify(rings[i], tokens[(i + 1) % kRings]) == errc::bad_signature);
+      }
+    }
+  }
+}
+
+TEST_CASE("key material cached by a thread is released", "[key_ring]") {
+  // What a thread's cache keeps alive, and until when (see tegata::detail::key_ring_cache).
+  SECTION("a destroyed ring's keys: by the thread's next load of any ring") {
+    auto [ring, watch] = watched_ring("w", 'w');
+    CHECK_FALSE(verify(*ring, sign(*ring)));
+    ring.reset();
+    CHECK_FALSE(watch.expired());  // this thread's cache holds the last snapshot
+    const KeyRing other(hs256("other"));
+    CHECK_FALSE(verify(other, sign(other)));
+    CHECK(watch.expired());
+  }
+  SECTION("a destroyed ring's keys: within kSweepInterval operations on other rings") {
+    const KeyRing other(hs256("other"));
+    const std::string token = sign(other);
+    auto parsed = tegata::jws::parse(token);
+    REQUIRE(parsed);
+    CHECK_FALSE(other.verify(*parsed));  // other is cached: what follows are cache hits
+    auto [ring, watch] = watched_ring("w", 'w');
+    CHECK_FALSE(verify(*ring, sign(*ring)));
+    ring.reset();
+    CHECK_FALSE(watch.expired());
+    std::size_t failures = 0;
+    for (std::uint32_t i = 0; i < tegata::detail::key_ring_cache::kSweepInterval; ++i) {
+      if (other.verify(*parsed)) ++failures;
+    }
+    CHECK(failures == 0);
+    CHECK(watch.expired());
+  }
+  SECTION("a destroyed ring's keys: when the thread exits") {
+    auto [ring, watch] = watched_ring("w", 'w');
+    std::atomic<int> turn{0};
+    std::error_code result = errc::crypto_failure;
+    std::thread worker([&, &ring = ring] {
+      auto token = ring->sign("JWT", "{}");
+      result = token ? verify_in_thread(*ring, *token) : token.error();
+      turn.store(1);
+      while (turn.load() != 2) std::this_thread::yield();
+    });
+    while (turn.load() != 1) std::this_thread::yield();
+    ring.reset();
+    CHECK_FALSE(watch.expired());  // the worker's cache holds the last snapshot
+    turn.store(2);
+    worker.join();
+    CHECK_FALSE(result);
+    CHECK(watch.expired());
+  }
+  SECTION("a retired key: by the thread's next operation on the ring") {
+    auto [ring, watch] = watched_ring("w", 'w');
+    const std::string token = sign(*ring);
+    CHECK_FALSE(verify(*ring, token));
+    ring->add(hs256("next"));
+    ring->promote("next");
+    ring->retire("w");
+    CHECK_FALSE(watch.expired());  // this thread's cache holds the snapshot from before
+    CHECK(verify(*ring, token) == errc::unknown_key);
+    CHECK(watch.expired());
+  }
+}
+
+TEST_CASE("KeyRings used from inside a verification", "[key_ring]") {
+  SECTION("the key being run rotates its own ring out and verifies through it again") {
+    // The outer verification runs a key of the snapshot it holds; the nested calls retire that
+    // key and make the thread load the ring again. The snapshot must stay alive until the outer
+    // call returns (ASan reports the use after free otherwise; the watch reports it here).
+    auto callback = std::make_shared<std::function<void()>>();
+    auto [ring, watch] = watched_ring("outer", 'o', callback);
+    const std::string outer_token = sign(*ring);
+    CHECK_FALSE(verify(*ring, outer_token));  // cached before the nested rotation
+    bool armed = true;
+    std::error_code nested_outer, nested_next;
+    bool alive_after_nested = false;
+    *callback = [&, &ring = ring, &watch = watch] {
+      if (!std::exchange(armed, false)) return;
+      ring->add(hs256("next", 'n'));
+      ring->promote("next");
+      ring->retire("outer");
+      nested_outer = verify_in_thread(*ring, outer_token);
+      nested_next = verify_in_thread(*ring, sign(*ring));
+      alive_after_nested = !watch.expired();
+    };
+    CHECK_FALSE(verify(*ring, outer_token));  // the snapshot from before the rotation
+    CHECK(nested_outer == errc::unknown_key);
+    CHECK_FALSE(nested_next);
+    CHECK(alive_after_nested);
+    CHECK(verify(*ring, outer_token) == errc::unknown_key);
+    CHECK(watch.expired());
+  }
+  SECTION("a chain of rings deeper than the thread's cache") {
+    // Ring i's key verifies a token through ring i+1 before checking its own signature, so that
+    // at the bottom of the chain every slot is in use. One kid, different secrets: a ring that
+    // answered with another ring's snapshot would not say bad_signature. In the last round the
+    // bottom of the chain rotates every ring, so that the snapshots in use are held by nothing
+    // but the calls in progress.
+    constexpr std::size_t kDepth = tegata::detail::key_ring_cache::kSlots + 3;
+    std::vector<std::optional<KeyRing>> rings(kDepth);
+    std::vector<std::weak_ptr<const int>> watches(kDepth);
+    std::vector<std::string> tokens(kDepth);
+    std::vector<std::error_code> nested(kDepth, errc::crypto_failure);
+    std::vector<std::error_code> crossed(kDepth, errc::crypto_failure);
+    bool rotate_at_bottom = false;
+    std::size_t alive_at_bottom = 0;
+    for (std::size_t i = kDepth; i-- > 0;) {
+      auto callback = std::make_shared<const std::function<void()>>([&, i] {
+        if (i + 1 < kDepth) {
+          nested[i] = verify_in_thread(*rings[i + 1], tokens[i + 1]);
+          crossed[i] = verify_in_thread(*rings[i + 1], tokens[i]);
+        } else if (std::exchange(rotate_at_bottom, false)) {
+          for (std::size_t j = 0; j < kDepth; ++j) {
+            rings[j]->add(hs256("k2", static_cast<char>('A' + j)));
+            rings[j]->promote("k2");
+            rings[j]->retire("k");
+          }
+          for (const auto& watch : watches) alive_at_bottom += watch.expired() ? 0 : 1;
+        }
+      });
+      std::tie(rings[i], watches[i]) = watched_ring("k", static_cast<char>('a' + i), callback);
+      tokens[i] = sign(*rings[i]);
+    }
+    for (int round = 0; round < 3; ++round) {
+      INFO("round " << round);
+      const bool last = round == 2;
+      rotate_at_bottom = last;
+      CHECK_FALSE(verify(*rings[0], tokens[0]));
+      for (std::size_t i = 0; i + 1 < kDepth; ++i) {
+        INFO("depth " << i);
+        CHECK_FALSE(nested[i]);
+        // After the rotation at the bottom, the tokens of k are unknown.
+        CHECK(crossed[i] == (last ? errc::unknown_key : errc::bad_signature));
+        nested[i] = crossed[i] = errc::crypto_failure;
+      }
+    }
+    CHECK(alive_at_bottom == kDepth);
+    for (std::size_t i = 0; i < kDepth; ++i) {
+      CHECK(verify(*rings[i], tokens[i]) == errc::unknown_key);
+      CHECK(watches[i].expired());
+    }
+  }
+}
+
+TEST_CASE("rotations of several rings while threads use them all", "[key_ring][concurrency]") {
+  // More rings than a thread's cache holds, so the workers evict and reload while the main thread
+  // rotates, and a ring replaced now and then, so that rings die while caches hold them.
+  constexpr std::size_t kRings = tegata::detail::key_ring_cache::kSlots + 2;
+  constexpr int kRotations = 120;
+  constexpr int kWorkers = 2;
+  std::vector<KeyRing> rings;
+  for (std::size_t i = 0; i < kRings; ++i) {
+    rings.emplace_back(hs256("r" + std::to_string(i) + "-0", static_cast<char>('a' + i)));
+  }
+  std::mutex transient_mutex;
+  KeyRing transient(hs256("t0", 't'));
+  std::atomic<bool> done{false};
+  std::atomic<int> started{0};
+  std::atomic<long> checks{0}, spurious{0};
+
+  auto check = [&](const KeyRing& ring, const std::string& token, bool own) {
+    auto parsed = tegata::jws::parse(token);
+    const std::error_code ec = parsed ? ring.verify(*parsed) : parsed.error();
+    // Kids are never reused: a key still in the ring after the verification was in it during.
+    const bool ok = own ? (!ec || (ec == errc::unknown_key && !ring.contains(parsed->header.kid)))
+                        : ec == errc::unknown_key;
+    if (!ok) spurious.fetch_add(1);
+    checks.fetch_add(1);
+  };
+
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&, w] {
+      const std::vector<KeyRing> handles = rings;
+      started.fetch_add(1);
+      std::string previous;
+      for (int iteration = 0; !done.load() || iteration < 100; ++iteration) {
+        const std::size_t i =
+            (static_cast<std::size_t>(iteration) + static_cast<std::size_t>(w)) % (kRings + 1);
+        KeyRing ring = handles[0];
+        if (i < kRings) {
+          ring = handles[i];
+        } else {
+          const std::lock_guard<std::mutex> lock(transient_mutex);
+          ring = transient;
+        }
+        auto token = ring.sign("JWT", "{}");
+        if (!token) {
+          spurious.fetch_add(1);
+          continue;
+        }
+        check(ring, *token, true);
+        if (!previous.empty()) check(ring, previous, false);  // another ring's token
+        previous = *token;
+      }
+    });
+  }
+
+  while (started.load() < kWorkers) std::this_thread::yield();
+  for (int n = 1; n <= kRotations; ++n) {
+    const long before = checks.load();
+    while (checks.load() < before + 2 * kWorkers) std::this_thread::yield();
+    const std::size_t i = static_cast<std::size_t>(n) % (kRings + 1);
+    if (i == kRings) {
+      const KeyRing next(hs256("t" + std::to_string(n), 't'));
+      const std::lock_guard<std::mutex> lock(transient_mutex);
+      transient = next;
+      continue;
+    }
+    const std::string prefix = "r" + std::to_string(i) + "-";
+    const std::string kid = prefix + std::to_string(n);
+    rings[i].add(hs256(kid, static_cast<char>('a' + n % 26)));
+    rings[i].promote(kid);
+    if (rings[i].size() > 2) rings[i].retire(rings[i].keys()[1].kid());  // the oldest
+  }
+  done.store(true);
+  for (auto& worker : workers) worker.join();
+
+  CHECK(spurious.load() == 0);
+  CHECK(checks.load() > 0);
+  for (const KeyRing& ring : rings) CHECK(ring.size() <= 2);
 }

@@ -23,14 +23,27 @@
 // gets used as an HMAC secret (RFC 8725 §2.1).
 //
 // Threads: a KeyRing is a handle. Its copies share one ring, so a SessionManager holding a copy
-// sees the rotations made through the original. The ring is an immutable snapshot replaced
-// atomically by each rotation: sign and verify read one snapshot and take no lock, so they may
-// run in any number of threads while another thread rotates, and a token verifies for as long as
-// its key is in the ring. Rotations are serialised among themselves by a mutex.
+// sees the rotations made through the original. The ring is an immutable snapshot that each
+// rotation replaces. sign and verify use one snapshot from start to end, and see every rotation
+// that returned before they started (before in the sense of the memory model: the rotating thread
+// then unlocked a mutex, stored an atomic or finished, and this thread saw it), so they may run in
+// any number of threads while another thread rotates, and a token verifies for as long as its key
+// is in the ring. They take no lock and write no memory shared with other threads in the common
+// case: each thread keeps the snapshot it last used of each of the last few rings it used, and
+// re-reads the ring (under a lock held only for a pointer copy) after a rotation. Rotations are
+// serialised among themselves by a mutex.
+//
+// Key material: those per-thread copies keep a snapshot alive after the ring has moved on. A
+// retired key, or the keys of a destroyed ring, stay in memory in a thread that used the ring
+// until that thread uses the ring again, re-reads any ring, makes detail::key_ring_cache's
+// kSweepInterval more KeyRing operations, or exits. A thread that stops using KeyRings keeps them
+// until it exits.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -88,9 +101,210 @@ inline void check_ring(const key_ring_snapshot& ring) {
   }
 }
 
+// What the handles of one ring share.
+//
+// Ordering. A publication replaces current and increments generation together, under publication;
+// a reader that loads reads both under the same lock. So each generation number names exactly one
+// snapshot of this ring, and a thread that cached (g, snapshot) read under the lock and then reads
+// generation == g uses the very snapshot that was current at g, one that is never modified. A
+// rotation has stored its generation before it returns; an operation that starts after it returned
+// (the operation happens after the rotation) reads that value or a later one (coherence of the
+// atomic: a read cannot see a value older than one that happens before it), so it does not match
+// the generation cached before the rotation and loads the ring anew, under the lock. What makes
+// the snapshot safe to read is the lock, not the memory order of generation; acquire and release
+// cost the fast path nothing on common hardware and also give a reader of generation g everything
+// its publisher did before publishing g.
 struct key_ring_shared {
-  std::mutex rotation;  // serialises writers; readers never take it
-  std::atomic<std::shared_ptr<const key_ring_snapshot>> current;
+  // Assumed size of a cache line: the members the fast path reads get one to themselves.
+  static constexpr std::size_t kCacheLine = 64;
+
+  // What the fast path of sign and verify reads. Nothing writes this line between rotations: not
+  // the locks below, not the reference counts that copying a handle changes (they sit before it).
+  //
+  // id is unique in the process and never reused: it names this ring in the thread caches, where
+  // a new ring allocated at a dead ring's address must not be mistaken for it.
+  alignas(kCacheLine) const std::uint64_t id = next_id();
+  std::atomic<std::uint64_t> generation{0};  // the number of publications so far
+
+  alignas(kCacheLine) std::mutex rotation;  // serialises rotations; sign and verify never take it
+  std::mutex publication;  // guards current: held for a pointer copy or swap, nothing longer
+  std::shared_ptr<const key_ring_snapshot> current;
+
+  // The current snapshot and its generation, as one pair.
+  std::pair<std::uint64_t, std::shared_ptr<const key_ring_snapshot>> load() {
+    const std::lock_guard<std::mutex> lock(publication);
+    return {generation.load(std::memory_order_relaxed), current};
+  }
+
+  // Makes next current and returns the snapshot it replaces, for the caller to release outside
+  // the lock (its keys' destructors run then).
+  std::shared_ptr<const key_ring_snapshot> publish(std::shared_ptr<const key_ring_snapshot> next) {
+    const std::lock_guard<std::mutex> lock(publication);
+    current.swap(next);
+    generation.store(generation.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    return next;
+  }
+
+ private:
+  static std::uint64_t next_id() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+};
+
+// Each thread remembers, for the last few rings it used, the snapshot it read last and that
+// snapshot's generation. An operation whose ring still has that generation uses the remembered
+// snapshot by reference: one read of the ring's generation, which nobody writes between
+// rotations, and no reference count, so threads do not contend for a cache line. Otherwise it
+// loads the ring (key_ring_shared::load) and remembers the result.
+//
+// Reentrancy. An operation pins its slot for as long as it uses the snapshot: a key's code may
+// use KeyRings itself (the same ring included, even rotating it), and a pinned slot is neither
+// refreshed nor evicted meanwhile; an operation that finds no slot it may change uses a snapshot
+// of its own. A slot is made consistent before the snapshot it drops is released, since that
+// runs the keys' destructors.
+//
+// Lifetime. A slot keeps its snapshot, key material included, alive. Each slot watches its ring
+// through a weak_ptr, and a slot whose ring has died, or has published a newer snapshot, is
+// released: by the thread's next operation on that ring (for a newer snapshot), by its next load
+// of any ring, at least every kSweepInterval operations, and when the thread exits. At most kSlots
+// snapshots per thread: a thread that cycles through more rings than that still works, loading
+// as it goes.
+class key_ring_cache {
+ public:
+  static constexpr std::size_t kSlots = 4;
+  static constexpr std::uint32_t kSweepInterval = 1024;
+
+  struct slot {
+    std::uint64_t ring = 0;  // the ring's id; 0: empty
+    std::uint64_t generation = 0;
+    std::shared_ptr<const key_ring_snapshot> snapshot;
+    std::weak_ptr<key_ring_shared> owner;
+    std::uint32_t pins = 0;  // operations on this thread using snapshot now
+  };
+
+  key_ring_cache() = default;
+  key_ring_cache(const key_ring_cache&) = delete;
+  key_ring_cache& operator=(const key_ring_cache&) = delete;
+  // Once it has run, operations on this thread (from later thread_local destructors) go
+  // uncached; the flag is set before the slots release their snapshots.
+  ~key_ring_cache() { destroyed() = true; }
+
+  // This thread's cache; nullptr while the thread is exiting and the cache is gone.
+  static key_ring_cache* local() noexcept {
+    if (destroyed()) return nullptr;
+    thread_local key_ring_cache cache;
+    return &cache;
+  }
+
+  // The slot holding ring's current snapshot, pinned for the caller; nullptr if there is none.
+  slot* find(const key_ring_shared& ring) noexcept {
+    if (++calls_ % kSweepInterval == 0) sweep();
+    const std::uint64_t generation = ring.generation.load(std::memory_order_acquire);
+    for (slot& s : slots_) {
+      if (s.ring == ring.id && s.generation == generation) {
+        ++s.pins;
+        return &s;
+      }
+    }
+    return nullptr;
+  }
+
+  // Remembers snapshot, just loaded from ring at generation, in a slot pinned for the caller.
+  // What the slot held before is left in snapshot, for the caller to release once the slot is
+  // pinned. nullptr, snapshot untouched, when no slot may change: every slot is pinned, or ring's
+  // own slot is (an operation on ring is in progress further up this thread's stack).
+  slot* remember(const std::shared_ptr<key_ring_shared>& ring, std::uint64_t generation,
+                 std::shared_ptr<const key_ring_snapshot>& snapshot) noexcept {
+    slot* target = nullptr;
+    for (slot& s : slots_) {
+      if (s.ring == ring->id) target = &s;
+    }
+    if (target != nullptr && target->pins != 0) return nullptr;
+    if (target == nullptr) target = choose_victim();
+    if (target == nullptr) return nullptr;
+    target->ring = ring->id;
+    target->generation = generation;
+    target->owner = ring;
+    target->snapshot.swap(snapshot);
+    ++target->pins;
+    sweep();
+    return target;
+  }
+
+ private:
+  static bool& destroyed() noexcept {
+    thread_local bool flag = false;  // trivially destructible: readable during thread exit
+    return flag;
+  }
+
+  // Releases the unpinned slots whose ring is dead or has published a newer snapshot.
+  void sweep() noexcept {
+    for (slot& s : slots_) {
+      if (s.ring == 0 || s.pins != 0) continue;
+      const std::shared_ptr<const key_ring_shared> owner = s.owner.lock();
+      if (owner && owner->generation.load(std::memory_order_acquire) == s.generation) continue;
+      release(s);
+    }
+  }
+
+  static void release(slot& s) noexcept {
+    const std::shared_ptr<const key_ring_snapshot> dropped = std::move(s.snapshot);
+    s.ring = 0;
+    s.generation = 0;
+    s.owner.reset();
+    // dropped is released here, when s is already empty.
+  }
+
+  // An empty slot, else the next unpinned one in turn, else nullptr.
+  slot* choose_victim() noexcept {
+    for (slot& s : slots_) {
+      if (s.ring == 0) return &s;
+    }
+    for (std::size_t tried = 0; tried < kSlots; ++tried) {
+      slot& s = slots_[next_victim_];
+      next_victim_ = (next_victim_ + 1) % kSlots;
+      if (s.pins == 0) return &s;
+    }
+    return nullptr;
+  }
+
+  std::array<slot, kSlots> slots_{};
+  std::size_t next_victim_ = 0;
+  std::uint32_t calls_ = 0;
+};
+
+// The snapshot one operation uses, from this thread's cache when possible (see key_ring_cache).
+// Lives on the stack of the operation; the reference it gives is valid until it is destroyed.
+class key_ring_lease {
+ public:
+  // Throws std::system_error only if the ring's mutex cannot be locked.
+  explicit key_ring_lease(const std::shared_ptr<key_ring_shared>& ring) {
+    key_ring_cache* cache = key_ring_cache::local();
+    if (cache != nullptr) slot_ = cache->find(*ring);
+    if (slot_ == nullptr) {
+      auto [generation, snapshot] = ring->load();
+      if (cache != nullptr) slot_ = cache->remember(ring, generation, snapshot);
+      // Unless no slot was free, snapshot now holds what the slot held before: it is released
+      // at the end of this block, when the slot is already pinned.
+      if (slot_ == nullptr) owned_ = std::move(snapshot);
+    }
+    ring_ = slot_ != nullptr ? slot_->snapshot.get() : owned_.get();
+  }
+
+  key_ring_lease(const key_ring_lease&) = delete;
+  key_ring_lease& operator=(const key_ring_lease&) = delete;
+  ~key_ring_lease() {
+    if (slot_ != nullptr) --slot_->pins;
+  }
+
+  const key_ring_snapshot& operator*() const noexcept { return *ring_; }
+  const key_ring_snapshot* operator->() const noexcept { return ring_; }
+
+ private:
+  key_ring_cache::slot* slot_ = nullptr;
+  std::shared_ptr<const key_ring_snapshot> owned_;  // only when no slot could hold the snapshot
+  const key_ring_snapshot* ring_ = nullptr;
 };
 
 }  // namespace detail
@@ -106,7 +320,7 @@ class KeyRing {
     first->keys.push_back(std::move(primary));
     first->keys.insert(first->keys.end(), verify_only.begin(), verify_only.end());
     detail::check_ring(*first);
-    shared_->current.store(std::move(first), std::memory_order_release);
+    shared_->publish(std::move(first));
   }
 
   // A ring from a JWK Set, every key imported with options (see tegata/keys/jwk.hpp). The
@@ -164,13 +378,13 @@ class KeyRing {
   // Signs with the primary key; alg, kid and key come from the same snapshot. Errors:
   // key_cannot_sign (the primary is a public key), crypto_failure.
   Result<std::string> sign(std::string_view typ, std::string_view payload) const {
-    const auto ring = snapshot();
+    const detail::key_ring_lease ring(shared_);
     return detail::sign_with_key(ring->keys[ring->primary], typ, payload);
   }
 
   // See the table at the top of this file.
   std::error_code verify(const jws::Parsed& token) const {
-    const auto ring = snapshot();
+    const detail::key_ring_lease ring(shared_);
     const AnyKey* key = nullptr;
     if (token.header.has_kid) {
       const std::size_t index = ring->index_of(token.header.kid);
@@ -247,8 +461,9 @@ class KeyRing {
   Result<nlohmann::json> public_jwks() const { return keys::public_jwks(keys()); }
 
  private:
-  std::shared_ptr<const detail::key_ring_snapshot> snapshot() const noexcept {
-    return shared_->current.load(std::memory_order_acquire);
+  // For inspection, which is not on the hot path: a snapshot of its own, kept as long as needed.
+  std::shared_ptr<const detail::key_ring_snapshot> snapshot() const {
+    return shared_->load().second;
   }
 
   static std::size_t existing(const detail::key_ring_snapshot& ring, std::string_view kid) {
@@ -259,14 +474,18 @@ class KeyRing {
     return index;
   }
 
-  // Copies the current snapshot, applies change, checks the result and publishes it.
+  // Copies the current snapshot, applies change, checks the result and publishes it. The
+  // snapshot replaced is released after the locks, since its keys' destructors run then.
   template <class Change>
   void rotate(Change&& change) {
-    const std::lock_guard<std::mutex> lock(shared_->rotation);
-    auto next = std::make_shared<detail::key_ring_snapshot>(*snapshot());
-    std::forward<Change>(change)(*next);
-    detail::check_ring(*next);
-    shared_->current.store(std::move(next), std::memory_order_release);
+    std::shared_ptr<const detail::key_ring_snapshot> replaced;
+    {
+      const std::lock_guard<std::mutex> lock(shared_->rotation);
+      auto next = std::make_shared<detail::key_ring_snapshot>(*snapshot());
+      std::forward<Change>(change)(*next);
+      detail::check_ring(*next);
+      replaced = shared_->publish(std::move(next));
+    }
   }
 
   // The kid a JWKS entry will have once imported with options: its "kid" member, or its
