@@ -491,3 +491,37 @@ TEST_CASE("hmac: a correctly signed payload segment that is not base64url is bad
     CHECK(verify_error(token, key) == errc::bad_encoding);
   }
 }
+
+namespace {
+
+// Signs in its destructor: a thread_local made before the thread's first MAC is destroyed after
+// the thread's context cache.
+struct SignsAtThreadExit {
+  const tegata::HmacKey* key = nullptr;
+  std::optional<std::string>* tag = nullptr;
+  ~SignsAtThreadExit() {
+    if (key == nullptr) return;
+    auto late = key->sign_raw("late");
+    if (late) *tag = *late;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("hmac: a MAC from a thread_local destructor after the context cache is gone",
+          "[hmac][concurrency]") {
+  const tegata::HmacKey key(tegata::Algorithm::HS256, std::string(32, 'k'));
+  const auto expected = key.sign_raw("late");
+  REQUIRE(expected);
+  std::optional<std::string> tag;
+  bool early = false;
+  std::thread([&] {
+    thread_local SignsAtThreadExit at_exit;
+    at_exit.key = &key;
+    at_exit.tag = &tag;
+    early = key.sign_raw("early").has_value();  // creates this thread's cache, after at_exit
+  }).join();
+  CHECK(early);
+  REQUIRE(tag);
+  CHECK(*tag == *expected);
+}

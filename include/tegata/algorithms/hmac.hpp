@@ -145,14 +145,36 @@ class hmac_context_cache {
 };
 
 // The MAC of data under state's key, computed with this thread's copy of its context.
-inline bool hmac_compute(const std::shared_ptr<const hmac_state>& state, std::string_view data,
-                         unsigned char* out, std::size_t& out_len) noexcept {
-  thread_local hmac_context_cache cache;
-  EVP_MAC_CTX* ctx = cache.acquire(state);
+// While a thread exits, a thread_local destructor that runs after the cache's may still MAC: it
+// gets a context of its own. The flag is trivially destructible, so it is readable until the end.
+inline bool& hmac_cache_destroyed() noexcept {
+  thread_local bool destroyed = false;
+  return destroyed;
+}
+
+struct thread_hmac_cache : hmac_context_cache {
+  thread_hmac_cache() = default;
+  thread_hmac_cache(const thread_hmac_cache&) = delete;
+  thread_hmac_cache& operator=(const thread_hmac_cache&) = delete;
+  ~thread_hmac_cache() { hmac_cache_destroyed() = true; }
+};
+
+inline bool hmac_update_final(EVP_MAC_CTX* ctx, std::string_view data, unsigned char* out,
+                              std::size_t& out_len) noexcept {
   return ctx != nullptr &&
          EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) ==
              1 &&
          EVP_MAC_final(ctx, out, &out_len, EVP_MAX_MD_SIZE) == 1;
+}
+
+inline bool hmac_compute(const std::shared_ptr<const hmac_state>& state, std::string_view data,
+                         unsigned char* out, std::size_t& out_len) noexcept {
+  if (hmac_cache_destroyed()) {
+    const evp_mac_ctx_ptr own(EVP_MAC_CTX_dup(state->prepared.get()));
+    return hmac_update_final(own.get(), data, out, out_len);
+  }
+  thread_local thread_hmac_cache cache;
+  return hmac_update_final(cache.acquire(state), data, out, out_len);
 }
 
 }  // namespace detail
