@@ -121,8 +121,9 @@ def build(rows):
             n = t.counter(name, counter)
             value = None if r is None or n is None else f"{value}, {n:g} {label}"
             ok = None if ok is None or n is None else ok and n <= limit
-            if counter == "cxx_allocs":
-                notes.append(f"{t.counter(name, 'ossl_allocs'):g} inside OpenSSL")
+            inside = t.counter(name, "ossl_allocs") if counter == "cxx_allocs" else None
+            if inside is not None:
+                notes.append(f"{inside:g} inside OpenSSL")
         goal_text = f"<= {goal}x" + ("" if allocations is None else
                                      f", {allocations[1]} {allocations[2]}")
         t.add(f"`{name}` / raw HMAC", value, goal_text, ok, "; ".join(notes))
