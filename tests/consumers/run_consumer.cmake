@@ -10,11 +10,9 @@
 #            dependency locations the calling build found, so consumers use the same ones
 cmake_minimum_required(VERSION 3.25)
 
-foreach(var IN ITEMS CONSUMER TEGATA_SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "run_consumer.cmake: -D${var}=... is required")
-  endif()
-endforeach()
+set(driver run_consumer.cmake)
+include("${CMAKE_CURRENT_LIST_DIR}/../support/driver.cmake")
+tegata_require(CONSUMER TEGATA_SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER)
 if(NOT BUILD_TYPE)
   set(BUILD_TYPE Release)
 endif()
@@ -24,31 +22,14 @@ if(NOT EXISTS "${consumer_source}/CMakeLists.txt")
   message(FATAL_ERROR "run_consumer.cmake: no consumer project '${CONSUMER}'")
 endif()
 
-set(configure_args -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
-                   "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
-if(MAKE_PROGRAM)
-  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
-endif()
-if(PASS_ARGS)
-  string(REPLACE "|" ";" pass_args "${PASS_ARGS}")
-  list(APPEND configure_args ${pass_args})
-endif()
-
-function(run)
-  execute_process(COMMAND ${ARGN} COMMAND_ECHO STDOUT COMMAND_ERROR_IS_FATAL ANY)
-endfunction()
+tegata_configure_args("${BUILD_TYPE}")
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 
 set(consumer_args "-DTEGATA_SOURCE_DIR=${TEGATA_SOURCE_DIR}")
 if(CONSUMER STREQUAL "find_package")
   set(prefix "${WORK_DIR}/prefix")
-  run("${CMAKE_COMMAND}" -S "${TEGATA_SOURCE_DIR}" -B "${WORK_DIR}/tegata-build" ${configure_args}
-      -DTEGATA_BUILD_TESTS=OFF -DTEGATA_BUILD_EXAMPLES=OFF -DTEGATA_BUILD_BENCHMARKS=OFF
-      -DTEGATA_BUILD_TOOLS=OFF
-      -DTEGATA_INSTALL=ON)
-  run("${CMAKE_COMMAND}" --install "${WORK_DIR}/tegata-build" --config "${BUILD_TYPE}"
-      --prefix "${prefix}")
+  tegata_install("${TEGATA_SOURCE_DIR}" "${WORK_DIR}/tegata-build" "${prefix}")
   set(consumer_args "-DCMAKE_PREFIX_PATH=${prefix}" "-DTEGATA_EXPECTED_PREFIX=${prefix}")
 endif()
 

@@ -13,11 +13,9 @@
 # Optional: -DPKG_CONFIG=<path> -DMAKE_PROGRAM=<path> -DPASS_ARGS=<'|'-separated -D arguments>
 cmake_minimum_required(VERSION 3.25)
 
-foreach(var IN ITEMS SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER VERSION)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "pkg_config.cmake: -D${var}=... is required")
-  endif()
-endforeach()
+set(driver pkg_config.cmake)
+include("${CMAKE_CURRENT_LIST_DIR}/../support/driver.cmake")
+tegata_require(SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER VERSION)
 
 if(NOT PKG_CONFIG OR NOT EXISTS "${PKG_CONFIG}")
   set(text "pkg-config was not found at configure time (Debian: apt-get install pkg-config)")
@@ -28,28 +26,12 @@ if(NOT PKG_CONFIG OR NOT EXISTS "${PKG_CONFIG}")
   return()
 endif()
 
-set(configure_args -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
-                   -DCMAKE_BUILD_TYPE=Release)
-if(MAKE_PROGRAM)
-  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
-endif()
-if(PASS_ARGS)
-  string(REPLACE "|" ";" pass_args "${PASS_ARGS}")
-  list(APPEND configure_args ${pass_args})
-endif()
-
-function(run)
-  execute_process(COMMAND ${ARGN} COMMAND_ECHO STDOUT COMMAND_ERROR_IS_FATAL ANY)
-endfunction()
+tegata_configure_args(Release)
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(installed "${WORK_DIR}/installed")
 set(moved "${WORK_DIR}/moved/elsewhere")
-run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}/build" ${configure_args}
-    -DTEGATA_BUILD_TESTS=OFF -DTEGATA_BUILD_EXAMPLES=OFF -DTEGATA_BUILD_BENCHMARKS=OFF
-    -DTEGATA_BUILD_TOOLS=OFF -DTEGATA_BUILD_DOCS=OFF -DTEGATA_INSTALL=ON
-    "-DCMAKE_INSTALL_PREFIX=${installed}")
-run("${CMAKE_COMMAND}" --install "${WORK_DIR}/build")
+tegata_install("${SOURCE_DIR}" "${WORK_DIR}/build" "${installed}")
 file(MAKE_DIRECTORY "${WORK_DIR}/moved")
 file(RENAME "${installed}" "${moved}")
 

@@ -17,35 +17,17 @@
 # Optional: -DMAKE_PROGRAM=<path> -DPASS_ARGS=<-D arguments for every configure, '|'-separated>
 cmake_minimum_required(VERSION 3.25)
 
-foreach(var IN ITEMS SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "port_install.cmake: -D${var}=... is required")
-  endif()
-endforeach()
+set(driver port_install.cmake)
+include("${CMAKE_CURRENT_LIST_DIR}/../support/driver.cmake")
+tegata_require(SOURCE_DIR WORK_DIR GENERATOR CXX_COMPILER)
 
-set(configure_args -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
-                   -DCMAKE_BUILD_TYPE=Release)
-if(MAKE_PROGRAM)
-  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
-endif()
-if(PASS_ARGS)
-  string(REPLACE "|" ";" pass_args "${PASS_ARGS}")
-  list(APPEND configure_args ${pass_args})
-endif()
-
-function(run)
-  execute_process(COMMAND ${ARGN} COMMAND_ECHO STDOUT COMMAND_ERROR_IS_FATAL ANY)
-endfunction()
+tegata_configure_args(Release)
 
 file(REMOVE_RECURSE "${WORK_DIR}")
 
 # --- 1. The reference: a plain install ---------------------------------------------------------
 set(plain "${WORK_DIR}/plain")
-run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK_DIR}/plain-build" ${configure_args}
-    -DTEGATA_BUILD_TESTS=OFF -DTEGATA_BUILD_EXAMPLES=OFF -DTEGATA_BUILD_BENCHMARKS=OFF
-    -DTEGATA_BUILD_TOOLS=OFF -DTEGATA_BUILD_DOCS=OFF -DTEGATA_INSTALL=ON
-    "-DCMAKE_INSTALL_PREFIX=${plain}")
-run("${CMAKE_COMMAND}" --install "${WORK_DIR}/plain-build")
+tegata_install("${SOURCE_DIR}" "${WORK_DIR}/plain-build" "${plain}")
 
 # --- 2. The port, through an emulation of the vcpkg helpers it calls ---------------------------
 set(PORT tegata)
