@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/detail/instance_id.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/error.hpp"
 #include "tegata/signer.hpp"
@@ -50,7 +51,7 @@ struct hmac_state {
   std::uint64_t id;  // unique in the process, never reused: names this key in the thread caches
 
   hmac_state(Algorithm a, std::string_view key, std::string key_id)
-      : alg(a), kid(std::move(key_id)), secret(key), id(next_id()) {
+      : alg(a), kid(std::move(key_id)), secret(key), id(next_instance_id()) {
     const char* digest = hmac_digest_name(a);
     // RFC 7518 §3.2: the key must be at least as long as the hash output.
     if (key.size() < hmac_size(a)) {
@@ -68,11 +69,6 @@ struct hmac_state {
     }
   }
 
- private:
-  static std::uint64_t next_id() noexcept {
-    static std::atomic<std::uint64_t> counter{0};
-    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
-  }
 };
 
 // Each thread keeps its own copies of the prepared contexts of the last few keys it used, and

@@ -56,6 +56,7 @@
 #include <utility>
 #include <vector>
 
+#include "tegata/detail/instance_id.hpp"
 #include "tegata/error.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/keys/any_key.hpp"
@@ -123,7 +124,7 @@ struct key_ring_shared {
   //
   // id is unique in the process and never reused: it names this ring in the thread caches, where
   // a new ring allocated at a dead ring's address must not be mistaken for it.
-  alignas(kCacheLine) const std::uint64_t id = next_id();
+  alignas(kCacheLine) const std::uint64_t id = next_instance_id();
   std::atomic<std::uint64_t> generation{0};  // the number of publications so far
 
   alignas(kCacheLine) std::mutex rotation;  // serialises rotations; sign and verify never take it
@@ -145,11 +146,6 @@ struct key_ring_shared {
     return next;
   }
 
- private:
-  static std::uint64_t next_id() noexcept {
-    static std::atomic<std::uint64_t> counter{0};
-    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
-  }
 };
 
 // Each thread remembers, for the last few rings it used, the snapshot it read last and that
