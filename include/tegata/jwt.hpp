@@ -33,12 +33,17 @@ struct Jwt {
 };
 
 // Signs a claims object. typ defaults to "JWT"; pass "" to omit it.
-// Errors: invalid_argument (claims is not an object), key_cannot_sign, crypto_failure.
+// Errors: invalid_argument (claims is not an object, or a string in it or typ is not valid UTF-8,
+// which JSON cannot carry), key_cannot_sign, crypto_failure.
 template <Signer S>
 Result<std::string> sign_jwt(const S& signer, const nlohmann::json& claims,
                              std::string_view typ = "JWT") {
   if (!claims.is_object()) return errc::invalid_argument;
-  return signer.sign(typ, claims.dump());
+  try {
+    return signer.sign(typ, claims.dump());
+  } catch (const nlohmann::json::type_error&) {  // invalid UTF-8, the serializer's only type_error
+    return errc::invalid_argument;
+  }
 }
 
 namespace detail {

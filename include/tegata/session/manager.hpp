@@ -251,13 +251,18 @@ class SessionManager {
       if (auto ec = refresh_validator_.check_times(registered, now)) return ec;
       std::uint64_t version = 0;
       if (auto ec = check_store(session, now, &version)) return ec;
-      if (auto ec = use_refresh_token(session, *registered.expires_at, now)) return ec;
+      // Everything that can fail (ids, both payloads, limits, signatures) happens before the one
+      // irreversible step, using up the presented token: a refresh that fails here leaves that
+      // token as usable as it was, so the client's retry is not mistaken for theft.
       std::array<detail::random_id, 2> ids;  // the access token, the refresh token
       if (!detail::make_random_ids(ids)) return errc::crypto_failure;
       // The new pair carries the subject's version as check_store just read it: a log out
       // everywhere that lands after that read voids the new pair too (it fails closed).
-      return mint(session.subject, std::string(session.session_id), session.auth_time, now, extra,
-                  ids[0].view(), ids[1].view(), version);
+      auto pair = mint(session.subject, std::string(session.session_id), session.auth_time, now,
+                       extra, ids[0].view(), ids[1].view(), version);
+      if (!pair) return pair;
+      if (auto ec = use_refresh_token(session, *registered.expires_at, now)) return ec;
+      return pair;
     });
   }
 
@@ -372,11 +377,18 @@ class SessionManager {
     const std::chrono::sys_seconds refresh_exp = std::min(now + options_.refresh_ttl, end);
 
     const token_claims common{subject, sid, *version, auth_time, now};
-    auto refresh_token = sign(kRefreshTokenType, claims_json(common, refresh_id, refresh_exp,
-                                                             detail::empty_json_object()));
+    std::string refresh_claims, access_claims;
+    try {
+      refresh_claims = claims_json(common, refresh_id, refresh_exp, detail::empty_json_object());
+      access_claims = claims_json(common, access_id, access_exp, extra);
+    } catch (const nlohmann::json::type_error&) {
+      // The subject, or a name or value among the extra claims, is not valid UTF-8: JSON cannot
+      // carry it. (nlohmann's serializer reports that, and only that, as a type_error.)
+      return errc::invalid_argument;
+    }
+    auto refresh_token = sign(kRefreshTokenType, refresh_claims);
     if (!refresh_token) return refresh_token.error();
-    auto access_token = sign(kAccessTokenType, claims_json(common, access_id, access_exp, extra),
-                             !extra.empty());
+    auto access_token = sign(kAccessTokenType, access_claims, !extra.empty());
     if (!access_token) return access_token.error();
 
     return TokenPair{std::move(*access_token), std::move(*refresh_token), std::move(sid),

@@ -1,0 +1,145 @@
+// SessionManager and sign_jwt under input they cannot sign: nothing throws, nothing is issued or
+// stored, and a refresh that fails while minting leaves the presented refresh token usable.
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <tegata/tegata.hpp>
+#include <utility>
+
+using namespace std::chrono_literals;
+using tegata::errc;
+using json = nlohmann::json;
+
+namespace {
+
+const std::chrono::sys_seconds kStart{std::chrono::seconds{1'800'000'000}};
+
+// Bytes that are not UTF-8: a lone continuation byte, a truncated sequence, an overlong '/'.
+const std::string kNotUtf8[] = {"\x80", "alice\xff", "caf\xc3", "\xc0\xaf"};
+
+// A signer that can be told to fail, as a crypto error (an HSM, a provider) would make it.
+struct FlakySigner {
+  tegata::HmacKey key{tegata::Algorithm::HS256, std::string(32, 's'), "k1"};
+  bool fail = false;
+
+  tegata::Result<std::string> sign(std::string_view typ, std::string_view payload) const {
+    if (fail) return errc::crypto_failure;
+    return key.sign(typ, payload);
+  }
+  std::error_code verify(const tegata::jws::Parsed& token) const { return key.verify(token); }
+};
+
+tegata::SessionOptions strict_options() {
+  tegata::SessionOptions o;
+  o.issuer = "https://auth.example";
+  o.audience = "api";
+  o.reuse_grace = 0s;  // any second use of a refresh token is theft: nothing hides a consumed one
+  return o;
+}
+
+struct Fixture {
+  tegata::ManualClock clock{kStart};
+  tegata::MemoryRevocationStore store;
+  tegata::SessionManager<FlakySigner, tegata::ManualClock>
+      manager{FlakySigner{}, strict_options(), clock, store};
+};
+
+json many_claims(std::size_t n) {
+  json extra = json::object();
+  for (std::size_t i = 0; i < n; ++i) extra["c" + std::to_string(i)] = i;
+  return extra;
+}
+
+}  // namespace
+
+TEST_CASE("refresh: a failure while minting leaves the refresh token usable",
+          "[session][refresh_failure]") {
+  Fixture f;
+  auto login = f.manager.issue("alice");
+  REQUIRE(login);
+  f.clock.advance(16min);
+  const std::size_t stored = f.store.size();
+
+  SECTION("more extra claims than max_claims") {
+    CHECK(f.manager.refresh(login->refresh_token, many_claims(64)).error() == errc::too_large);
+  }
+  SECTION("an access token over max_token_bytes") {
+    CHECK(f.manager.refresh(login->refresh_token, {{"blob", std::string(9000, 'x')}}).error() ==
+          errc::too_large);
+  }
+  SECTION("an extra claim nested deeper than max_json_depth") {
+    json nested = 0;
+    for (int i = 0; i < 16; ++i) nested = json::array({nested});
+    CHECK(f.manager.refresh(login->refresh_token, {{"n", nested}}).error() == errc::too_deep);
+  }
+  SECTION("an extra claim that is not valid UTF-8") {
+    CHECK(f.manager.refresh(login->refresh_token, {{"name", "\xff"}}).error() ==
+          errc::invalid_argument);
+  }
+  SECTION("the signer fails") {
+    f.manager.signer().fail = true;
+    CHECK(f.manager.refresh(login->refresh_token).error() == errc::crypto_failure);
+    f.manager.signer().fail = false;
+  }
+
+  // Nothing was recorded, and the client's retry is a first use, not theft.
+  CHECK(f.store.size() == stored);
+  auto retried = f.manager.refresh(login->refresh_token);
+  REQUIRE(retried);
+  CHECK(f.manager.validate(retried->access_token));
+  // The token was consumed by the retry, exactly once: a replay now is theft, as always.
+  CHECK(f.manager.refresh(login->refresh_token).error() == errc::refresh_reused);
+}
+
+TEST_CASE("issue: a string that is not UTF-8 is invalid_argument, nothing issued or stored",
+          "[session][utf8]") {
+  Fixture f;
+  const std::size_t stored = f.store.size();
+  for (const std::string& bad : kNotUtf8) {
+    INFO(tegata::base64url_encode(bad));
+    CHECK(f.manager.issue(bad).error() == errc::invalid_argument);
+    CHECK(f.manager.issue("alice", {{"name", bad}}).error() == errc::invalid_argument);
+    CHECK(f.manager.issue("alice", {{bad, 1}}).error() == errc::invalid_argument);
+    CHECK(f.manager.issue("alice", {{"a", {{"b", json::array({1, bad})}}}}).error() ==
+          errc::invalid_argument);
+    CHECK(f.manager.issue("alice", {{"a", {{bad, true}}}}).error() == errc::invalid_argument);
+  }
+  CHECK(f.store.size() == stored);
+  // Valid UTF-8 beyond ASCII is of course fine, and comes back as issued.
+  auto pair = f.manager.issue("zoë@example.com", {{"name", "Zoë 東京"}});
+  REQUIRE(pair);
+  auto claims = f.manager.validate(pair->access_token);
+  REQUIRE(claims);
+  CHECK(claims->subject == "zoë@example.com");
+  CHECK(claims->extra["name"] == "Zoë 東京");
+}
+
+TEST_CASE("refresh: extra claims that are not UTF-8 are invalid_argument, nothing consumed",
+          "[session][utf8]") {
+  Fixture f;
+  auto login = f.manager.issue("alice");
+  REQUIRE(login);
+  for (const std::string& bad : kNotUtf8) {
+    INFO(tegata::base64url_encode(bad));
+    CHECK(f.manager.refresh(login->refresh_token, {{"name", bad}}).error() ==
+          errc::invalid_argument);
+    CHECK(f.manager.refresh(login->refresh_token, {{bad, 1}}).error() == errc::invalid_argument);
+    CHECK(f.manager.refresh(login->refresh_token, {{"a", json::array({json::object({{"b", bad}})})}})
+              .error() == errc::invalid_argument);
+  }
+  CHECK(f.manager.refresh(login->refresh_token));
+}
+
+TEST_CASE("sign_jwt: claims or typ that are not UTF-8 are invalid_argument", "[jwt][utf8]") {
+  const tegata::HmacKey key{tegata::Algorithm::HS256, std::string(32, 's'), "k1"};
+  for (const std::string& bad : kNotUtf8) {
+    INFO(tegata::base64url_encode(bad));
+    CHECK(tegata::sign_jwt(key, {{"sub", bad}}).error() == errc::invalid_argument);
+    CHECK(tegata::sign_jwt(key, {{bad, 1}}).error() == errc::invalid_argument);
+    CHECK(tegata::sign_jwt(key, {{"a", {{"b", json::array({bad})}}}}).error() ==
+          errc::invalid_argument);
+    CHECK(tegata::sign_jwt(key, {{"sub", "alice"}}, bad).error() == errc::invalid_argument);
+  }
+  CHECK(tegata::sign_jwt(key, {{"sub", "zoë"}}));
+}
