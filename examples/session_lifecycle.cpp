@@ -44,7 +44,7 @@ int main() {
   options.refresh_ttl = 14 * 24h;
   tegata::MemoryRevocationStore store;
   tegata::SessionManager sessions(key, options, clock_at_login, store);
-  const tegata::http::CookieWriter cookies({.refresh_path = "/auth/refresh"});
+  const tegata::http::CookieWriter cookies;
 
   say("alice logs in");
   auto login = sessions.issue("alice", {{"role", "editor"}});

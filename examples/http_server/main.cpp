@@ -9,7 +9,7 @@
 //   GET  /                        a page that drives all of the above with fetch()
 //
 // Tokens travel only in cookies written by tegata::http::CookieWriter: HttpOnly, SameSite=Strict
-// and, by default, Secure with the __Host-/__Secure- name prefixes. Browsers accept those only
+// and, by default, Secure with the __Host- name prefix. Browsers accept those only
 // over HTTPS, so run the server behind a TLS-terminating proxy; --insecure-http drops Secure and
 // the prefixes for a try-out over plain http://127.0.0.1. The server listens on 127.0.0.1 only.
 //
@@ -84,7 +84,7 @@ constexpr std::string_view kUsage = R"(usage: tegata_http_server [options]
   --users FILE       users file (see passwords.hpp); default: alice / wonderland
   --key FILE         PEM private key, EC P-256 (ES256) or Ed25519 (EdDSA); default: a fresh
                      ES256 key, so every restart logs everybody out
-  --insecure-http    cookies without Secure and without the __Host-/__Secure- prefixes, for
+  --insecure-http    cookies without Secure and without the __Host- prefix, for
                      plain http://127.0.0.1 only
   --hash-password N  print a users file line for user N with the password read from stdin
 )";
@@ -492,9 +492,9 @@ int main(int argc, char** argv) {
                        .refresh_ttl = config.refresh_ttl,
                        .absolute_ttl = std::max<seconds>(30 * 24h, config.refresh_ttl)},
                       make_clock());
-    // The refresh cookie goes to POST /refresh only, not with every request.
-    const tegata::http::CookieWriter cookies(
-        {.refresh_path = "/refresh", .insecure_http_for_testing = config.insecure_http});
+    // Both cookies __Host- on Path=/: no sibling subdomain can plant either one. Only POST
+    // /refresh reads the refresh cookie (docs/security.md on why it is not path-scoped).
+    const tegata::http::CookieWriter cookies({.insecure_http_for_testing = config.insecure_http});
 
     httplib::Server server;
     server.set_payload_max_length(kMaxBodyBytes);

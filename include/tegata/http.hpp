@@ -10,7 +10,7 @@
 // the cookie unless it is Secure, has Path=/ and no Domain. That prefix is what stops a sibling
 // subdomain or a plain-http response from planting its own token under our cookie's name.
 //
-//   tegata::http::CookieWriter cookies{{.refresh_path = "/auth/refresh"}};   // once, at startup
+//   tegata::http::CookieWriter cookies;              // once, at startup: __Host- cookies
 //   auto set = cookies.write(pair, clock.now());   // after login or refresh
 //   if (set) { response.add("Set-Cookie", set->access); response.add("Set-Cookie", set->refresh); }
 //   auto token = cookies.read_access(cookie_header);   // each request; a view into the header
@@ -53,18 +53,27 @@ struct CookieOptions {
   std::string access_name{"access_token"};
   std::string refresh_name{"refresh_token"};
   SameSite same_site{SameSite::Strict};
-  // The path of the refresh endpoint, e.g. "/auth/refresh". Recommended: the refresh token then
-  // travels only to that endpoint instead of with every request. Empty (or "/") means Path=/.
-  // A non-root path must start with '/' and is written as the browser sees it in the request
-  // URL (percent-encoded; no spaces, controls or ';'). The browser matches it as a path prefix
-  // on '/' boundaries, so "/auth/refresh" covers "/auth/refresh" and "/auth/refresh/x".
-  // Because __Host- requires Path=/, a refresh cookie with a path uses the __Secure- prefix.
-  // Changing the path of a __Secure- cookie leaves the old one in browsers until it expires,
-  // and both would then be sent: rename the cookie (refresh_name) when you move it.
+  // The Path of the refresh cookie. Empty (or "/"), the default, means Path=/ and the __Host-
+  // prefix: no other host, not even a sibling subdomain, can plant or overwrite the cookie.
+  // Only the refresh endpoint needs to read it; it is sent with every request to this host.
+  //
+  // A path such as "/auth/refresh" sends the refresh token only to that endpoint, but __Host-
+  // requires Path=/, so such a cookie can only be __Secure-, and a __Secure- cookie can be
+  // planted by any sibling subdomain (evil.example.com sets it with Domain=example.com): the
+  // victim's browser then sends two refresh cookies (read_refresh refuses both, so refresh
+  // fails until the planted one expires: a denial of service), or only the planted one (the
+  // victim refreshes into the attacker's session: login CSRF). A path is therefore refused
+  // unless host_prefix is false, which states that this trade-off was chosen (docs/security.md).
+  // A path must start with '/' and is written as the browser sees it in the request URL
+  // (percent-encoded; no spaces, controls or ';'); the browser matches it as a path prefix on
+  // '/' boundaries, so "/auth/refresh" covers "/auth/refresh" and "/auth/refresh/x". Changing
+  // the path of a cookie leaves the old one in browsers until it expires, and both would then
+  // be sent: rename the cookie (refresh_name) when you move it.
   std::string refresh_path{};
   // true: __Host- prefix (Path=/, no Domain, bound to the exact host that set it).
   // false: __Secure- prefix, which still forces Secure but allows a Domain attribute, so that
-  // subdomains share the cookies; only then may `domain` be set.
+  // subdomains share the cookies, and a refresh_path; only then may `domain` or a refresh_path
+  // be set. Any sibling subdomain can then plant cookies of these names (see refresh_path).
   bool host_prefix{true};
   // With host_prefix off: the Domain attribute, e.g. "example.com" (every subdomain then
   // receives the tokens, and any of them can overwrite them). Empty means a host-only cookie.
@@ -290,7 +299,7 @@ class CookieWriter {
  public:
   // Throws std::invalid_argument for an invalid name, path or domain, for equal access and
   // refresh names, for a name that already carries a __Host-/__Secure- prefix, and for a domain
-  // while host_prefix is on (the __Host- prefix forbids Domain).
+  // or a refresh_path other than "/" while host_prefix is on (__Host- forbids both).
   explicit CookieWriter(CookieOptions options = {}) {
     check_name(options.access_name);
     check_name(options.refresh_name);
@@ -306,6 +315,13 @@ class CookieWriter {
       throw std::invalid_argument(
           "tegata: the refresh cookie path must start with '/' and contain only visible ASCII "
           "other than ';'");
+    }
+    if (refresh_path != "/" && options.host_prefix) {
+      throw std::invalid_argument(
+          "tegata: a refresh_path needs host_prefix = false: a __Host- cookie must have Path=/, "
+          "and a __Secure- refresh cookie can be planted by a sibling subdomain (see "
+          "CookieOptions::refresh_path); leave refresh_path empty, or set host_prefix = false "
+          "to accept that");
     }
     if (!options.domain.empty()) {
       if (options.host_prefix) {
@@ -325,14 +341,12 @@ class CookieWriter {
     std::string domain_attribute;
     if (!options.domain.empty()) domain_attribute = "; Domain=" + options.domain;
 
-    const auto prefix_for = [&](std::string_view path) -> std::string_view {
-      if (options.insecure_http_for_testing) return {};
-      return options.host_prefix && path == "/" ? "__Host-" : "__Secure-";
-    };
-    access_.name = std::string(prefix_for("/")) + options.access_name;
+    std::string_view prefix = options.host_prefix ? "__Host-" : "__Secure-";
+    if (options.insecure_http_for_testing) prefix = {};
+    access_.name = std::string(prefix) + options.access_name;
     access_.before_max_age = "; Path=/" + domain_attribute;
     access_.after_max_age = after;
-    refresh_.name = std::string(prefix_for(refresh_path)) + options.refresh_name;
+    refresh_.name = std::string(prefix) + options.refresh_name;
     refresh_.before_max_age = "; Path=" + std::string(refresh_path) + domain_attribute;
     refresh_.after_max_age = std::move(after);
   }

@@ -143,7 +143,7 @@ try {
     return page.locator('#output').textContent();
   };
   const status = () => page.locator('#status').textContent();
-  // Every cookie of the profile, whatever its Path (cookies(url) would hide Path=/refresh).
+  // Every cookie of the profile, whatever its Path.
   const sessionCookies = async () =>
     (await context.cookies()).filter((c) => /^(access|refresh)_token$/.test(c.name));
 
@@ -164,8 +164,8 @@ try {
   const refresh = cookies.find((c) => c.name === 'refresh_token');
   check(access && access.httpOnly && access.sameSite === 'Strict' && access.path === '/',
         'the access cookie is HttpOnly, SameSite=Strict, Path=/', JSON.stringify(access));
-  check(refresh && refresh.httpOnly && refresh.sameSite === 'Strict' && refresh.path === '/refresh',
-        'the refresh cookie is HttpOnly, SameSite=Strict, Path=/refresh', JSON.stringify(refresh));
+  check(refresh && refresh.httpOnly && refresh.sameSite === 'Strict' && refresh.path === '/',
+        'the refresh cookie is HttpOnly, SameSite=Strict, Path=/', JSON.stringify(refresh));
   const visible = await page.evaluate(() => document.cookie);
   check(visible === '', 'document.cookie sees neither token', JSON.stringify(visible));
   check(access && !visible.includes(access.value) && refresh && !visible.includes(refresh.value),

@@ -204,8 +204,8 @@ line=$(set_cookie_line access_token)
 check "access cookie: Path=/, Max-Age, HttpOnly, SameSite=Strict, no Secure (insecure mode)" \
   contains "$line" "; Path=/; Max-Age=60; HttpOnly; SameSite=Strict"
 line=$(set_cookie_line refresh_token)
-check "refresh cookie: sent to /refresh only" \
-  contains "$line" "; Path=/refresh; Max-Age=600; HttpOnly; SameSite=Strict"
+check "refresh cookie: Path=/ (a __Host- cookie in production), read by /refresh only" \
+  contains "$line" "; Path=/; Max-Age=600; HttpOnly; SameSite=Strict"
 
 echo "-- GET /api/me"
 request GET /api/me "theme=dark; access_token=$access"
@@ -247,7 +247,7 @@ echo "-- theft: replaying the used refresh token revokes the session"
 request POST /refresh "refresh_token=$old_refresh"
 expect 401 refresh_reused "the used refresh token again"
 check "a failed refresh clears the refresh cookie" \
-  contains "$(set_cookie_line refresh_token)" "refresh_token=; Path=/refresh; Max-Age=0"
+  contains "$(set_cookie_line refresh_token)" "refresh_token=; Path=/; Max-Age=0"
 request POST /refresh "refresh_token=$refresh"
 expect 401 session_revoked "the newest refresh token of the stolen session"
 request GET /api/me "access_token=$access"
@@ -263,7 +263,7 @@ expect 200 "" "logout"
 check "logout clears the access cookie" \
   contains "$(set_cookie_line access_token)" "access_token=; Path=/; Max-Age=0; HttpOnly"
 check "logout clears the refresh cookie" \
-  contains "$(set_cookie_line refresh_token)" "refresh_token=; Path=/refresh; Max-Age=0; HttpOnly"
+  contains "$(set_cookie_line refresh_token)" "refresh_token=; Path=/; Max-Age=0; HttpOnly"
 request GET /api/me "access_token=$access"
 expect 401 session_revoked "the access token after logout"
 request POST /refresh "refresh_token=$refresh"
@@ -303,17 +303,17 @@ echo "== production server, default (secure) cookies"
 start_server production "$production"
 request POST /test/clock "" '{"advance":61}'
 expect 404 no_such_endpoint "the production binary has no test clock"
-login alice wonderland __Host-access_token __Secure-refresh_token
+login alice wonderland __Host-access_token __Host-refresh_token
 check "access cookie: __Host- prefix, Secure" contains "$(set_cookie_line __Host-access_token)" \
   "; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Strict"
-check "refresh cookie: __Secure- prefix (it has a Path), Secure" \
-  contains "$(set_cookie_line __Secure-refresh_token)" \
-  "; Path=/refresh; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict"
+check "refresh cookie: __Host- prefix, so no sibling subdomain can plant it, Secure" \
+  contains "$(set_cookie_line __Host-refresh_token)" \
+  "; Path=/; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict"
 request GET /api/me "__Host-access_token=$access"
 expect 200 "" "the prefixed cookie works"
 request GET /api/me "access_token=$access"
 expect 401 not_found "a cookie under the bare name (as another host could plant it) is not read"
-request POST /refresh "__Secure-refresh_token=$refresh"
+request POST /refresh "__Host-refresh_token=$refresh"
 expect 200 "" "refresh with the prefixed cookie"
 stop_server "$pid"
 

@@ -676,7 +676,7 @@ inline void check_cookie(std::string_view header, std::string_view name) {
 inline void check_cookie_writer(std::string_view token) {
   using namespace std::chrono_literals;
   static const tegata::http::CookieWriter writer{};
-  static const tegata::http::CookieWriter scoped{{.refresh_path = "/auth/refresh"}};
+  static const tegata::http::CookieWriter scoped{{.refresh_path = "/auth/refresh", .host_prefix = false}};
   const bool octets =
       !token.empty() && std::all_of(token.begin(), token.end(), ref_is_cookie_octet);
   const auto check = [&](const tegata::Result<std::string>& cookie, const std::string& name,

@@ -77,6 +77,7 @@ TEST_CASE("http: insecure_http_for_testing drops the prefix and Secure, nothing 
                                 .refresh_name = "rt",
                                 .same_site = SameSite::Lax,
                                 .refresh_path = "/refresh",
+                                .host_prefix = false,
                                 .insecure_http_for_testing = true}};
     CHECK(cookies.refresh_cookie_name() == "rt");
     auto refresh = cookies.refresh("r.r.r", kNow + 60s, kNow);
@@ -109,10 +110,37 @@ TEST_CASE("http: SameSite=Lax", "[http]") {
         "__Host-refresh_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
 }
 
-TEST_CASE("http: a refresh path scopes the refresh cookie and switches it to __Secure-", "[http]") {
-  const CookieWriter cookies{{.refresh_path = "/auth/refresh"}};
-  CHECK(cookies.access_cookie_name() == "__Host-access_token");
+TEST_CASE("http: by default the refresh cookie is __Host- on Path=/, which no sibling can plant",
+          "[http]") {
+  const CookieWriter cookies;
+  CHECK(cookies.refresh_cookie_name() == "__Host-refresh_token");
+  auto refresh = cookies.refresh("r.r.r", kNow + 3600s, kNow);
+  REQUIRE(refresh);
+  CHECK(*refresh ==
+        "__Host-refresh_token=r.r.r; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Strict");
+  // What a sibling subdomain can plant is a __Secure- or bare cookie with a Domain: never read.
+  for (const char* planted : {"__Secure-refresh_token=evil.evil.evil", "refresh_token=e.v.l"}) {
+    CHECK(cookies.read_refresh(planted).error() == errc::not_found);
+  }
+}
+
+TEST_CASE("http: a refresh path needs host_prefix off, since a __Secure- cookie can be planted",
+          "[http]") {
+  // __Host- requires Path=/; a path would silently make the refresh cookie plantable.
+  CHECK_THROWS_AS((CookieWriter{{.refresh_path = "/auth/refresh"}}), std::invalid_argument);
+  CHECK_THROWS_AS((CookieWriter{{.refresh_path = "/auth/refresh", .host_prefix = true}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(
+      (CookieWriter{{.refresh_path = "/auth/refresh", .insecure_http_for_testing = true}}),
+      std::invalid_argument);
+
+  // Chosen explicitly: the refresh token travels only to its endpoint, both cookies are
+  // __Secure-, and a planted duplicate makes read_refresh fail rather than pick one.
+  const CookieWriter cookies{{.refresh_path = "/auth/refresh", .host_prefix = false}};
+  CHECK(cookies.access_cookie_name() == "__Secure-access_token");
   CHECK(cookies.refresh_cookie_name() == "__Secure-refresh_token");
+  CHECK(cookies.read_refresh("__Secure-refresh_token=r.r.r; __Secure-refresh_token=e.v.l")
+            .error() == errc::invalid_argument);
 
   auto refresh = cookies.refresh("r.r.r", kNow + 3600s, kNow);
   REQUIRE(refresh);
@@ -122,7 +150,7 @@ TEST_CASE("http: a refresh path scopes the refresh cookie and switches it to __S
   auto access = cookies.access("a.a.a", kNow + 900s, kNow);
   REQUIRE(access);
   CHECK(*access ==
-        "__Host-access_token=a.a.a; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Strict");
+        "__Secure-access_token=a.a.a; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Strict");
 
   CHECK(cookies.clear_refresh() ==
         "__Secure-refresh_token=; Path=/auth/refresh; Max-Age=0; "
@@ -268,15 +296,14 @@ TEST_CASE("http: a cookie the browser would drop (over 4096 bytes) is refused", 
 }
 
 TEST_CASE("http: write() and clear() handle a token pair", "[http]") {
-  const CookieWriter cookies{{.refresh_path = "/auth/refresh"}};
+  const CookieWriter cookies;
   FakePair pair{"a.a.a", "r.r.r", "sid", kNow + 900s, kNow + 3600s};
   auto set = cookies.write(pair, kNow);
   REQUIRE(set);
   CHECK(set->access ==
         "__Host-access_token=a.a.a; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Strict");
   CHECK(set->refresh ==
-        "__Secure-refresh_token=r.r.r; Path=/auth/refresh; Max-Age=3600; "
-        "HttpOnly; Secure; SameSite=Strict");
+        "__Host-refresh_token=r.r.r; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Strict");
 
   SECTION("either token failing fails the whole pair") {
     pair.refresh_token = "not a token";
@@ -310,17 +337,21 @@ TEST_CASE("http: bad configuration throws at construction", "[http]") {
   }
   SECTION("equal names") {
     CHECK_THROWS_AS((CookieWriter{{.access_name = "t", .refresh_name = "t"}}), IA);
-    CHECK_THROWS_AS(
-        (CookieWriter{{.access_name = "t", .refresh_name = "t", .refresh_path = "/refresh"}}), IA);
+    CHECK_THROWS_AS((CookieWriter{{.access_name = "t",
+                                   .refresh_name = "t",
+                                   .refresh_path = "/refresh",
+                                   .host_prefix = false}}),
+                    IA);
   }
   SECTION("paths") {
     for (const std::string& bad :
          std::vector<std::string>{"auth/refresh", "/a;b", "/a b", "/a\tb", "/a\x01", "/caf\xc3\xa9",
                                   "/a\x7f", " /a", std::string("/a\0b", 4)}) {
       CAPTURE(bad);
-      CHECK_THROWS_AS((CookieWriter{{.refresh_path = bad}}), IA);
+      CHECK_THROWS_AS((CookieWriter{{.refresh_path = bad, .host_prefix = false}}), IA);
     }
-    CHECK_NOTHROW((CookieWriter{{.refresh_path = "/v1/auth/refresh-token_x.y~z"}}));
+    CHECK_NOTHROW(
+        (CookieWriter{{.refresh_path = "/v1/auth/refresh-token_x.y~z", .host_prefix = false}}));
   }
   SECTION("a domain needs host_prefix off") {
     CHECK_THROWS_AS((CookieWriter{{.domain = "example.com"}}), IA);
@@ -542,8 +573,8 @@ TEST_CASE("http: cookie_value", "[http]") {
 }
 
 TEST_CASE("http: a CookieWriter reads back the cookies it writes", "[http]") {
-  const CookieWriter cookies{{.refresh_path = "/auth/refresh"}};
-  const std::string header = "theme=dark; __Host-access_token=a.a.a; __Secure-refresh_token=r.r.r";
+  const CookieWriter cookies;
+  const std::string header = "theme=dark; __Host-access_token=a.a.a; __Host-refresh_token=r.r.r";
   auto access = cookies.read_access(header);
   REQUIRE(access);
   CHECK(*access == "a.a.a");
@@ -557,7 +588,7 @@ TEST_CASE("http: a CookieWriter reads back the cookies it writes", "[http]") {
     CHECK(planted.error() == errc::not_found);
   }
   SECTION("a duplicate refresh cookie is refused") {
-    auto dup = cookies.read_refresh("__Secure-refresh_token=a.b.c; __Secure-refresh_token=d.e.f");
+    auto dup = cookies.read_refresh("__Host-refresh_token=a.b.c; __Host-refresh_token=d.e.f");
     REQUIRE_FALSE(dup);
     CHECK(dup.error() == errc::invalid_argument);
   }
