@@ -93,6 +93,34 @@ def thumbprint(jwk):
     return b64(hashlib.sha256(canonical.encode()).digest())
 
 
+def pem_to_der(pem):
+    """The DER bytes of the first block of a PEM text."""
+    lines = pem.strip().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("-----BEGIN "))
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("-----END "))
+    return base64.b64decode("".join(lines[start + 1:end]))
+
+
+def der_to_pem(der, label):
+    body = base64.b64encode(der).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+
+
+def p256_public_der(jwk):
+    """The SubjectPublicKeyInfo DER of a P-256 public JWK, as `openssl pkey -pubout -outform DER`
+    writes it: the fixed header for id-ecPublicKey on prime256v1, then the uncompressed point."""
+    header = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+    return header + b"\x04" + unb64(jwk["x"]) + unb64(jwk["y"])
+
+
+# What `openssl pkcs12 -nodes` writes before each block.
+BAG_ATTRIBUTES = ("Bag Attributes\n"
+                  "    localKeyID: 8A 5C 10 3E 61 0B 2F 7D 94 C2 5E 01 37 AB 9D 46 F0 12 88 3C\n"
+                  "    friendlyName: tegata\n"
+                  "Key Attributes: <No Attributes>\n")
+
+
 class Failed(Exception):
     pass
 
@@ -768,6 +796,83 @@ def hmac_secret_that_looks_like_json(t):
     head, body, signature = token.split(".")
     check(unb64(signature) == hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest(),
           "the file's bytes are the secret")
+
+
+def refuses_forged_hs256(t, path, message):
+    """verify --alg HS256 --key path refuses the key file before reading the token that is
+    HMAC'd with the file's exact bytes (which would otherwise be "ok")."""
+    with open(path, "rb") as f:
+        forged = hs_token(f.read(), CLAIMS)
+    r = t.expect(["verify", "--alg", "HS256", "--key", path, "--now", str(NOW)], 2,
+                 stdin=forged + "\n", stderr=message)
+    check(r.stdout == "", f"no verdict: {r.stdout!r}")
+
+
+@test("key_files")
+def hmac_refuses_der_public_key(t):
+    # RFC 8725 §2.1: with a public key file as an HMAC secret, anyone can forge tokens. The file
+    # is DER here, which holds no "-----BEGIN" to notice.
+    ec = t.keygen("ES256")
+    public_der = t.write("ec.pub.der", p256_public_der(t.jwks("--key", ec)["keys"][0]))
+    _, lines = t.verify("ES256", ["--key", public_der], [t.sign("ES256", ec)], status=0)
+    check_verdict(lines[0], CLAIMS)  # it is a valid public key file
+    refuses_forged_hs256(t, public_der, "is a DER key file, but an HS256 key must be")
+    # A DER private key file is refused as well (its public half is public).
+    private_der = t.write("rsa.der", pem_to_der(open(t.keygen("RS256")).read()))
+    refuses_forged_hs256(t, private_der, "is a DER key file, but an HS256 key must be")
+    t.expect(["sign", "--alg", "HS256", "--key", private_der, "--claims", "{}"], 2,
+             stderr="is a DER key file")
+
+
+@test("key_files")
+def hmac_refuses_pem_after_preamble(t):
+    # `openssl pkcs12 -nodes` writes "Bag Attributes" text before each PEM block.
+    ec = t.keygen("ES256")
+    public_pem = der_to_pem(p256_public_der(t.jwks("--key", ec)["keys"][0]), "PUBLIC KEY")
+    for name, text in [("bag.pub.pem", BAG_ATTRIBUTES + public_pem),
+                       ("bag.key.pem", BAG_ATTRIBUTES + open(ec).read()),
+                       ("crlf.pem", "comment\r\n" + public_pem.replace("\n", "\r\n"))]:
+        refuses_forged_hs256(t, t.write(name, text), "is a PEM file, but an HS256 key must be")
+
+
+@test("key_files")
+def hmac_refuses_plain_pem(t):
+    for alg in ("RS256", "EdDSA", "ES256"):  # ES256 last: its public key is used below
+        key = t.keygen(alg)
+        refuses_forged_hs256(t, key, "is a PEM file, but an HS256 key must be")
+    public_pem = der_to_pem(p256_public_der(t.jwks("--key", key)["keys"][0]), "PUBLIC KEY")
+    refuses_forged_hs256(t, t.write("ec.pub.pem", public_pem),
+                         "is a PEM file, but an HS256 key must be")
+
+
+@test("key_files")
+def pem_after_preamble_for_its_algorithm(t):
+    ec = t.keygen("ES256")
+    token = t.sign("ES256", ec)
+    public_pem = der_to_pem(p256_public_der(t.jwks("--key", ec)["keys"][0]), "PUBLIC KEY")
+    public = t.write("bag.pub.pem", BAG_ATTRIBUTES + public_pem)
+    _, lines = t.verify("ES256", ["--key", public], [token, tamper(token)], status=1)
+    check_verdict(lines[0], CLAIMS)
+    check_verdict(lines[1], "fail bad_signature")
+    rsa = t.write("bag.key.pem", BAG_ATTRIBUTES + open(t.keygen("RS256")).read())
+    _, lines = t.verify("RS256", ["--key", rsa], [t.sign("RS256", rsa)], status=0)
+    check_verdict(lines[0], CLAIMS)
+    check(t.jwks("--key", public)["keys"][0]["crv"] == "P-256", "the key is found without --alg")
+
+
+@test("key_files")
+def random_hmac_secrets(t):
+    # Random bytes stay raw secrets, also when they start like a DER SEQUENCE of their length:
+    # only a file that parses completely as a DER key is refused.
+    secrets = [os.urandom(32) for _ in range(20)]
+    secrets += [b"\x30" + bytes([n - 2]) + os.urandom(n - 2) for n in (32, 48, 64)]
+    secrets += [b"\x30\x81" + bytes([n - 3]) + os.urandom(n - 3) for n in (130, 200)]
+    for secret in secrets:
+        path = t.write("secret", secret)
+        token = hs_token(secret, CLAIMS)
+        _, lines = t.verify("HS256", ["--key", path], [token, tamper(token)], status=1)
+        check_verdict(lines[0], CLAIMS)
+        check_verdict(lines[1], "fail bad_signature")
 
 
 # --- driver --------------------------------------------------------------------------------------

@@ -58,13 +58,35 @@ bool is_jwk_text(std::string_view bytes) {
   return object && (object->contains("kty") || object->contains("keys"));
 }
 
+// A PEM block anywhere in the file, not only at its start: `openssl pkcs12 -nodes` writes
+// "Bag Attributes" lines before each block, and other tools add comments. keys::parse_pem looks
+// for the block the same way (it skips text before and between blocks, and still insists on
+// exactly one key block), so the whole file is handed to it unchanged.
+bool has_pem_block(std::string_view bytes) {
+  return bytes.find("-----BEGIN") != std::string_view::npos;
+}
+
+// A file that keys::parse_der reads completely as a key, public or private (or an encrypted
+// private key, which it recognises and refuses). Every structure it reads is a DER SEQUENCE, so
+// a file not starting with 0x30 is none; the rest must parse to the last byte, which random
+// secret bytes practically never do, even when they happen to start like a SEQUENCE.
+bool is_der_key(std::string_view bytes) {
+  if (bytes.empty() || bytes.front() != '\x30') return false;
+  const auto key = keys::parse_der(bytes);
+  return key || key.error() == errc::not_supported;
+}
+
+// For HS*, a file is a raw secret only when it is neither a JWK nor any kind of key file: a
+// public key used as an HMAC secret lets anyone forge tokens (RFC 8725 §2.1), so a PEM block
+// anywhere or a complete DER key is reported as such (and refused by load) instead.
 Format detect(std::string_view bytes, std::optional<Algorithm> alg) {
   const bool hmac = alg && is_hmac(*alg);
   const auto start = bytes.find_first_not_of(" \t\r\n");
   const std::string_view text = start == std::string_view::npos ? "" : bytes.substr(start);
-  if (text.starts_with("-----BEGIN")) return Format::pem;
   if (text.starts_with("{") && (!hmac || is_jwk_text(text))) return Format::jwk;
-  return hmac ? Format::raw : Format::der;
+  if (has_pem_block(bytes)) return Format::pem;
+  if (!hmac) return Format::der;
+  return is_der_key(bytes) ? Format::der : Format::raw;
 }
 
 // --- PEM and DER ---------------------------------------------------------------------------------
@@ -285,7 +307,8 @@ AnyKey load(const std::string& path, const Request& request) {
   if (format == Format::jwk) return load_jwk(path, file.view(), request);
   if (format == Format::raw) return load_secret(path, file.view(), request);
   if (request.alg && is_hmac(*request.alg)) {
-    usage_error(in_quotes(path) + " is a PEM file, but an " + alg_name(*request.alg) +
+    const std::string_view kind = format == Format::pem ? " is a PEM file" : " is a DER key file";
+    usage_error(in_quotes(path) + std::string(kind) + ", but an " + alg_name(*request.alg) +
                 " key must be a file holding the raw secret bytes or an oct JWK");
   }
   return load_pem_or_der(path, file.view(), format, request);

@@ -1,9 +1,10 @@
 // tools/tegata/keys.hpp - turns the key files named on the command line into tegata keys. The
 // only part of the tool that knows key file formats.
 //
-// A key file is recognised by its content: PEM ("-----BEGIN"), a JWK or JWK Set (a JSON object
-// with "kty" or "keys"), otherwise DER, or for HS* the raw secret bytes. A PEM file is never
-// taken as an HMAC secret, so a public key cannot be turned into a MAC key by mistake.
+// A key file is recognised by its content: a JWK or JWK Set (a JSON object with "kty" or
+// "keys"), PEM ("-----BEGIN" anywhere, so text before the block is allowed), otherwise DER, or for
+// HS* the raw secret bytes. Neither a PEM file nor a file that parses as a DER key is ever taken
+// as an HMAC secret, so a public key cannot be turned into a MAC key by mistake.
 // Every function throws Failure(kUsage) with a sentence naming the file (never its contents).
 #pragma once
 
