@@ -49,6 +49,18 @@
 
 namespace tegata::redis::detail {
 
+#ifdef TEGATA_REDIS_TEST_HOOKS
+// Test-only points where a test can pause a thread at a chosen moment, to make a race happen
+// deterministically. They exist only in builds that define TEGATA_REDIS_TEST_HOOKS (the Redis
+// test executable does, for every one of its sources); elsewhere nothing of them is compiled in.
+// Set them only while no cache exists: the cache thread reads them without synchronisation, and
+// its creation and join order the test's writes against its reads.
+namespace test_hooks {
+inline std::function<void()> after_fresh_check;  // request thread: cache::status(), before lookup
+inline std::function<void()> after_clear;        // cache thread: listen(), mirror just cleared
+}  // namespace test_hooks
+#endif
+
 // The facts, bounded by max_entries. Sharded by id like MemoryRevocationStore, each shard behind
 // its own reader-writer lock, so a stream of validations cannot starve the writer that applies a
 // revocation.
@@ -232,6 +244,9 @@ class cache {
                                     std::string_view subject,
                                     std::chrono::sys_seconds now) const noexcept {
     if (!fresh()) return std::nullopt;
+#ifdef TEGATA_REDIS_TEST_HOOKS
+    if (test_hooks::after_fresh_check) test_hooks::after_fresh_check();
+#endif
     return mirror_.status(jti, sid, subject, now);
   }
 
@@ -296,6 +311,9 @@ class cache {
   bool listen() {
     fresh_at_.store(never, std::memory_order_release);
     if (!mirror_.clear()) return false;
+#ifdef TEGATA_REDIS_TEST_HOOKS
+    if (test_hooks::after_clear) test_hooks::after_clear();
+#endif
     context_ptr sub = endpoint_->connect();
     if (!sub) return false;
     const reply_ptr subscribed = run_command(sub.get(), {"SUBSCRIBE", keys_.channel()});
