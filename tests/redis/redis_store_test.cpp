@@ -5,7 +5,10 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -91,6 +94,86 @@ std::set<std::string> key_set(redis_test::client& redis, const std::string& pref
   const auto keys = redis.keys(prefix);
   return {keys.begin(), keys.end()};
 }
+
+// Makes the cache's reload race happen on demand, with the pause points of cache.hpp (this
+// executable defines TEGATA_REDIS_TEST_HOOKS). Once armed, the next status() that passes the
+// freshness check stops before its lookup, runs `interrupt` (which breaks the subscription) and
+// waits until the cache thread has cleared its mirror for the reload; the cache thread stays
+// there, mirror empty, until release(). Create it before the store: the cache thread reads the
+// hooks, so they are set before that thread starts and reset after it has been joined.
+class reload_race {
+ public:
+  reload_race() {
+    redis_test::rd::test_hooks::after_fresh_check = [this] { on_request(); };
+    redis_test::rd::test_hooks::after_clear = [this] { on_clear(); };
+  }
+  ~reload_race() {
+    release();
+    redis_test::rd::test_hooks::after_fresh_check = nullptr;
+    redis_test::rd::test_hooks::after_clear = nullptr;
+  }
+  reload_race(const reload_race&) = delete;
+  reload_race& operator=(const reload_race&) = delete;
+
+  void arm(std::function<void()> interrupt) {
+    const std::scoped_lock lock(mutex_);
+    interrupt_ = std::move(interrupt);
+    catching_ = true;
+    armed_ = true;
+  }
+
+  void release() {
+    const std::scoped_lock lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+  // Whether it happened as intended: a status() passed the freshness check, the subscription was
+  // broken, and the mirror was cleared before that status() went on to its lookup.
+  bool happened() {
+    const std::scoped_lock lock(mutex_);
+    return interrupted_ && cleared_;
+  }
+
+ private:
+  // The request thread, in cache::status() (noexcept: nothing may escape).
+  void on_request() noexcept {
+    std::unique_lock lock(mutex_);
+    if (!armed_) return;
+    armed_ = false;
+    paused_ = true;
+    lock.unlock();
+    bool ok = false;
+    try {
+      interrupt_();
+      ok = true;
+    } catch (...) {
+    }
+    lock.lock();
+    interrupted_ = ok;
+    changed_.wait_for(lock, 30s, [this] { return cleared_; });
+  }
+
+  // The cache thread, in listen() just after mirror::clear().
+  void on_clear() {
+    std::unique_lock lock(mutex_);
+    if (!catching_ || !paused_) return;  // only the clear while the request is paused
+    catching_ = false;
+    cleared_ = true;
+    changed_.notify_all();
+    changed_.wait_for(lock, 60s, [this] { return released_; });
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::function<void()> interrupt_;
+  bool armed_ = false;
+  bool catching_ = false;
+  bool paused_ = false;
+  bool interrupted_ = false;
+  bool cleared_ = false;
+  bool released_ = false;
+};
 
 }  // namespace
 
@@ -586,6 +669,51 @@ TEST_CASE("local cache: a full cache hands over to Redis", "[redis][cache]") {
   CHECK(token_revoked(store, "b", at(1)));
   CHECK(token_revoked(store, "c", at(1)));
   CHECK_FALSE(token_revoked(store, "d", at(1)));
+}
+
+// Issue 12, item 4: status() checked freshness, then read the mirror. A reload in between (the
+// subscription broke: the cache thread marks itself stale, clears the mirror, reloads) left it
+// reading an empty or half-loaded mirror and answering "not revoked", even with Redis down.
+TEST_CASE("local cache: a reload between the freshness check and the lookup is not trusted",
+          "[redis][cache]") {
+  redis_test::require_redis();
+  const bool redis_down = GENERATE(false, true);
+  reload_race race;  // before the store: see reload_race
+  redis_test::server server;
+  server.start();
+  auto options = cached(redis_test::options(server.where(), redis_test::unique_prefix()), 30s);
+  options.connect_timeout = 200ms;
+  RevocationStore store(options);
+  redis_test::wait_until_fresh(store);
+  REQUIRE(store.revoke_token("j", at(100), at(0)));
+  REQUIRE(store.cache_fresh());
+  REQUIRE(token_revoked(store, "j", at(1)));  // from the cache
+
+  // The only subscriber on this server is our cache, so killing every pubsub client is precise.
+  redis_test::client admin(server.where());
+  race.arm([&] {
+    if (redis_down) {
+      server.stop();
+    } else {
+      const auto killed = admin({"CLIENT", "KILL", "TYPE", "pubsub"});
+      if (killed->type != REDIS_REPLY_INTEGER || killed->integer != 1) throw std::logic_error("");
+    }
+  });
+  const auto status = store.status("j", "no-such-sid", "no-such-subject", at(1));
+  race.release();
+  REQUIRE(race.happened());
+  if (redis_down) {
+    // Nothing can be checked: fail closed, never "not revoked".
+    REQUIRE_FALSE(status.has_value());
+    CHECK(status.error() == errc::store_unavailable);
+  } else {
+    // The cache stepped aside and Redis answered.
+    REQUIRE(status.has_value());
+    CHECK(status->token_revoked);
+    redis_test::wait_until_fresh(store);  // reloaded, revocation included
+    CHECK(token_revoked(store, "j", at(1)));
+    CHECK_FALSE(token_revoked(store, "k", at(1)));
+  }
 }
 
 TEST_CASE("SessionManager on Redis: rotation, reuse, logout, log out everywhere",

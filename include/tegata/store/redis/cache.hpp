@@ -16,6 +16,12 @@
 // arrives every write that completed before the PING was sent has been applied. status() uses the
 // cache only while the latest such PING was sent at most max_staleness ago; otherwise (starting,
 // reloading, Redis down or slow, cache full) it asks Redis, which fails closed.
+//
+// One answer, one state. The freshness check and the lookup are two steps, and the thread may
+// reload between them (subscription lost: stale, clear, SCAN). So every time the cache stops being
+// trustworthy it bumps an epoch first, and status() keeps a lookup only if the epoch it read
+// before the freshness check is unchanged after the lookup and the cache is still fresh; otherwise
+// Redis answers. A reader never mistakes an empty or half-loaded mirror for a fresh one.
 #pragma once
 
 #include <fcntl.h>
@@ -49,6 +55,18 @@
 
 namespace tegata::redis::detail {
 
+#ifdef TEGATA_REDIS_TEST_HOOKS
+// Test-only points where a test can pause a thread at a chosen moment, to make a race happen
+// deterministically. They exist only in builds that define TEGATA_REDIS_TEST_HOOKS (the Redis
+// test executable does, for every one of its sources); elsewhere nothing of them is compiled in.
+// Set them only while no cache exists: the cache thread reads them without synchronisation, and
+// its creation and join order the test's writes against its reads.
+namespace test_hooks {
+inline std::function<void()> after_fresh_check;  // request thread: cache::status(), before lookup
+inline std::function<void()> after_clear;        // cache thread: listen(), mirror just cleared
+}  // namespace test_hooks
+#endif
+
 // The facts, bounded by max_entries. Sharded by id like MemoryRevocationStore, each shard behind
 // its own reader-writer lock, so a stream of validations cannot starve the writer that applies a
 // revocation.
@@ -57,19 +75,18 @@ class mirror {
   explicit mirror(std::size_t max_entries)
       : max_entries_(max_entries), shards_(std::make_unique<shard[]>(shard_count)) {}
 
-  // Empty when the mirror is full (it may then be missing facts) or cannot answer.
+  // Empty when the mirror is full (it may then be missing facts) or cannot answer. Says nothing
+  // about a clear() or a reload running meanwhile: cache::status() guards against those.
   std::optional<TokenStatus> status(std::string_view jti, std::string_view sid,
                                     std::string_view subject,
                                     std::chrono::sys_seconds now) const noexcept {
     try {
-      const std::uint64_t clears = clears_.load(std::memory_order_acquire);
-      if (clears % 2 != 0) return std::nullopt;  // being cleared
       TokenStatus s;
       s.token_revoked = find(&shard::tokens, jti, now).has_value();
       s.family_revoked = find(&shard::families, sid, now).has_value();
       s.min_version = find(&shard::versions, subject, now).value_or(0);
-      // Checked last: a fact that did not fit, or a clear() that overlapped, is not missed.
-      if (full() || clears_.load(std::memory_order_acquire) != clears) return std::nullopt;
+      // Checked last: a fact that did not fit is not missed.
+      if (full()) return std::nullopt;
       return s;
     } catch (...) {
       return std::nullopt;
@@ -100,9 +117,9 @@ class mirror {
   }
 
   // Forgets everything, before a reload. False if a shard could not be cleared (the mirror then
-  // stays full, and the reload is tried again later).
+  // stays full, and the reload is tried again later). The caller has already made readers stop
+  // trusting the mirror (cache::invalidate()).
   bool clear() noexcept {
-    clears_.fetch_add(1, std::memory_order_acq_rel);  // odd while clearing
     for (std::size_t i = 0; i < shard_count; ++i) {
       try {
         shard& sh = shards_[i];
@@ -114,12 +131,10 @@ class mirror {
         sh.versions = facts{};
       } catch (...) {
         full_.store(true, std::memory_order_release);
-        clears_.fetch_add(1, std::memory_order_acq_rel);
         return false;
       }
     }
     full_.store(false, std::memory_order_release);
-    clears_.fetch_add(1, std::memory_order_acq_rel);
     return true;
   }
 
@@ -188,7 +203,6 @@ class mirror {
   std::unique_ptr<shard[]> shards_;
   std::atomic<std::size_t> entries_{0};
   std::atomic<bool> full_{false};
-  std::atomic<std::uint64_t> clears_{0};  // started plus finished clear() calls
 };
 
 class cache {
@@ -228,11 +242,31 @@ class cache {
   cache& operator=(const cache&) = delete;
 
   // The cached answer, or empty when the cache is not provably fresh: then ask Redis.
+  //
+  // Fresh for the whole lookup, not just before it. Why the epoch catches every reload that the
+  // lookup could have seen: invalidate() stores fresh_at_ = never, then bumps epoch_ (release),
+  // and only then does the cache thread clear and reload the mirror, under the shard locks.
+  //  - If the first load below reads the bumped epoch, it synchronises with the bump, so fresh()
+  //    reads never (or a later PING answered once the reload completed, whose release store also
+  //    publishes the loaded facts): no stale freshness from before the reload is used.
+  //  - If it reads the old epoch and the lookup then sees any effect of the clear or the reload,
+  //    it took a shard lock after the cache thread released it: the bump happens-before that lock
+  //    and hence before the second load, which must therefore read the new epoch. Otherwise the
+  //    lookup saw only the mirror from before the clear, which the freshness check vouched for.
+  // The second fresh() keeps the staleness bound true at the time of the answer, and rejects a
+  // mirror that filled up meanwhile. Lock-free: two atomic loads and a clock read on top of the
+  // lookup.
   std::optional<TokenStatus> status(std::string_view jti, std::string_view sid,
                                     std::string_view subject,
                                     std::chrono::sys_seconds now) const noexcept {
+    const std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
     if (!fresh()) return std::nullopt;
-    return mirror_.status(jti, sid, subject, now);
+#ifdef TEGATA_REDIS_TEST_HOOKS
+    if (test_hooks::after_fresh_check) test_hooks::after_fresh_check();
+#endif
+    auto s = mirror_.status(jti, sid, subject, now);
+    if (!s || epoch_.load(std::memory_order_acquire) != epoch || !fresh()) return std::nullopt;
+    return s;
   }
 
   bool fresh() const noexcept {
@@ -276,7 +310,7 @@ class cache {
         confirmed = listen();
       } catch (...) {  // std::bad_alloc and the like: drop the connection, try again later
       }
-      fresh_at_.store(never, std::memory_order_release);
+      invalidate();
       // Back off while nothing works (Redis down, cache too small), start over fast otherwise.
       delay = confirmed ? reconnect_delay_ : std::min(delay * 2, max_delay);
       if (!sleep(delay)) return;
@@ -291,11 +325,22 @@ class cache {
     bool answered = false;
   };
 
+  // The cache stops answering, until a PING on a new subscription is answered. Called whenever a
+  // subscription ends and before the mirror is cleared and reloaded; in that order (never, then
+  // the bump, then any change to the mirror), which status() relies on.
+  void invalidate() noexcept {
+    fresh_at_.store(never, std::memory_order_release);
+    epoch_.fetch_add(1, std::memory_order_release);
+  }
+
   // One subscription, from SUBSCRIBE until it fails or the store stops. True if at least one
   // PING was answered (the subscription worked).
   bool listen() {
-    fresh_at_.store(never, std::memory_order_release);
+    invalidate();  // before the mirror changes: see status()
     if (!mirror_.clear()) return false;
+#ifdef TEGATA_REDIS_TEST_HOOKS
+    if (test_hooks::after_clear) test_hooks::after_clear();
+#endif
     context_ptr sub = endpoint_->connect();
     if (!sub) return false;
     const reply_ptr subscribed = run_command(sub.get(), {"SUBSCRIBE", keys_.channel()});
@@ -501,6 +546,7 @@ class cache {
   std::chrono::milliseconds reconnect_delay_;
   mirror mirror_;
   std::atomic<steady::rep> fresh_at_{never};  // when the latest answered PING was sent
+  std::atomic<std::uint64_t> epoch_{0};       // bumped by invalidate(), only by the cache thread
   std::atomic<std::int64_t> latest_now_{std::numeric_limits<std::int64_t>::min()};
   std::atomic<bool> stopping_{false};
   int wake_[2] = {-1, -1};
