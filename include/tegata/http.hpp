@@ -300,7 +300,7 @@ class CookieWriter {
   // Throws std::invalid_argument for an invalid name, path or domain, for equal access and
   // refresh names, for a name that already carries a __Host-/__Secure- prefix, and for a domain
   // or a refresh_path other than "/" while host_prefix is on (__Host- forbids both).
-  explicit CookieWriter(CookieOptions options = {}) {
+  explicit CookieWriter(const CookieOptions& options = {}) {
     check_name(options.access_name);
     check_name(options.refresh_name);
     if (options.access_name == options.refresh_name) {
