@@ -52,6 +52,7 @@ enum class errc {
   crypto_failure,     // OpenSSL reported an internal error
   invalid_argument,   // a caller-supplied value (cookie name, subject, ...) is not acceptable
   not_found,          // the requested header, cookie or token is absent
+  cross_site_request,  // a state-changing request from another site's page (http::CsrfGuard)
 };
 
 // The enumerator's name, e.g. "bad_signature": stable, for logs and the CLI.
@@ -88,6 +89,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::crypto_failure: return "crypto_failure";
     case errc::invalid_argument: return "invalid_argument";
     case errc::not_found: return "not_found";
+    case errc::cross_site_request: return "cross_site_request";
   }
   return "unknown";
 }
@@ -127,6 +129,7 @@ constexpr const char* describe(errc e) noexcept {
     case errc::crypto_failure: return "cryptographic library failure";
     case errc::invalid_argument: return "invalid argument";
     case errc::not_found: return "not found";
+    case errc::cross_site_request: return "request comes from another site's page";
   }
   return "unknown tegata error";
 }

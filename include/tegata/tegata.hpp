@@ -26,6 +26,7 @@
 #include "tegata/keys/pem.hpp"
 
 // Sessions: state, the manager, and the cookies that carry the tokens.
+#include "tegata/csrf.hpp"
 #include "tegata/http.hpp"
 #include "tegata/session/manager.hpp"
 #include "tegata/session/options.hpp"

@@ -17,7 +17,7 @@ using tegata::errc;
 using tegata::Result;
 
 constexpr int kFirst = static_cast<int>(errc::malformed);
-constexpr int kLast = static_cast<int>(errc::not_found);
+constexpr int kLast = static_cast<int>(errc::cross_site_request);
 
 Result<int> parse_positive(int v) {
   if (v <= 0) return errc::invalid_argument;
