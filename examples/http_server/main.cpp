@@ -13,10 +13,15 @@
 // over HTTPS, so run the server behind a TLS-terminating proxy; --insecure-http drops Secure and
 // the prefixes for a try-out over plain http://127.0.0.1. The server listens on 127.0.0.1 only.
 //
-// Every failure answers with a JSON body {"error": name, "message": text}: 401 and the
-// tegata::errc name (expired, refresh_reused, session_revoked, ...) or invalid_credentials for a
-// wrong password; 400 for a malformed request body. No handler lets an exception escape; beyond
-// that, cpp-httplib answers 404 for an unknown path and 413 for a body over 16 KiB.
+// Every failure answers with a JSON body {"error": name, "message": text}, the message saying
+// what was wrong: 401 and the tegata::errc name (expired, refresh_reused, session_revoked, ...) or
+// invalid_credentials for a wrong password; 400 for a malformed request (malformed_body,
+// malformed_request). No handler lets an exception escape; beyond that, cpp-httplib answers 404
+// for an unknown path and 413 for a body over 16 KiB.
+//
+// A POST needs no body: POST /refresh, /logout and /logout-all read cookies only, and
+// `curl -X POST` sends neither Content-Length nor a body, which RFC 9112 §6.3 defines as an empty
+// body. See frame_request() for how that is made to work with cpp-httplib.
 //
 // Threads. cpp-httplib runs handlers on a pool of threads, and they all share one SessionManager
 // without a lock. That is safe: the manager's own members are fixed at construction and its calls
@@ -39,6 +44,7 @@
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -255,6 +261,19 @@ bool is_json_request(const Request& req) {
   return type == "application/json";
 }
 
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](unsigned char x, unsigned char y) {
+    return std::tolower(x) == std::tolower(y);
+  });
+}
+
+// RFC 9110 §8.6: Content-Length = 1*DIGIT. (cpp-httplib reads it with strtoull, which would take
+// "12abc" as 12 and "abc" as 0, and then read the rest of the body as the next request.)
+bool is_decimal(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](unsigned char c) { return c >= '0' && c <= '9'; });
+}
+
 // A handler that cannot throw: whatever escapes (only an OpenSSL or memory failure can) becomes
 // 503, never a 500 and never a crash.
 template <class Handler>
@@ -278,27 +297,90 @@ class App {
       : sessions_(sessions), cookies_(cookies), users_(users), ring_(ring) {}
 
   void routes(httplib::Server& server) {
-    using Handler = void (App::*)(const Request&, Response&);
-    const auto bind = [this](Handler handler) {
-      return guarded(
-          [this, handler](const Request& req, Response& res) { (this->*handler)(req, res); });
-    };
     server.Get("/", bind(&App::page));
     server.Get("/app.js", bind(&App::script));
     server.Get("/app.css", bind(&App::style));
     server.Get("/favicon.ico", [](const Request&, Response& res) { res.status = 204; });
     server.Get("/.well-known/jwks.json", bind(&App::jwks));
-    server.Post("/login", bind(&App::login));
+    post(server, "/login", &App::login);
     server.Get("/api/me", bind(&App::me));
-    server.Post("/refresh", bind(&App::refresh));
-    server.Post("/logout", bind(&App::logout));
-    server.Post("/logout-all", bind(&App::logout_all));
+    post(server, "/refresh", &App::refresh);
+    post(server, "/logout", &App::logout);
+    post(server, "/logout-all", &App::logout_all);
 #ifdef TEGATA_EXAMPLE_TEST_CLOCK
-    server.Post("/test/clock", bind(&App::test_clock));
+    post(server, "/test/clock", &App::test_clock);
 #endif
+    server.set_pre_routing_handler(
+        [this](const Request& req, Response& res) { return frame_request(req, res); });
   }
 
  private:
+  using Handler = void (App::*)(const Request&, Response&);
+
+  httplib::Server::Handler bind(Handler handler) {
+    return guarded(
+        [this, handler](const Request& req, Response& res) { (this->*handler)(req, res); });
+  }
+
+  // Every POST route is also kept here, by its exact path, for frame_request(). (cpp-httplib takes
+  // a path as a regular expression; none of ours has a character that is special in one.)
+  void post(httplib::Server& server, const std::string& path, Handler handler) {
+    auto bound = bind(handler);
+    server.Post(path, bound);
+    bodiless_posts_.emplace(path, std::move(bound));
+  }
+
+  // Runs before cpp-httplib reads a request's body (Server::set_pre_routing_handler): decides how
+  // long the body is, as RFC 9112 §6.3 says, where cpp-httplib 0.11 does not.
+  //  - Neither Content-Length nor Transfer-Encoding: the body is empty. cpp-httplib would instead
+  //    read a POST's body until the connection closes, that is until its read timeout (5 s), and
+  //    then answer 400 without a word: what `curl -X POST .../refresh` got. Such a POST is
+  //    answered here, by the route's own handler, with an empty body.
+  //  - Transfer-Encoding other than chunked: the length cannot be known (§6.3 item 4): 400, and
+  //    the connection is closed. cpp-httplib would wait for the connection to close, as above.
+  //  - Both headers, several Content-Length fields, or one that is not a decimal number: 400
+  //    (§6.3 items 3 and 5); cpp-httplib would take "abc" as 0 and read the body that follows as
+  //    the next request.
+  // Everything else (a valid Content-Length, or chunked) is left to cpp-httplib.
+  httplib::Server::HandlerResponse frame_request(const Request& req, Response& res) const {
+    using Answer = httplib::Server::HandlerResponse;
+    const auto refuse = [&res](std::string_view message) {
+      res.set_header("Connection", "close");  // the rest of the stream cannot be framed
+      send_error(res, 400, "malformed_request", message);
+      return Answer::Handled;
+    };
+    const std::size_t lengths = req.get_header_value_count("Content-Length");
+    const std::size_t encodings = req.get_header_value_count("Transfer-Encoding");
+    if (encodings > 0) {
+      if (encodings > 1 ||
+          !equals_ignoring_case(req.get_header_value("Transfer-Encoding"), "chunked")) {
+        return refuse(
+            "Transfer-Encoding must be chunked, the only transfer coding this server reads");
+      }
+      if (lengths > 0)
+        return refuse("a request may not have both Content-Length and Transfer-Encoding");
+      return Answer::Unhandled;
+    }
+    if (lengths > 1) return refuse("a request may have one Content-Length field only");
+    if (lengths == 1) {
+      if (!is_decimal(req.get_header_value("Content-Length"))) {
+        return refuse("Content-Length must be a decimal number of bytes");
+      }
+      return Answer::Unhandled;
+    }
+    if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") {
+      return Answer::Unhandled;  // cpp-httplib reads no body for these (nor for a bodiless DELETE)
+    }
+    const auto route =
+        req.method == "POST" ? bodiless_posts_.find(req.path) : bodiless_posts_.end();
+    if (route == bodiless_posts_.end()) {
+      res.status = 404;  // the error handler writes the body
+      return Answer::Handled;
+    }
+    route->second(req, res);  // req.body is empty, as the request's is
+    return Answer::Handled;
+  }
+
   // The extra claims of every access token: RFC 8176 says how the user authenticated.
   static nlohmann::json extra_claims() { return {{"amr", nlohmann::json::array({"pwd"})}}; }
 
@@ -455,14 +537,34 @@ class App {
   const tegata::http::CookieWriter& cookies_;
   const demo::UserTable& users_;
   const tegata::KeyRing& ring_;
+  std::map<std::string, httplib::Server::Handler, std::less<>> bodiless_posts_;
 };
 
-const char* error_page_name(int status) {
+// The error name and message of an answer that cpp-httplib itself decided, before or instead of
+// a handler of ours.
+std::pair<std::string_view, std::string> http_error(const Request& req, int status) {
   switch (status) {
-    case 400: return "malformed_request";
-    case 404: return "no_such_endpoint";
-    case 413: return "payload_too_large";
-    default: return "http_error";
+    case 400:
+      // cpp-httplib adds REMOTE_ADDR to the headers once it has read all of them.
+      if (!req.has_header("REMOTE_ADDR")) {
+        return {"malformed_request", "the request line or a header field is malformed"};
+      }
+      if (req.method == "CONNECT" || req.method == "TRACE" || req.method == "PRI") {
+        // One of a fixed set of names, which parse_request_line checked: safe to repeat.
+        return {"malformed_request", "the method " + req.method + " is not supported"};
+      }
+      return {"malformed_request",
+              "the request body could not be read: shorter than its Content-Length, or not "
+              "valid chunked coding"};
+    case 404: return {"no_such_endpoint", "no endpoint for this method and path"};
+    case 413:
+      return {"payload_too_large",
+              "the request body is over " + std::to_string(kMaxBodyBytes) + " bytes"};
+    case 414: return {"uri_too_long", "the request target is too long"};
+    case 415: return {"unsupported_media_type", "a compressed request body is not supported"};
+    case 416: return {"range_not_satisfiable", "the Range header is malformed or out of range"};
+    default:
+      return {"http_error", "the request was refused with HTTP status " + std::to_string(status)};
   }
 }
 
@@ -504,11 +606,12 @@ int main(int argc, char** argv) {
                                 {"Referrer-Policy", "no-referrer"},
                                 {"X-Frame-Options", "DENY"}});
     // Called for every status >= 400, ours included: only the empty bodies of cpp-httplib's own
-    // answers (404, 413) are filled in.
+    // answers (400, 404, 413, ...) are filled in, each with a message saying what was wrong.
     server.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
+        httplib::Server::HandlerWithResponse([](const Request& req, Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          send_error(res, res.status, error_page_name(res.status), "");
+          const auto [name, message] = http_error(req, res.status);
+          send_error(res, res.status, name, message);
           return httplib::Server::HandlerResponse::Handled;
         }));
     server.set_logger([](const Request& req, const Response& res) {

@@ -5,7 +5,8 @@
 #
 # The session flow runs against tegata_http_server_test_clock, whose POST /test/clock moves the
 # server's clock forward: expiry is tested without sleeping. The production binary is then checked
-# for what differs: no test endpoint, secure cookie names and attributes, --users, --key.
+# for what differs: no test endpoint, secure cookie names and attributes, --users, --key; and it
+# runs the curl commands of examples/http_server/README.md exactly as written there.
 # Every server starts on a free loopback port (--port 0, the port read from its first line of
 # output) and is always stopped on exit. Cookies are sent by hand (-H "Cookie: ..."), so the test
 # decides exactly which token each request carries, old ones included.
@@ -192,9 +193,56 @@ request POST /login "" "$(json_login 'a b' wonderland)"
 expect 401 invalid_credentials "a username that cannot exist"
 request GET /nowhere
 expect 404 no_such_endpoint "an unknown path"
-status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Transfer-Encoding: x' --max-time 30 \
-  "$base/logout")
-expect 400 "" "a POST whose body cannot be read"
+# raw_request EXPECTED_STATUS WHAT CURL_ARGS...: a request whose headers the test writes itself.
+raw_request() {
+  local expected=$1 what=$2
+  shift 2
+  status=$(curl -sS -o "$work/body" -w '%{http_code}' --max-time 30 "$@")
+  body=$(cat "$work/body")
+  expect "$expected" "" "$what"
+}
+# Each 400 says what was wrong (a non-empty message), and none waits for a read timeout.
+raw_request 400 "Transfer-Encoding other than chunked" -X POST -H 'Transfer-Encoding: x' "$base/logout"
+check "... is refused with a message" contains "$body" '"message":"Transfer-Encoding must be chunked'
+raw_request 400 "a Content-Length that is not a number" -X POST -H 'Content-Length: abc' "$base/logout"
+check "... is refused with a message" contains "$body" '"message":"Content-Length must be a decimal'
+raw_request 400 "two Content-Length fields" -X POST -H 'Content-Length: 0' -H 'Content-Length: 0' \
+  "$base/logout"
+check "... is refused with a message" contains "$body" '"message":"a request may have one Content-Length'
+raw_request 400 "Content-Length and Transfer-Encoding together" -X POST \
+  -H 'Transfer-Encoding: chunked' -H 'Content-Length: 3' "$base/logout"
+check "... is refused with a message" contains "$body" '"message":"a request may not have both'
+raw_request 400 "a chunked body that is not JSON" -X POST -H 'Transfer-Encoding: chunked' \
+  -H 'Content-Type: application/json' --data-binary 'zz' "$base/login"
+check "... reaches the handler, which says what was wrong" contains "$body" '"message":"expected {'
+# What curl cannot send: bytes written to the socket by bash itself.
+wire_request() {
+  local port=${base##*:}
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  printf '%b' "$1" >&3
+  body=$(timeout 30 cat <&3 | tr -d '\r')
+  exec 3<&-
+  status=$(head -n 1 <<<"$body" | cut -d ' ' -f 2)
+  body=$(tail -n 1 <<<"$body")
+  checks=$((checks + 1))
+}
+wire_request 'NOT HTTP\r\nConnection: close\r\n\r\n'
+expect 400 malformed_request "a request line that is not HTTP"
+check "... says what was wrong" contains "$body" '"message":"the request line or a header field is malformed"'
+wire_request 'POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n'
+expect 400 malformed_request "a body that is not valid chunked coding"
+check "... says what was wrong" contains "$body" '"message":"the request body could not be read'
+
+echo "-- a POST without a body: neither Content-Length nor Transfer-Encoding (curl -X POST)"
+# RFC 9112 §6.3: such a request has an empty body. cpp-httplib alone waited for the connection to
+# close (its 5 s read timeout) and then answered 400 with an empty message.
+raw_request 401 "POST /refresh without a body or a cookie" -X POST "$base/refresh"
+check "... reaches the handler: no cookie" contains "$body" '"error":"not_found"'
+raw_request 401 "POST /logout without a body or a cookie" -X POST "$base/logout"
+check "... reaches the handler: no cookie" contains "$body" '"error":"not_found"'
+raw_request 404 "POST to an unknown path without a body" -X POST "$base/nowhere"
+check "... names the error" contains "$body" '"error":"no_such_endpoint"'
+raw_request 404 "PUT without a body" -X PUT "$base/login"
 
 echo "-- login"
 login alice wonderland
@@ -315,6 +363,33 @@ request GET /api/me "access_token=$access"
 expect 401 not_found "a cookie under the bare name (as another host could plant it) is not read"
 request POST /refresh "__Host-refresh_token=$refresh"
 expect 200 "" "refresh with the prefixed cookie"
+stop_server "$pid"
+
+echo "== the curl sequence of examples/http_server/README.md, as written"
+# Taken from the README at run time, so that the test runs what users copy: the ```sh block whose
+# first line starts with "curl -c jar". Only the address changes (the server is on a free port),
+# and curl is wrapped to end each answer with a newline, one line per command.
+readme="$(dirname "${BASH_SOURCE[0]}")/../../examples/http_server/README.md"
+block=$(awk '/^```sh$/ { inside = 1; text = ""; next }
+             /^```$/ { if (inside && text ~ /^curl -c jar/) { printf "%s", text; exit } inside = 0; next }
+             inside { text = text $0 "\n" }' "$readme")
+check "the README has the curl block" contains "$block" "curl -c jar -b jar -X POST http://127.0.0.1:8080/refresh"
+start_server readme "$production" --insecure-http
+mkdir "$work/readme"
+answers=$(cd "$work/readme" &&
+  bash -euo pipefail -c 'curl() { command curl "$@" && echo; }'$'\n'"${block//http:\/\/127.0.0.1:8080/$base}" 2>"$work/readme.stderr") ||
+  fail "the README's curl commands failed: $(cat "$work/readme.stderr")"
+mapfile -t answer <<<"$answers"
+body=$answers
+check "README: four commands, four answers" test "${#answer[@]}" -eq 4
+check "README: login" contains "${answer[0]:-}" '"subject":"alice"}'
+check "README: GET /api/me" contains "${answer[1]:-}" '"claims":{"amr":["pwd"]}'
+check "README: POST /refresh without a body rotates the pair" contains "${answer[2]:-}" '"refresh_expires_at":'
+check "README: POST /logout without a body ends the session" test "${answer[3]:-}" == '{"logged_out":true}'
+check "README: no answer is an error" lacks "$answers" '"error"'
+# Whatever is left in the jar no longer works. (curl 7.88 keeps one of two cookies that one
+# response clears with Max-Age=0, so the jar may still hold the revoked access token.)
+raw_request 401 "README: the jar after the logout" -b "$work/readme/jar" "$base/api/me"
 stop_server "$pid"
 
 echo "== --users FILE and --hash-password"
