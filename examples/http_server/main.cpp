@@ -602,6 +602,10 @@ int main(int argc, char** argv) {
     server.set_payload_max_length(kMaxBodyBytes);
     server.set_read_timeout(5s);
     server.set_write_timeout(5s);
+    // cpp-httplib leaves Nagle's algorithm on. It writes a response's headers and body with
+    // separate send() calls, so the body waits for the ACK of the headers, which the client
+    // delays by up to 40 ms: 38 requests/s per keep-alive connection, whatever the handler costs.
+    server.set_tcp_nodelay(true);
     server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Referrer-Policy", "no-referrer"},
                                 {"X-Frame-Options", "DENY"}});
