@@ -517,6 +517,10 @@ class App {
   }
 
   bool set_session_cookies(Response& res, const tegata::TokenPair& pair) {
+    // Max-Age is the token's expiry minus now, so now comes from the manager's clock, which
+    // stamped the tokens, never from a SystemClock{} of its own: in the test build the manager's
+    // clock is a ManualClock that POST /test/clock moves forward, and the system time would make
+    // Max-Age wrong by however far the two clocks are apart (or make write() answer `expired`).
     auto set = cookies_.write(pair, sessions_.clock().now());
     if (!set) {
       send_error(res, set.error());
