@@ -42,10 +42,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -53,6 +55,7 @@
 #include <tegata/tegata.hpp>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "assets.hpp"
 #include "passwords.hpp"
@@ -88,8 +91,12 @@ constexpr std::string_view kUsage = R"(usage: tegata_http_server [options]
   --access-ttl S     access token lifetime in seconds (default 900)
   --refresh-ttl S    refresh token idle lifetime in seconds (default 1209600)
   --users FILE       users file (see passwords.hpp); default: alice / wonderland
-  --key FILE         PEM private key, EC P-256 (ES256) or Ed25519 (EdDSA); default: a fresh
-                     ES256 key, so every restart logs everybody out
+  --key FILE         PEM private key, EC P-256 (ES256) or Ed25519 (EdDSA), made once with
+                     `tegata keygen --alg ES256 --out FILE`; give every server the same one.
+                     Default: a fresh ES256 key for this process only (a warning says so):
+                     every restart logs everybody out
+  --verify-key FILE  PEM key (private or public) whose tokens are accepted too, but which
+                     never signs; may be repeated. For key rotation across servers
   --insecure-http    cookies without Secure and without the __Host- prefix, for
                      plain http://127.0.0.1 only
   --hash-password N  print a users file line for user N with the password read from stdin
@@ -102,6 +109,7 @@ struct Config {
   bool insecure_http = false;
   std::string users_file;
   std::string key_file;
+  std::vector<std::string> verify_key_files;
   std::string hash_password_for;
 };
 
@@ -139,6 +147,8 @@ Config parse_args(int argc, char** argv) {
       config.users_file = value();
     } else if (arg == "--key") {
       config.key_file = value();
+    } else if (arg == "--verify-key") {
+      config.verify_key_files.emplace_back(value());
     } else if (arg == "--insecure-http") {
       config.insecure_http = true;
     } else if (arg == "--hash-password") {
@@ -178,40 +188,80 @@ demo::UserTable load_users(const std::string& path) {
   return demo::UserTable::load(in);
 }
 
-// The signing key: from a PEM file, or fresh. Its kid is its RFC 7638 thumbprint, so it is the
-// same for the same key across restarts and verifiers can cache the JWKS by kid.
-tegata::AnyKey signing_key(const std::string& path) {
+// A key from a PEM file: EC P-256 (ES256) or Ed25519 (EdDSA), private for --key, private or
+// public for --verify-key. Its kid is its RFC 7638 thumbprint, so it is the same for the same key
+// across restarts and on every server, and verifiers can cache the JWKS by kid.
+//
+// A missing file is an error, not a cue to make a key: a typo in the path, or a volume that is
+// not mounted, must not silently start a server whose tokens no other server accepts. The
+// message says how to make one.
+tegata::AnyKey load_key(const std::string& flag, const std::string& path, bool must_sign) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) {
+    throw std::invalid_argument(
+        flag + ": the key file " + path + " does not exist. Make it once, keep it secret, and " +
+        "give every server the same file:\n  tegata keygen --alg ES256 --out " + path +
+        "\n  (or: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + path +
+        ")");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument(flag + ": cannot read the key file " + path);
+  // One byte more than parse_pem accepts, so that a larger file is refused as too_large.
+  std::string pem(tegata::keys::kMaxKeyFileBytes + 1, '\0');
+  in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
+  pem.resize(static_cast<std::size_t>(in.gcount()));
+  auto parsed = tegata::keys::parse_pem(pem);
+  OPENSSL_cleanse(pem.data(), pem.size());
+  if (!parsed) {
+    throw std::invalid_argument(flag + ": " + path +
+                                " holds no unencrypted PEM key: " + parsed.error().message());
+  }
   std::optional<tegata::AnyKey> key;
-  if (path.empty()) {
-    key.emplace(tegata::EcdsaKey(tegata::Algorithm::ES256,
-                                 tegata::keys::generate(tegata::Algorithm::ES256)));
+  if (EVP_PKEY_is_a(parsed->get(), "EC")) {
+    key.emplace(tegata::EcdsaKey(tegata::Algorithm::ES256, std::move(*parsed)));
+  } else if (EVP_PKEY_is_a(parsed->get(), "ED25519")) {
+    key.emplace(tegata::EddsaKey(std::move(*parsed)));
   } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::invalid_argument("cannot read the key file " + path);
-    // One byte more than parse_pem accepts, so that a larger file is refused as too_large.
-    std::string pem(tegata::keys::kMaxKeyFileBytes + 1, '\0');
-    in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
-    pem.resize(static_cast<std::size_t>(in.gcount()));
-    auto parsed = tegata::keys::parse_pem(pem);
-    OPENSSL_cleanse(pem.data(), pem.size());
-    if (!parsed) {
-      throw std::invalid_argument(path +
-                                  " holds no unencrypted PEM key: " + parsed.error().message());
-    }
-    if (EVP_PKEY_is_a(parsed->get(), "EC")) {
-      key.emplace(tegata::EcdsaKey(tegata::Algorithm::ES256, std::move(*parsed)));
-    } else if (EVP_PKEY_is_a(parsed->get(), "ED25519")) {
-      key.emplace(tegata::EddsaKey(std::move(*parsed)));
-    } else {
-      throw std::invalid_argument(path + " must hold an EC P-256 or an Ed25519 private key");
-    }
-    if (!key->can_sign()) {
-      throw std::invalid_argument(path + " holds a public key, not a private one");
-    }
+    throw std::invalid_argument(flag + ": " + path + " must hold an EC P-256 or an Ed25519 key");
+  }
+  if (must_sign && !key->can_sign()) {
+    throw std::invalid_argument(flag + ": " + path + " holds a public key, not a private one");
+  }
+  if (key->can_sign() && !ec &&
+      (status.permissions() & (fs::perms::group_read | fs::perms::others_read)) !=
+          fs::perms::none) {
+    std::cerr << "tegata_http_server: warning: the private key file " << path
+              << " is readable by other users; chmod 600 it\n";
   }
   auto with_kid = tegata::keys::with_thumbprint_kid(*key);
   if (!with_kid) throw std::runtime_error("cannot compute the key's thumbprint");
   return *with_kid;
+}
+
+// The keys: --key signs, each --verify-key is accepted but never signs (how keys are rotated
+// across several servers: docs/guide.md). Without --key, a fresh key, and a warning.
+tegata::KeyRing load_keys(const Config& config) {
+  std::optional<tegata::KeyRing> ring;
+  if (config.key_file.empty()) {
+    std::cerr << "tegata_http_server: warning: no --key, so tokens are signed with a key made for "
+                 "this process only:\n  every restart logs everybody out, and no other server "
+                 "accepts these tokens.\n  Make a key once with `tegata keygen --alg ES256 --out "
+                 "key.pem` and start every server with --key key.pem.\n";
+    auto fresh = tegata::keys::with_thumbprint_kid(tegata::EcdsaKey(
+        tegata::Algorithm::ES256, tegata::keys::generate(tegata::Algorithm::ES256)));
+    if (!fresh) throw std::runtime_error("cannot compute the key's thumbprint");
+    ring.emplace(*fresh);
+  } else {
+    ring.emplace(load_key("--key", config.key_file, true));
+  }
+  // KeyRing::add refuses (std::invalid_argument) a key whose kid is already in the ring: the same
+  // key given twice.
+  for (const std::string& path : config.verify_key_files) {
+    ring->add(load_key("--verify-key", path, false));
+  }
+  return *ring;
 }
 
 // --- HTTP helpers ---------------------------------------------------------------------------
@@ -590,7 +640,7 @@ int main(int argc, char** argv) {
   try {
     const demo::UserTable users =
         config.users_file.empty() ? demo::UserTable::demo() : load_users(config.users_file);
-    const tegata::KeyRing ring(signing_key(config.key_file));
+    const tegata::KeyRing ring = load_keys(config);
     Sessions sessions(ring,
                       {.issuer = std::string(kIssuer),
                        .audience = std::string(kAudience),

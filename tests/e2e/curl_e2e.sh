@@ -130,6 +130,7 @@ check() {
   "$@" || fail "$what"
 }
 contains() { [[ $1 == *"$2"* ]]; }
+not_in_file() { ! grep -q "$1" "$2"; }
 lacks() { [[ $1 != *"$2"* ]]; }
 nonempty() { [[ -n $1 ]]; }
 # The Set-Cookie line for cookie NAME in the last response, and its value.
@@ -363,7 +364,13 @@ request GET /api/me "access_token=$access"
 expect 401 not_found "a cookie under the bare name (as another host could plant it) is not read"
 request POST /refresh "__Host-refresh_token=$refresh"
 expect 200 "" "refresh with the prefixed cookie"
+ephemeral_access=$access  # signed by a key that only this process had
 stop_server "$pid"
+check "without --key, a warning: the key is for this process only" \
+  grep -q "warning: no --key, so tokens are signed with a key made for this process only" \
+  "$work/production.log"
+check "... and how to make one" grep -q "tegata keygen --alg ES256 --out key.pem" \
+  "$work/production.log"
 
 echo "== the curl sequence of examples/http_server/README.md, as written"
 # Taken from the README at run time, so that the test runs what users copy: the ```sh block whose
@@ -411,7 +418,7 @@ else
 fi
 
 if command -v openssl >/dev/null 2>&1; then
-  echo "== --key FILE: the same key, the same JWKS across restarts"
+  echo "== --key FILE: the same key across restarts; tokens issued before a restart still work"
   for type in EC ED25519; do
     if [[ $type == EC ]]; then
       openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/key.pem" 2>/dev/null
@@ -420,21 +427,110 @@ if command -v openssl >/dev/null 2>&1; then
       openssl genpkey -algorithm ED25519 -out "$work/key.pem" 2>/dev/null
       alg=EdDSA
     fi
+    chmod 600 "$work/key.pem"
     jwks=()
     for run in 1 2; do
       start_server "key-$type-$run" "$production" --insecure-http --key "$work/key.pem"
+      check "$type key, run $run: no warning" not_in_file "warning" "$work/key-$type-$run.log"
       request GET /.well-known/jwks.json
       jwks+=("$body")
-      if ((run == 2)); then
+      if ((run == 1)); then
         login alice wonderland
-        request GET /api/me "access_token=$access"
-        expect 200 "" "$alg tokens verify"
+        before_access=$access
+        before_refresh=$refresh
+      else
+        request GET /api/me "access_token=$before_access"
+        expect 200 "" "$alg: an access token issued before the restart verifies after it"
+        request POST /refresh "refresh_token=$before_refresh"
+        expect 200 "" "$alg: a refresh token issued before the restart rotates after it"
+        request GET /api/me "access_token=$(set_cookie access_token)"
+        expect 200 "" "$alg: the pair issued after the restart works"
+        request GET /api/me "access_token=$ephemeral_access"
+        expect 401 unknown_key "$alg: a token of a server with another key is refused"
       fi
       stop_server "$pid"
     done
     check "$type key: the JWKS names $alg" contains "${jwks[0]}" "\"alg\":\"$alg\""
     check "$type key: the JWKS is the same after a restart" test "${jwks[0]}" == "${jwks[1]}"
   done
+
+  echo "== key rotation across two servers (docs/guide.md): add, wait for all, promote, retire"
+  for name in old new; do
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/$name.pem" 2>/dev/null
+  done
+  openssl pkey -in "$work/new.pem" -pubout -out "$work/new.pub.pem" 2>/dev/null
+  # start_on NAME ARGS...: a server whose address and process are kept under NAME; on NAME: the
+  # requests that follow go to it; restart_on NAME ARGS...: stopped and started with ARGS.
+  declare -A bases server_pids
+  start_on() {
+    local name=$1
+    shift
+    start_server "$name" "$production" --insecure-http "$@"
+    bases[$name]=$base
+    server_pids[$name]=$pid
+  }
+  on() { base=${bases[$1]}; }
+  restart_on() {
+    local name=$1
+    stop_server "${server_pids[$name]}"
+    start_on "$@"
+  }
+  start_on a --key "$work/old.pem"
+  start_on b --key "$work/old.pem"
+  on a && login alice wonderland
+  old_access=$access
+  old_refresh=$refresh
+  # 1. The new key, verify-only, on every server (a public key is enough for that).
+  restart_on a --key "$work/old.pem" --verify-key "$work/new.pub.pem"
+  restart_on b --key "$work/old.pem" --verify-key "$work/new.pem"
+  on a && request GET /.well-known/jwks.json
+  check "step 1: the JWKS publishes both keys" test "$(grep -o '"kid"' <<<"$body" | wc -l)" -eq 2
+  # 2. Every server has it: 3. promote it on each in turn.
+  restart_on b --key "$work/new.pem" --verify-key "$work/old.pem"
+  on b && login alice wonderland
+  new_access=$access
+  on a && request GET /api/me "access_token=$new_access"
+  expect 200 "" "step 3, half done: a token of the new key works on a server that has not promoted it"
+  request GET /api/me "access_token=$old_access"
+  expect 200 "" "... and the old key's tokens work everywhere"
+  on b && request GET /api/me "access_token=$old_access"
+  expect 200 "" "... on the promoted server too"
+  restart_on a --key "$work/new.pem" --verify-key "$work/old.pem"
+  request POST /refresh "refresh_token=$old_refresh"
+  expect 200 "" "step 3 done: a refresh token of the old key rotates to the new key"
+  rotated_access=$(set_cookie access_token)
+  # 4. After the longest token lifetime, retire the old key everywhere.
+  restart_on a --key "$work/new.pem"
+  request GET /api/me "access_token=$old_access"
+  expect 401 unknown_key "step 4: the retired key's tokens are refused"
+  request GET /api/me "access_token=$rotated_access"
+  expect 200 "" "... the tokens of the new key are not"
+  request GET /api/me "access_token=$new_access"
+  expect 200 "" "... wherever they were issued"
+  stop_server "${server_pids[a]}"
+  stop_server "${server_pids[b]}"
+  # Without step 2: a server that does not know the new key yet logs its users out.
+  start_on c --key "$work/old.pem"
+  request GET /api/me "access_token=$new_access"
+  expect 401 unknown_key "skipping step 2: a server without the new key refuses its tokens"
+  stop_server "$pid"
+  if timeout 20 "$production" --port 0 --key "$work/new.pub.pem" >"$work/public.out" 2>&1; then
+    fail "a public key is refused as --key"
+  else
+    check "a public key as --key: the refusal says so" grep -q "holds a public key" "$work/public.out"
+  fi
+  chmod 644 "$work/key.pem"
+  start_server key-readable "$production" --insecure-http --key "$work/key.pem"
+  stop_server "$pid"
+  check "a key file that others can read: a warning" grep -q "readable by other users" \
+    "$work/key-readable.log"
+  if timeout 20 "$production" --port 0 --key "$work/no-such-key.pem" >"$work/nokey.out" 2>&1; then
+    fail "a --key file that does not exist is refused"
+  else
+    check "a missing key file: the refusal says how to make one" \
+      grep -q "tegata keygen --alg ES256 --out $work/no-such-key.pem" "$work/nokey.out"
+    check "... and no key file was made" test ! -e "$work/no-such-key.pem"
+  fi
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$work/p384.pem" 2>/dev/null
   if timeout 20 "$production" --port 0 --key "$work/p384.pem" >"$work/p384.out" 2>&1; then
     fail "a P-384 key is refused for ES256"
