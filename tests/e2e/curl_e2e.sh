@@ -74,6 +74,9 @@ trap 'exit 143' TERM INT  # so that a ctest timeout still stops the servers (thr
 start_server() {
   local name=$1 binary=$2
   shift 2
+  # Emptied here, before the loop below reads it, not only by the background shell's redirection,
+  # which may come later: the loop would read an earlier server's address from a reused name.
+  : >"$work/$name.out"
   "$binary" --port 0 "$@" >"$work/$name.out" 2>"$work/$name.log" &
   pid=$!
   pids+=("$pid")
@@ -462,10 +465,12 @@ if command -v openssl >/dev/null 2>&1; then
   # start_on NAME ARGS...: a server whose address and process are kept under NAME; on NAME: the
   # requests that follow go to it; restart_on NAME ARGS...: stopped and started with ARGS.
   declare -A bases server_pids
+  starts=0
   start_on() {
     local name=$1
     shift
-    start_server "$name" "$production" --insecure-http "$@"
+    starts=$((starts + 1))
+    start_server "rotation-$starts-$name" "$production" --insecure-http "$@"
     bases[$name]=$base
     server_pids[$name]=$pid
   }
