@@ -3,7 +3,7 @@
 //   POST /login                   {"username": ..., "password": ...}  -> the session cookies
 //   GET  /api/me                  the claims of the access token
 //   POST /refresh                 rotates the pair (the refresh cookie is sent to this path only)
-//   POST /logout                  ends this session
+//   POST /logout                  ends this session (with the access or the refresh cookie)
 //   POST /logout-all              ends every session of this user
 //   GET  /.well-known/jwks.json   the public keys that verify the tokens
 //   GET  /                        a page that drives all of the above with fetch()
@@ -537,12 +537,33 @@ class App {
                {"refresh_expires_at", epoch(pair->refresh_expires_at)}});
   }
 
+  // Either cookie ends the session (SessionManager::revoke takes an access or a refresh token):
+  // the access token when it is there and verifies, else the refresh token. The access token is
+  // the short-lived one: it may have expired, or the browser may have dropped it at its Max-Age,
+  // while the session lives on through its refresh token, and logging out must end it then too.
   void logout(const Request& req, Response& res) {
     const std::string header = cookie_header(req);
-    auto token = cookies_.read_access(header);
-    if (!token) return fail_signed_in_action(res, token.error());
-    auto revoked = sessions_.revoke(*token);
-    if (!revoked) return fail_signed_in_action(res, revoked.error());
+    std::error_code failure;
+    auto access = cookies_.read_access(header);
+    if (access) {
+      auto revoked = sessions_.revoke(*access);
+      if (revoked) return logged_out(res);
+      failure = revoked.error();
+    } else {
+      failure = access.error();
+    }
+    auto refresh = cookies_.read_refresh(header);
+    if (refresh) {
+      auto revoked = sessions_.revoke(*refresh);
+      if (revoked) return logged_out(res);
+      failure = revoked.error();  // the token that would have kept the session alive
+    } else if (refresh.error() != tegata::errc::not_found) {
+      failure = refresh.error();  // e.g. two refresh cookies
+    }
+    fail_signed_in_action(res, failure);
+  }
+
+  void logged_out(Response& res) {
     clear_session_cookies(res);
     send_json(res, 200, {{"logged_out", true}});
   }
@@ -559,8 +580,9 @@ class App {
     send_json(res, 200, {{"logged_out_everywhere", true}});
   }
 
-  // A logout that failed. With the access token merely expired or gone, the cookies stay: the
-  // client refreshes and tries again. Otherwise the session is unusable and the cookies go.
+  // A logout or log out everywhere that failed. With the token merely expired or gone, the
+  // cookies stay: the client refreshes and tries again. Otherwise the session is unusable and the
+  // cookies go.
   void fail_signed_in_action(Response& res, std::error_code ec) {
     if (ec != tegata::errc::expired && ec != tegata::errc::not_found) clear_session_cookies(res);
     send_error(res, ec);

@@ -320,15 +320,35 @@ request GET /api/me "access_token=$access"
 expect 401 session_revoked "the access token after logout"
 request POST /refresh "refresh_token=$refresh"
 expect 401 session_revoked "the refresh token after logout"
+echo "-- logout with either cookie"
+login alice wonderland
+request POST /logout "refresh_token=$refresh"
+expect 200 "" "logout with the refresh cookie only"
+check "... clears the access cookie" contains "$(set_cookie_line access_token)" "access_token=; Path=/; Max-Age=0"
+check "... clears the refresh cookie" contains "$(set_cookie_line refresh_token)" "refresh_token=; Path=/; Max-Age=0"
+request POST /refresh "refresh_token=$refresh"
+expect 401 session_revoked "the refresh token after a logout with the refresh cookie only"
+request GET /api/me "access_token=$access"
+expect 401 session_revoked "the access token after a logout with the refresh cookie only"
 login alice wonderland
 advance 61
-request POST /logout "access_token=$access"
-expect 401 expired "logout with an expired access token"
-check "... keeps the cookies, so the client can refresh and retry" no_set_cookie
+request POST /logout "access_token=$access; refresh_token=$refresh"
+expect 200 "" "logout with an expired access token and the refresh cookie"
 request POST /refresh "refresh_token=$refresh"
-expect 200 "" "refresh before retrying the logout"
-request POST /logout "access_token=$(set_cookie access_token)"
-expect 200 "" "the retried logout"
+expect 401 session_revoked "... ended the session: a later refresh fails"
+login alice wonderland
+request POST /logout "access_token=not-a-token; refresh_token=$refresh"
+expect 200 "" "logout with a broken access cookie and the refresh cookie"
+request POST /refresh "refresh_token=$refresh"
+expect 401 session_revoked "... ended the session"
+login alice wonderland
+request POST /logout "refresh_token=$refresh; refresh_token=$refresh"
+expect 401 invalid_argument "logout with two refresh cookies and no access cookie"
+request POST /refresh "refresh_token=$refresh"
+expect 200 "" "... ended nothing"
+request POST /logout "refresh_token=not-a-token"
+expect 401 malformed "logout with a refresh cookie that is not a token"
+check "... clears the cookies, which can never work" contains "$(set_cookie_line refresh_token)" "Max-Age=0"
 
 echo "-- log out everywhere"
 login alice wonderland
