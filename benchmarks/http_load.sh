@@ -138,7 +138,7 @@ run() {
   printf '%-26s %10s requests/s  %8d requests  latency %s, p99 %s\n' "GET $path" "${rate[$name]}" \
     "$requests" "$latency" "$p99"
   printf '%-26s %10s  not 2xx: %d, socket errors: %d (%s)\n' "" "" "$not_2xx" "$socket" \
-    "$(sed 's/^tegata: requests [0-9]* not_2xx [0-9]* //' <<<"$counts")"
+    "${counts#tegata: requests * not_2xx * }"
   if ((requests == 0)); then echo "FAIL: no request completed on $path"; failures=$((failures + 1)); fi
   if ((not_2xx + socket > 0)); then
     echo "FAIL: $((not_2xx + socket)) errors on $path"
