@@ -407,8 +407,9 @@ class App {
         return refuse(
             "Transfer-Encoding must be chunked, the only transfer coding this server reads");
       }
-      if (lengths > 0)
+      if (lengths > 0) {
         return refuse("a request may not have both Content-Length and Transfer-Encoding");
+      }
       return Answer::Unhandled;
     }
     if (lengths > 1) return refuse("a request may have one Content-Length field only");
