@@ -52,7 +52,11 @@ int main() {
   std::printf("        access  %s expires in 15 min\n", shorten(login->access_token).c_str());
   std::printf("        refresh %s expires in 14 days, session %s\n",
               shorten(login->refresh_token).c_str(), login->session_id.c_str());
-  auto set = cookies.write(*login, clock_at_login.now());
+  // write() makes each cookie's Max-Age the token's expiry minus now, so now must come from the
+  // clock that stamped the tokens: sessions.clock(), never a clock of its own. Under a
+  // ManualClock (this demo, tests) SystemClock{}.now() can be past the tokens' expiry, and
+  // write() refuses them as expired, or long before it, and the cookies outlive the tokens.
+  auto set = cookies.write(*login, sessions.clock().now());
   if (!set) return 1;
   std::printf("        Set-Cookie: %s\n",
               set->access.substr(0, set->access.find('=') + 1).append("...").c_str());
@@ -107,7 +111,7 @@ int main() {
   std::printf("        Set-Cookie: %s\n", cleared.refresh.c_str());
 
   clock_at_login.advance(31 * 24h);
-  store.prune(clock_at_login.now());
+  sessions.store().prune(sessions.clock().now());
   say("a month later every token has expired; entries left in the store: " +
       std::to_string(store.size()));
   return 0;

@@ -5,7 +5,8 @@
 #
 # The session flow runs against tegata_http_server_test_clock, whose POST /test/clock moves the
 # server's clock forward: expiry is tested without sleeping. The production binary is then checked
-# for what differs: no test endpoint, secure cookie names and attributes, --users, --key.
+# for what differs: no test endpoint, secure cookie names and attributes, --users, --key; and it
+# runs the curl commands of examples/http_server/README.md exactly as written there.
 # Every server starts on a free loopback port (--port 0, the port read from its first line of
 # output) and is always stopped on exit. Cookies are sent by hand (-H "Cookie: ..."), so the test
 # decides exactly which token each request carries, old ones included.
@@ -73,6 +74,9 @@ trap 'exit 143' TERM INT  # so that a ctest timeout still stops the servers (thr
 start_server() {
   local name=$1 binary=$2
   shift 2
+  # Emptied here, before the loop below reads it, not only by the background shell's redirection,
+  # which may come later: the loop would read an earlier server's address from a reused name.
+  : >"$work/$name.out"
   "$binary" --port 0 "$@" >"$work/$name.out" 2>"$work/$name.log" &
   pid=$!
   pids+=("$pid")
@@ -129,6 +133,7 @@ check() {
   "$@" || fail "$what"
 }
 contains() { [[ $1 == *"$2"* ]]; }
+not_in_file() { ! grep -q "$1" "$2"; }
 lacks() { [[ $1 != *"$2"* ]]; }
 nonempty() { [[ -n $1 ]]; }
 # The Set-Cookie line for cookie NAME in the last response, and its value.
@@ -192,9 +197,56 @@ request POST /login "" "$(json_login 'a b' wonderland)"
 expect 401 invalid_credentials "a username that cannot exist"
 request GET /nowhere
 expect 404 no_such_endpoint "an unknown path"
-status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Transfer-Encoding: x' --max-time 30 \
-  "$base/logout")
-expect 400 "" "a POST whose body cannot be read"
+# raw_request EXPECTED_STATUS WHAT CURL_ARGS...: a request whose headers the test writes itself.
+raw_request() {
+  local expected=$1 what=$2
+  shift 2
+  status=$(curl -sS -o "$work/body" -w '%{http_code}' --max-time 30 "$@")
+  body=$(cat "$work/body")
+  expect "$expected" "" "$what"
+}
+# Each 400 says what was wrong (a non-empty message), and none waits for a read timeout.
+raw_request 400 "Transfer-Encoding other than chunked" -X POST -H 'Transfer-Encoding: x' "$base/logout"
+check "... is refused with a message" contains "$body" '"message":"Transfer-Encoding must be chunked'
+raw_request 400 "a Content-Length that is not a number" -X POST -H 'Content-Length: abc' "$base/logout"
+check "... is refused with a message" contains "$body" '"message":"Content-Length must be a decimal'
+raw_request 400 "two Content-Length fields" -X POST -H 'Content-Length: 0' -H 'Content-Length: 0' \
+  "$base/logout"
+check "... is refused with a message" contains "$body" '"message":"a request may have one Content-Length'
+raw_request 400 "Content-Length and Transfer-Encoding together" -X POST \
+  -H 'Transfer-Encoding: chunked' -H 'Content-Length: 3' "$base/logout"
+check "... is refused with a message" contains "$body" '"message":"a request may not have both'
+raw_request 400 "a chunked body that is not JSON" -X POST -H 'Transfer-Encoding: chunked' \
+  -H 'Content-Type: application/json' --data-binary 'zz' "$base/login"
+check "... reaches the handler, which says what was wrong" contains "$body" '"message":"expected {'
+# What curl cannot send: bytes written to the socket by bash itself.
+wire_request() {
+  local port=${base##*:}
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  printf '%b' "$1" >&3
+  body=$(timeout 30 cat <&3 | tr -d '\r')
+  exec 3<&-
+  status=$(head -n 1 <<<"$body" | cut -d ' ' -f 2)
+  body=$(tail -n 1 <<<"$body")
+  checks=$((checks + 1))
+}
+wire_request 'NOT HTTP\r\nConnection: close\r\n\r\n'
+expect 400 malformed_request "a request line that is not HTTP"
+check "... says what was wrong" contains "$body" '"message":"the request line or a header field is malformed"'
+wire_request 'POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n'
+expect 400 malformed_request "a body that is not valid chunked coding"
+check "... says what was wrong" contains "$body" '"message":"the request body could not be read'
+
+echo "-- a POST without a body: neither Content-Length nor Transfer-Encoding (curl -X POST)"
+# RFC 9112 §6.3: such a request has an empty body. cpp-httplib alone waited for the connection to
+# close (its 5 s read timeout) and then answered 400 with an empty message.
+raw_request 401 "POST /refresh without a body or a cookie" -X POST "$base/refresh"
+check "... reaches the handler: no cookie" contains "$body" '"error":"not_found"'
+raw_request 401 "POST /logout without a body or a cookie" -X POST "$base/logout"
+check "... reaches the handler: no cookie" contains "$body" '"error":"not_found"'
+raw_request 404 "POST to an unknown path without a body" -X POST "$base/nowhere"
+check "... names the error" contains "$body" '"error":"no_such_endpoint"'
+raw_request 404 "PUT without a body" -X PUT "$base/login"
 
 echo "-- login"
 login alice wonderland
@@ -268,15 +320,35 @@ request GET /api/me "access_token=$access"
 expect 401 session_revoked "the access token after logout"
 request POST /refresh "refresh_token=$refresh"
 expect 401 session_revoked "the refresh token after logout"
+echo "-- logout with either cookie"
+login alice wonderland
+request POST /logout "refresh_token=$refresh"
+expect 200 "" "logout with the refresh cookie only"
+check "... clears the access cookie" contains "$(set_cookie_line access_token)" "access_token=; Path=/; Max-Age=0"
+check "... clears the refresh cookie" contains "$(set_cookie_line refresh_token)" "refresh_token=; Path=/; Max-Age=0"
+request POST /refresh "refresh_token=$refresh"
+expect 401 session_revoked "the refresh token after a logout with the refresh cookie only"
+request GET /api/me "access_token=$access"
+expect 401 session_revoked "the access token after a logout with the refresh cookie only"
 login alice wonderland
 advance 61
-request POST /logout "access_token=$access"
-expect 401 expired "logout with an expired access token"
-check "... keeps the cookies, so the client can refresh and retry" no_set_cookie
+request POST /logout "access_token=$access; refresh_token=$refresh"
+expect 200 "" "logout with an expired access token and the refresh cookie"
 request POST /refresh "refresh_token=$refresh"
-expect 200 "" "refresh before retrying the logout"
-request POST /logout "access_token=$(set_cookie access_token)"
-expect 200 "" "the retried logout"
+expect 401 session_revoked "... ended the session: a later refresh fails"
+login alice wonderland
+request POST /logout "access_token=not-a-token; refresh_token=$refresh"
+expect 200 "" "logout with a broken access cookie and the refresh cookie"
+request POST /refresh "refresh_token=$refresh"
+expect 401 session_revoked "... ended the session"
+login alice wonderland
+request POST /logout "refresh_token=$refresh; refresh_token=$refresh"
+expect 401 invalid_argument "logout with two refresh cookies and no access cookie"
+request POST /refresh "refresh_token=$refresh"
+expect 200 "" "... ended nothing"
+request POST /logout "refresh_token=not-a-token"
+expect 401 malformed "logout with a refresh cookie that is not a token"
+check "... clears the cookies, which can never work" contains "$(set_cookie_line refresh_token)" "Max-Age=0"
 
 echo "-- log out everywhere"
 login alice wonderland
@@ -315,6 +387,39 @@ request GET /api/me "access_token=$access"
 expect 401 not_found "a cookie under the bare name (as another host could plant it) is not read"
 request POST /refresh "__Host-refresh_token=$refresh"
 expect 200 "" "refresh with the prefixed cookie"
+ephemeral_access=$access  # signed by a key that only this process had
+stop_server "$pid"
+check "without --key, a warning: the key is for this process only" \
+  grep -q "warning: no --key, so tokens are signed with a key made for this process only" \
+  "$work/production.log"
+check "... and how to make one" grep -q "tegata keygen --alg ES256 --out key.pem" \
+  "$work/production.log"
+
+echo "== the curl sequence of examples/http_server/README.md, as written"
+# Taken from the README at run time, so that the test runs what users copy: the ```sh block whose
+# first line starts with "curl -c jar". Only the address changes (the server is on a free port),
+# and curl is wrapped to end each answer with a newline, one line per command.
+readme="$(dirname "${BASH_SOURCE[0]}")/../../examples/http_server/README.md"
+block=$(awk '/^```sh$/ { inside = 1; text = ""; next }
+             /^```$/ { if (inside && text ~ /^curl -c jar/) { printf "%s", text; exit } inside = 0; next }
+             inside { text = text $0 "\n" }' "$readme")
+check "the README has the curl block" contains "$block" "curl -c jar -b jar -X POST http://127.0.0.1:8080/refresh"
+start_server readme "$production" --insecure-http
+mkdir "$work/readme"
+answers=$(cd "$work/readme" &&
+  bash -euo pipefail -c 'curl() { command curl "$@" && echo; }'$'\n'"${block//http:\/\/127.0.0.1:8080/$base}" 2>"$work/readme.stderr") ||
+  fail "the README's curl commands failed: $(cat "$work/readme.stderr")"
+mapfile -t answer <<<"$answers"
+body=$answers
+check "README: four commands, four answers" test "${#answer[@]}" -eq 4
+check "README: login" contains "${answer[0]:-}" '"subject":"alice"}'
+check "README: GET /api/me" contains "${answer[1]:-}" '"claims":{"amr":["pwd"]}'
+check "README: POST /refresh without a body rotates the pair" contains "${answer[2]:-}" '"refresh_expires_at":'
+check "README: POST /logout without a body ends the session" test "${answer[3]:-}" == '{"logged_out":true}'
+check "README: no answer is an error" lacks "$answers" '"error"'
+# Whatever is left in the jar no longer works. (curl 7.88 keeps one of two cookies that one
+# response clears with Max-Age=0, so the jar may still hold the revoked access token.)
+raw_request 401 "README: the jar after the logout" -b "$work/readme/jar" "$base/api/me"
 stop_server "$pid"
 
 echo "== --users FILE and --hash-password"
@@ -336,7 +441,7 @@ else
 fi
 
 if command -v openssl >/dev/null 2>&1; then
-  echo "== --key FILE: the same key, the same JWKS across restarts"
+  echo "== --key FILE: the same key across restarts; tokens issued before a restart still work"
   for type in EC ED25519; do
     if [[ $type == EC ]]; then
       openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/key.pem" 2>/dev/null
@@ -345,21 +450,112 @@ if command -v openssl >/dev/null 2>&1; then
       openssl genpkey -algorithm ED25519 -out "$work/key.pem" 2>/dev/null
       alg=EdDSA
     fi
+    chmod 600 "$work/key.pem"
     jwks=()
     for run in 1 2; do
       start_server "key-$type-$run" "$production" --insecure-http --key "$work/key.pem"
+      check "$type key, run $run: no warning" not_in_file "warning" "$work/key-$type-$run.log"
       request GET /.well-known/jwks.json
       jwks+=("$body")
-      if ((run == 2)); then
+      if ((run == 1)); then
         login alice wonderland
-        request GET /api/me "access_token=$access"
-        expect 200 "" "$alg tokens verify"
+        before_access=$access
+        before_refresh=$refresh
+      else
+        request GET /api/me "access_token=$before_access"
+        expect 200 "" "$alg: an access token issued before the restart verifies after it"
+        request POST /refresh "refresh_token=$before_refresh"
+        expect 200 "" "$alg: a refresh token issued before the restart rotates after it"
+        request GET /api/me "access_token=$(set_cookie access_token)"
+        expect 200 "" "$alg: the pair issued after the restart works"
+        request GET /api/me "access_token=$ephemeral_access"
+        expect 401 unknown_key "$alg: a token of a server with another key is refused"
       fi
       stop_server "$pid"
     done
     check "$type key: the JWKS names $alg" contains "${jwks[0]}" "\"alg\":\"$alg\""
     check "$type key: the JWKS is the same after a restart" test "${jwks[0]}" == "${jwks[1]}"
   done
+
+  echo "== key rotation across two servers (docs/guide.md): add, wait for all, promote, retire"
+  for name in old new; do
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/$name.pem" 2>/dev/null
+  done
+  openssl pkey -in "$work/new.pem" -pubout -out "$work/new.pub.pem" 2>/dev/null
+  # start_on NAME ARGS...: a server whose address and process are kept under NAME; on NAME: the
+  # requests that follow go to it; restart_on NAME ARGS...: stopped and started with ARGS.
+  declare -A bases server_pids
+  starts=0
+  start_on() {
+    local name=$1
+    shift
+    starts=$((starts + 1))
+    start_server "rotation-$starts-$name" "$production" --insecure-http "$@"
+    bases[$name]=$base
+    server_pids[$name]=$pid
+  }
+  on() { base=${bases[$1]}; }
+  restart_on() {
+    local name=$1
+    stop_server "${server_pids[$name]}"
+    start_on "$@"
+  }
+  start_on a --key "$work/old.pem"
+  start_on b --key "$work/old.pem"
+  on a && login alice wonderland
+  old_access=$access
+  old_refresh=$refresh
+  # 1. The new key, verify-only, on every server (a public key is enough for that).
+  restart_on a --key "$work/old.pem" --verify-key "$work/new.pub.pem"
+  restart_on b --key "$work/old.pem" --verify-key "$work/new.pem"
+  on a && request GET /.well-known/jwks.json
+  check "step 1: the JWKS publishes both keys" test "$(grep -o '"kid"' <<<"$body" | wc -l)" -eq 2
+  # 2. Every server has it: 3. promote it on each in turn.
+  restart_on b --key "$work/new.pem" --verify-key "$work/old.pem"
+  on b && login alice wonderland
+  new_access=$access
+  on a && request GET /api/me "access_token=$new_access"
+  expect 200 "" "step 3, half done: a token of the new key works on a server that has not promoted it"
+  request GET /api/me "access_token=$old_access"
+  expect 200 "" "... and the old key's tokens work everywhere"
+  on b && request GET /api/me "access_token=$old_access"
+  expect 200 "" "... on the promoted server too"
+  restart_on a --key "$work/new.pem" --verify-key "$work/old.pem"
+  request POST /refresh "refresh_token=$old_refresh"
+  expect 200 "" "step 3 done: a refresh token of the old key rotates to the new key"
+  rotated_access=$(set_cookie access_token)
+  # 4. After the longest token lifetime, retire the old key everywhere.
+  restart_on a --key "$work/new.pem"
+  request GET /api/me "access_token=$old_access"
+  expect 401 unknown_key "step 4: the retired key's tokens are refused"
+  request GET /api/me "access_token=$rotated_access"
+  expect 200 "" "... the tokens of the new key are not"
+  request GET /api/me "access_token=$new_access"
+  expect 200 "" "... wherever they were issued"
+  stop_server "${server_pids[a]}"
+  stop_server "${server_pids[b]}"
+  # Without step 2: a server that does not know the new key yet logs its users out.
+  start_on c --key "$work/old.pem"
+  request GET /api/me "access_token=$new_access"
+  expect 401 unknown_key "skipping step 2: a server without the new key refuses its tokens"
+  stop_server "$pid"
+  if timeout 20 "$production" --port 0 --key "$work/new.pub.pem" >"$work/public.out" 2>&1; then
+    fail "a public key is refused as --key"
+  else
+    check "a public key as --key: the refusal says so" grep -q "holds a public key" "$work/public.out"
+  fi
+  chmod 644 "$work/key.pem"
+  start_server key-readable "$production" --insecure-http --key "$work/key.pem"
+  stop_server "$pid"
+  check "a key file that others can read: a warning" grep -q "readable by other users" \
+    "$work/key-readable.log"
+  if timeout 20 "$production" --port 0 --key "$work/no-such-key.pem" >"$work/nokey.out" 2>&1; then
+    fail "a --key file that does not exist is refused"
+  else
+    check "a missing key file: the refusal says how to make one" \
+      grep -q "tegata keygen --alg ES256 --out $work/no-such-key.pem" "$work/nokey.out"
+    check "... and no key file was made" test ! -e "$work/no-such-key.pem"
+  fi
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$work/p384.pem" 2>/dev/null
   if timeout 20 "$production" --port 0 --key "$work/p384.pem" >"$work/p384.out" 2>&1; then
     fail "a P-384 key is refused for ES256"
