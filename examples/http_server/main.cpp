@@ -46,6 +46,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -99,6 +100,11 @@ constexpr std::string_view kUsage = R"(usage: tegata_http_server [options]
                      never signs; may be repeated. For key rotation across servers
   --insecure-http    cookies without Secure and without the __Host- prefix, for
                      plain http://127.0.0.1 only
+  --tls-cert FILE    serve HTTPS with this PEM certificate (chain) and --tls-key FILE, its
+  --tls-key FILE     private key; without them, plain HTTP (behind a TLS-terminating proxy)
+  --public-origin U  the origin browsers load the page from, e.g. https://app.example.com
+                     (behind a proxy); state-changing requests from any other origin are
+                     refused (403 cross_site_request). Default: http(s)://127.0.0.1:PORT
   --hash-password N  print a users file line for user N with the password read from stdin
 )";
 
@@ -110,6 +116,9 @@ struct Config {
   std::string users_file;
   std::string key_file;
   std::vector<std::string> verify_key_files;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string public_origin;
   std::string hash_password_for;
 };
 
@@ -151,6 +160,12 @@ Config parse_args(int argc, char** argv) {
       config.verify_key_files.emplace_back(value());
     } else if (arg == "--insecure-http") {
       config.insecure_http = true;
+    } else if (arg == "--tls-cert") {
+      config.tls_cert = value();
+    } else if (arg == "--tls-key") {
+      config.tls_key = value();
+    } else if (arg == "--public-origin") {
+      config.public_origin = value();
     } else if (arg == "--hash-password") {
       config.hash_password_for = value();
     } else if (arg == "--help" || arg == "-h") {
@@ -162,6 +177,9 @@ Config parse_args(int argc, char** argv) {
   }
   if (config.access_ttl > config.refresh_ttl) {
     usage_error("--access-ttl must not exceed --refresh-ttl");
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    usage_error("--tls-cert and --tls-key go together");
   }
   return config;
 }
@@ -342,9 +360,10 @@ httplib::Server::Handler guarded(Handler handler) {
 
 class App {
  public:
-  App(Sessions& sessions, const tegata::http::CookieWriter& cookies, const demo::UserTable& users,
+  App(Sessions& sessions, const tegata::http::CookieWriter& cookies,
+      const tegata::http::CsrfGuard& csrf, const demo::UserTable& users,
       const tegata::KeyRing& ring)
-      : sessions_(sessions), cookies_(cookies), users_(users), ring_(ring) {}
+      : sessions_(sessions), cookies_(cookies), csrf_(csrf), users_(users), ring_(ring) {}
 
   void routes(httplib::Server& server) {
     server.Get("/", bind(&App::page));
@@ -360,8 +379,10 @@ class App {
 #ifdef TEGATA_EXAMPLE_TEST_CLOCK
     post(server, "/test/clock", &App::test_clock);
 #endif
-    server.set_pre_routing_handler(
-        [this](const Request& req, Response& res) { return frame_request(req, res); });
+    server.set_pre_routing_handler([this](const Request& req, Response& res) {
+      if (!from_our_pages(req, res)) return httplib::Server::HandlerResponse::Handled;
+      return frame_request(req, res);
+    });
   }
 
  private:
@@ -378,6 +399,21 @@ class App {
     auto bound = bind(handler);
     server.Post(path, bound);
     bodiless_posts_.emplace(path, std::move(bound));
+  }
+
+  // CSRF: a request that changes state must come from one of our own pages (or from no browser
+  // at all, as curl's do). SameSite=Strict cookies already stay off cross-site requests; this is
+  // the independent second check (tegata/csrf.hpp). Runs before any route, so no handler can
+  // forget it. Browsers send one Origin header; two are refused rather than guessed between.
+  bool from_our_pages(const Request& req, Response& res) const {
+    const bool one_origin = req.get_header_value_count("Origin") <= 1;
+    auto ok = one_origin ? csrf_.check(req.method, req.get_header_value("Origin"),
+                                       req.get_header_value("Sec-Fetch-Site"))
+                         : tegata::Result<void>{tegata::errc::cross_site_request};
+    if (ok) return true;
+    send_error(res, 403, tegata::to_string(tegata::errc::cross_site_request),
+               "this request came from a page of another origin");
+    return false;
   }
 
   // Runs before cpp-httplib reads a request's body (Server::set_pre_routing_handler): decides how
@@ -612,6 +648,7 @@ class App {
 
   Sessions& sessions_;
   const tegata::http::CookieWriter& cookies_;
+  const tegata::http::CsrfGuard& csrf_;
   const demo::UserTable& users_;
   const tegata::KeyRing& ring_;
   std::map<std::string, httplib::Server::Handler, std::less<>> bodiless_posts_;
@@ -675,7 +712,22 @@ int main(int argc, char** argv) {
     // /refresh reads the refresh cookie (docs/security.md on why it is not path-scoped).
     const tegata::http::CookieWriter cookies({.insecure_http_for_testing = config.insecure_http});
 
-    httplib::Server server;
+    // HTTPS itself with --tls-cert/--tls-key (cpp-httplib's OpenSSL server), else plain HTTP for
+    // a TLS-terminating proxy in front (or --insecure-http on 127.0.0.1).
+    const bool tls = !config.tls_cert.empty();
+    std::unique_ptr<httplib::Server> listener;
+    if (tls) {
+      auto https = std::make_unique<httplib::SSLServer>(config.tls_cert.c_str(),
+                                                        config.tls_key.c_str());
+      if (!https->is_valid()) {
+        throw std::invalid_argument("cannot load the TLS certificate " + config.tls_cert +
+                                    " and its key " + config.tls_key);
+      }
+      listener = std::move(https);
+    } else {
+      listener = std::make_unique<httplib::Server>();
+    }
+    httplib::Server& server = *listener;
     server.set_payload_max_length(kMaxBodyBytes);
     server.set_read_timeout(5s);
     server.set_write_timeout(5s);
@@ -699,9 +751,6 @@ int main(int argc, char** argv) {
       // Method, path and status only: never a header, which could hold a token.
       std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
     });
-    App app(sessions, cookies, users, ring);
-    app.routes(server);
-
     const int port = config.port == 0
                          ? server.bind_to_any_port("127.0.0.1")
                          : (server.bind_to_port("127.0.0.1", config.port) ? config.port : -1);
@@ -709,6 +758,14 @@ int main(int argc, char** argv) {
       std::cerr << "tegata_http_server: cannot listen on 127.0.0.1:" << config.port << '\n';
       return 1;
     }
+    const std::string own_origin =
+        std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
+    // The origin the pages come from: this server's own address, or what --public-origin says
+    // (a malformed one is refused here, at startup).
+    const tegata::http::CsrfGuard csrf(
+        {config.public_origin.empty() ? own_origin : config.public_origin});
+    App app(sessions, cookies, csrf, users, ring);
+    app.routes(server);
 
     std::atomic<bool> finished{false};
     std::thread stopper([&] {
@@ -719,7 +776,7 @@ int main(int argc, char** argv) {
       server.stop();
     });
 
-    std::cout << "tegata_http_server: listening on http://127.0.0.1:" << port
+    std::cout << "tegata_http_server: listening on " << own_origin
               << (config.insecure_http ? " (insecure cookies for plain HTTP)" : "") << std::endl;
     const bool clean = server.listen_after_bind();
     finished.store(true);

@@ -1,6 +1,11 @@
 // Browser end-to-end test of examples/http_server (ctest: e2e.browser, label browser).
 //
-//   node browser_e2e.mjs --server TEST_CLOCK_BINARY --artifacts DIR [--chromium PATH]
+//   node browser_e2e.mjs --server TEST_CLOCK_BINARY --artifacts DIR [--chromium PATH] [--https]
+//
+// With --https the server runs as deployed: HTTPS (a certificate the test makes with openssl and
+// Chromium trusts by its key, --ignore-certificate-errors-spki-list) and the default cookies,
+// Secure with the __Host- prefix. Without it: plain HTTP and --insecure-http's bare names. Both
+// modes also check that a page of another origin cannot make the browser change state (CSRF).
 //
 // Debian's chromium, headless, driven by playwright-core (pinned by package-lock.json; install with
 // `npm ci --prefix tests/e2e`). Through the page only, as a user would: log in, call the API, check
@@ -10,7 +15,7 @@
 // the page as it was on a failure).
 // A missing chromium or playwright-core makes the test SKIP (exit 77), or FAIL when
 // TEGATA_REQUIRE_E2E is set.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -28,6 +33,9 @@ const option = (name, fallback) => {
 const serverPath = option('--server');
 const artifacts = option('--artifacts', join(process.cwd(), 'e2e-artifacts'));
 const chromiumPath = option('--chromium', '/usr/bin/chromium');
+const https = args.includes('--https');
+const cookiePrefix = https ? '__Host-' : '';
+const shot = (name) => join(artifacts, `${https ? 'browser_https_e2e' : 'browser_e2e'}${name}.png`);
 if (!serverPath) {
   console.error('usage: node browser_e2e.mjs --server PATH [--artifacts DIR] [--chromium PATH]');
   process.exit(2);
@@ -63,10 +71,26 @@ function check(condition, what, detail = '') {
   }
 }
 
+// --- TLS: a certificate for 127.0.0.1 and localhost, and the hash Chromium trusts it by ---------
+function makeCertificate(dir) {
+  const key = join(dir, 'tls-key.pem');
+  const cert = join(dir, 'tls-cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                           '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj',
+                           '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+               { stdio: 'ignore' });
+  // base64(SHA-256(SubjectPublicKeyInfo)): what --ignore-certificate-errors-spki-list takes.
+  const spki = execFileSync('openssl', ['x509', '-in', cert, '-pubkey', '-noout']);
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: spki });
+  const hash = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der });
+  return { key, cert, spki: hash.toString('base64') };
+}
+
 // --- the server ---------------------------------------------------------------------------------
-function startServer() {
+function startServer(tls) {
   return new Promise((resolve, reject) => {
-    const child = spawn(serverPath, ['--port', '0', '--insecure-http', '--access-ttl', '60',
+    const mode = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : ['--insecure-http'];
+    const child = spawn(serverPath, ['--port', '0', ...mode, '--access-ttl', '60',
                                      '--refresh-ttl', '600'],
                         { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -74,7 +98,7 @@ function startServer() {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20000);
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const match = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (match) {
         clearTimeout(timer);
         resolve({ child, base: match[1], log });
@@ -113,15 +137,18 @@ let context;
 let page;
 let code = 1;
 try {
-  server = await startServer();
+  const tls = https ? makeCertificate(profile) : null;
+  server = await startServer(tls);
   console.log(`server at ${server.base}`);
+  check(server.base.startsWith(https ? 'https://' : 'http://'), 'the server speaks the mode asked for');
 
   // A fresh profile directory, so no cookie or cache of an earlier run can take part.
   context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+           '--disable-background-networking', '--disable-component-update', '--disable-sync',
+           ...(tls ? [`--ignore-certificate-errors-spki-list=${tls.spki}`] : [])],
     timeout: 60000,
   });
   page = context.pages()[0] ?? (await context.newPage());
@@ -143,9 +170,9 @@ try {
     return page.locator('#output').textContent();
   };
   const status = () => page.locator('#status').textContent();
-  // Every cookie of the profile, whatever its Path.
+  // Every session cookie of the profile, whatever its Path.
   const sessionCookies = async () =>
-    (await context.cookies()).filter((c) => /^(access|refresh)_token$/.test(c.name));
+    (await context.cookies()).filter((c) => /^(__Host-)?(access|refresh)_token$/.test(c.name));
 
   await page.goto(`${server.base}/`);
   check((await page.title()) === 'tegata session demo', 'the page loads');
@@ -160,8 +187,13 @@ try {
 
   // Both cookies exist, HttpOnly, SameSite=Strict; the script cannot see them.
   const cookies = await sessionCookies();
-  const access = cookies.find((c) => c.name === 'access_token');
-  const refresh = cookies.find((c) => c.name === 'refresh_token');
+  const access = cookies.find((c) => c.name === `${cookiePrefix}access_token`);
+  const refresh = cookies.find((c) => c.name === `${cookiePrefix}refresh_token`);
+  check(cookies.length === 2, `exactly two session cookies, named ${cookiePrefix}access_token and ` +
+        `${cookiePrefix}refresh_token`, JSON.stringify(cookies.map((c) => c.name)));
+  check(access?.secure === https && refresh?.secure === https,
+        https ? 'both cookies are Secure' : 'plain HTTP: no Secure attribute',
+        JSON.stringify([access?.secure, refresh?.secure]));
   check(access && access.httpOnly && access.sameSite === 'Strict' && access.path === '/',
         'the access cookie is HttpOnly, SameSite=Strict, Path=/', JSON.stringify(access));
   check(refresh && refresh.httpOnly && refresh.sameSite === 'Strict' && refresh.path === '/',
@@ -180,10 +212,37 @@ try {
   check(output.startsWith('GET /api/me: 200') && output.includes('"subject": "alice"'),
         'GET /api/me works', output);
 
-  // The access token expires (server clock +61 s): the next call refreshes transparently.
-  const advanced = await fetch(`${server.base}/test/clock`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"advance":61}' });
-  check(advanced.status === 200, 'the server clock moves past the access token lifetime');
+  // CSRF: a page of another origin (localhost is not 127.0.0.1, and not even the same site)
+  // posts a form to /logout-all. The browser says where it comes from (Origin), and the server
+  // refuses before any route runs. (With SameSite=Strict the cookies would not go along either:
+  // the 403 shows that the Origin check stands on its own.) The attacker's page is the JWKS
+  // document, which has no Content-Security-Policy: the site's pages forbid posting forms
+  // elsewhere (form-action 'self'), an attacker's would not.
+  const other = await context.newPage();
+  await other.goto(`${server.base.replace('127.0.0.1', 'localhost')}/.well-known/jwks.json`);
+  const [forged] = await Promise.all([
+    other.waitForResponse((r) => r.url().endsWith('/logout-all')),
+    other.evaluate((target) => {
+      const form = document.createElement('form');
+      form.method = 'POST';
+      form.action = target;
+      document.body.appendChild(form);
+      form.submit();
+    }, `${server.base}/logout-all`),
+  ]);
+  const forgedBody = await forged.text();
+  check(forged.status() === 403 && forgedBody.includes('"cross_site_request"'),
+        'a form posted from another origin is refused (403 cross_site_request)',
+        `${forged.status()} ${forgedBody}`);
+  await other.close();
+  output = await act('#me');
+  check(output.startsWith('GET /api/me: 200'), 'the session survived the forged request', output);
+
+  // The access token expires (server clock +61 s): the next call refreshes transparently. The
+  // request comes from the page itself (same origin), as a state-changing request must.
+  const advanced = await page.evaluate(async () => (await fetch('/test/clock', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"advance":61}' })).status);
+  check(advanced === 200, 'the server clock moves past the access token lifetime');
   const firstRefreshAt = requests.length;
   output = await act('#me');
   const sequence = requests.slice(firstRefreshAt).filter((r) => !r.endsWith('.ico'));
@@ -194,10 +253,10 @@ try {
         'the page refreshed by itself: 401, POST /refresh, retry', JSON.stringify(sequence));
   check((await page.locator('#refreshes').textContent()) === '1', 'one transparent refresh counted');
   const rotated = await sessionCookies();
-  check(rotated.find((c) => c.name === 'refresh_token')?.value !== refresh?.value,
+  check(rotated.find((c) => c.name === `${cookiePrefix}refresh_token`)?.value !== refresh?.value,
         'the refresh cookie was rotated');
   check((await page.evaluate(() => document.cookie)) === '', 'document.cookie is still empty');
-  await page.screenshot({ path: join(artifacts, 'browser_e2e_logged_in.png'), fullPage: true });
+  await page.screenshot({ path: shot('_logged_in'), fullPage: true });
 
   // Log out: the cookies are gone and the API answers 401.
   output = await act('#logout');
@@ -210,13 +269,13 @@ try {
   check(consoleErrors.every((e) => e.includes('status of 401')),
         'no script error on the page (only the logged 401s)', JSON.stringify(consoleErrors));
 
-  await page.screenshot({ path: join(artifacts, 'browser_e2e.png'), fullPage: true });
-  console.log(`screenshot: ${join(artifacts, 'browser_e2e.png')}`);
+  await page.screenshot({ path: shot(''), fullPage: true });
+  console.log(`screenshot: ${shot('')}`);
   code = failures === 0 ? 0 : 1;
 } catch (error) {
   console.log(`FAIL: ${error.stack ?? error}`);
   if (page) {
-    await page.screenshot({ path: join(artifacts, 'browser_e2e_failure.png'), fullPage: true })
+    await page.screenshot({ path: shot('_failure'), fullPage: true })
       .catch(() => {});
   }
   code = 1;

@@ -248,6 +248,28 @@ raw_request 404 "POST to an unknown path without a body" -X POST "$base/nowhere"
 check "... names the error" contains "$body" '"error":"no_such_endpoint"'
 raw_request 404 "PUT without a body" -X PUT "$base/login"
 
+echo "-- CSRF: a state-changing request from another origin: 403 before any route runs"
+# post_from ORIGIN_HEADERS...: POST /logout-all with the given headers (no cookie).
+post_from() {
+  status=$(curl -sS -o "$work/body" -w '%{http_code}' -X POST -H 'Content-Length: 0' "$@" \
+    --max-time 30 "$base/logout-all")
+  body=$(cat "$work/body")
+}
+post_from -H "Origin: https://evil.example"
+expect 403 cross_site_request "Origin of another site"
+post_from -H "Origin: null"
+expect 403 cross_site_request "Origin: null (a sandboxed frame, a file: page)"
+post_from -H "Origin: ${base/127.0.0.1/localhost}"
+expect 403 cross_site_request "localhost is another origin than 127.0.0.1"
+post_from -H "Sec-Fetch-Site: cross-site"
+expect 403 cross_site_request "Sec-Fetch-Site: cross-site without Origin"
+post_from -H "Origin: $base" -H "Origin: https://evil.example"
+expect 403 cross_site_request "two Origin headers"
+post_from -H "Origin: $base"
+expect 401 not_found "the server's own origin passes the check (and then needs a session)"
+post_from -H "Sec-Fetch-Site: same-origin"
+expect 401 not_found "Sec-Fetch-Site: same-origin passes"
+
 echo "-- login"
 login alice wonderland
 check "the body carries no token" lacks "$body" "$access"
