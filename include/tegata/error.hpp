@@ -5,6 +5,7 @@
 // (a short secret, an empty issuer), which is a programming error to fix, not an input to reject.
 #pragma once
 
+#include <cassert>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -200,12 +201,29 @@ class [[nodiscard]] Result {
     return std::get<0>(std::move(state_));
   }
 
-  // Unchecked access, like std::optional: only after has_value() returned true.
-  T& operator*() & noexcept { return *std::get_if<0>(&state_); }
-  const T& operator*() const& noexcept { return *std::get_if<0>(&state_); }
-  T&& operator*() && noexcept { return std::move(*std::get_if<0>(&state_)); }
-  T* operator->() noexcept { return std::get_if<0>(&state_); }
-  const T* operator->() const noexcept { return std::get_if<0>(&state_); }
+  // Unchecked access, like std::optional: only after has_value() returned true. On a failed
+  // Result a debug build stops at an assertion (the behaviour is undefined when NDEBUG is set);
+  // value() is the checked access.
+  T& operator*() & noexcept {
+    assert(has_value() && "tegata::Result: operator* on a Result that holds an error");
+    return *std::get_if<0>(&state_);
+  }
+  const T& operator*() const& noexcept {
+    assert(has_value() && "tegata::Result: operator* on a Result that holds an error");
+    return *std::get_if<0>(&state_);
+  }
+  T&& operator*() && noexcept {
+    assert(has_value() && "tegata::Result: operator* on a Result that holds an error");
+    return std::move(*std::get_if<0>(&state_));
+  }
+  T* operator->() noexcept {
+    assert(has_value() && "tegata::Result: operator-> on a Result that holds an error");
+    return std::get_if<0>(&state_);
+  }
+  const T* operator->() const noexcept {
+    assert(has_value() && "tegata::Result: operator-> on a Result that holds an error");
+    return std::get_if<0>(&state_);
+  }
 
  private:
   void check() const {
