@@ -369,6 +369,128 @@ TEST_CASE("logout revokes the family through either token", "[session]") {
   }
 }
 
+TEST_CASE("logout works with an expired token: only exp is relaxed", "[session][logout]") {
+  Fixture f;
+  SECTION("an expired access token ends its family; the live refresh token is revoked") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    f.clock.set(pair->access_expires_at + 1h);
+    REQUIRE(f.manager.validate(pair->access_token).error() == errc::expired);
+    REQUIRE(f.manager.revoke(pair->access_token));
+    CHECK(f.manager.refresh(pair->refresh_token).error() == errc::session_revoked);
+  }
+  SECTION("an expired refresh token ends its family, whose newer tokens are revoked") {
+    auto first = f.manager.issue("alice");
+    REQUIRE(first);
+    f.clock.set(kStart + 20h);
+    auto second = f.manager.refresh(first->refresh_token);
+    REQUIRE(second);
+    f.clock.set(first->refresh_expires_at + 1h);  // the first refresh token has expired
+    REQUIRE(f.manager.revoke(first->refresh_token));
+    CHECK(f.manager.refresh(second->refresh_token).error() == errc::session_revoked);
+  }
+  SECTION("other sessions of the subject are untouched") {
+    auto a = f.manager.issue("alice");
+    auto b = f.manager.issue("alice");
+    REQUIRE(a);
+    REQUIRE(b);
+    f.clock.set(kStart + 16min);
+    REQUIRE(f.manager.revoke(a->access_token));
+    CHECK(f.manager.refresh(b->refresh_token));
+  }
+  SECTION("signature, type, issuer and audience are still checked") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    f.clock.set(kStart + 16min);
+    std::string forged = pair->access_token;
+    forged.back() = forged.back() == 'A' ? 'Q' : 'A';
+    CHECK(f.manager.revoke(forged).error() == errc::bad_signature);
+    auto other_issuer = test_options();
+    other_issuer.issuer = "https://evil.example";
+    Manager m1(test_key(), other_issuer, f.clock, f.store);
+    CHECK(m1.revoke(pair->access_token).error() == errc::wrong_issuer);
+    auto other_audience = test_options();
+    other_audience.audience = "billing";
+    Manager m2(test_key(), other_audience, f.clock, f.store);
+    CHECK(m2.revoke(pair->access_token).error() == errc::wrong_audience);
+    // A JWT of another type (typ JWT) is neither an access nor a refresh token.
+    const tegata::HmacKey key = test_key();
+    auto payload = payload_of(pair->access_token);
+    auto plain = key.sign("JWT", payload.dump());
+    REQUIRE(plain);
+    CHECK(f.manager.revoke(*plain).error() == errc::wrong_type);
+    // None of these ended the session.
+    CHECK(f.manager.refresh(pair->refresh_token));
+  }
+  SECTION("nbf and iat in the future are still refused") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    f.clock.set(kStart + 16min);  // past the access token's exp
+    const tegata::HmacKey key = test_key();
+    auto claims = payload_of(pair->access_token);
+    claims["iat"] = (kStart + 1h).time_since_epoch().count();
+    auto from_future = key.sign("at+jwt", claims.dump());
+    REQUIRE(from_future);
+    CHECK(f.manager.revoke(*from_future).error() == errc::issued_in_future);
+    claims = payload_of(pair->access_token);
+    claims["nbf"] = (kStart + 1h).time_since_epoch().count();
+    auto not_yet = key.sign("at+jwt", claims.dump());
+    REQUIRE(not_yet);
+    CHECK(f.manager.revoke(*not_yet).error() == errc::not_yet_valid);
+    CHECK(f.manager.refresh(pair->refresh_token));
+  }
+  SECTION("a token without exp is still refused") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    const tegata::HmacKey key = test_key();
+    auto claims = payload_of(pair->access_token);
+    claims.erase("exp");
+    auto no_exp = key.sign("at+jwt", claims.dump());
+    REQUIRE(no_exp);
+    CHECK(f.manager.revoke(*no_exp).error() == errc::missing_claim);
+    CHECK(f.manager.refresh(pair->refresh_token));
+  }
+  SECTION("past the family's absolute end: success, and nothing is written") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    f.store.prune(kStart);
+    const std::size_t before = f.store.size();
+    f.clock.set(kStart + 72h);  // absolute_ttl: no token of the family is accepted any more
+    CHECK(f.manager.revoke(pair->access_token));
+    CHECK(f.manager.revoke(pair->refresh_token));
+    CHECK(f.store.size() == before);
+  }
+}
+
+TEST_CASE("logout with an expired token, with leeway: the revocation outlives every token",
+          "[session][logout]") {
+  auto options = test_options();
+  options.leeway = 30s;
+  tegata::ManualClock clock{kStart};
+  tegata::MemoryRevocationStore store;
+  Manager m(test_key(), options, clock, store);
+  auto login = m.issue("alice");
+  REQUIRE(login);
+  auto pair = login;
+  const std::chrono::seconds rotations[] = {20h, 40h, 60h, 72h - 1s};
+  for (const auto at : rotations) {
+    clock.set(kStart + at);
+    auto next = m.refresh(pair->refresh_token);
+    REQUIRE(next);
+    pair = std::move(next);
+  }
+  REQUIRE(pair->access_expires_at == kStart + 72h);
+  // Past the absolute end but within leeway, the latest access token is still accepted ...
+  clock.set(kStart + 72h + 10s);
+  REQUIRE(m.validate(pair->access_token));
+  // ... so a logout with the login's long-expired access token must still be recorded.
+  REQUIRE(m.revoke(login->access_token));
+  CHECK(m.validate(pair->access_token).error() == errc::session_revoked);
+  clock.set(kStart + 72h + 29s);
+  store.prune(clock.now());
+  CHECK(m.validate(pair->access_token).error() == errc::session_revoked);
+}
+
 TEST_CASE("log out everywhere bumps the version; new logins work", "[session]") {
   Fixture f;
   auto one = f.manager.issue("alice");

@@ -266,7 +266,12 @@ class SessionManager {
     });
   }
 
-  // Logout: ends the session family of an access or a refresh token (which must be valid).
+  // Logout: ends the session family of an access or a refresh token. The token must pass every
+  // check of validate or refresh (signature, type, issuer, audience, nbf, iat, session claims)
+  // except the passing of its exp: a client whose access token has expired can still log out, and
+  // its family, which may live on through its refresh token, ends. A token of a family that is
+  // past its absolute end (plus leeway) answers success without a store write: no token of that
+  // family can be accepted any more.
   Result<void> revoke(std::string_view token) {
     const std::chrono::sys_seconds now = clock_.now();
     detail::opened_token opened;
@@ -278,10 +283,21 @@ class SessionManager {
     }
     if (ec) return ec;
     return opened.visit([&](const auto& payload) -> Result<void> {
-      detail::access_reading read;
-      if (auto ec2 = detail::read_access_claims(payload, *validator, now, read)) return ec2;
-      return store_.revoke_family(read.session.session_id, last_accepted(read.session.auth_time),
-                                  now);
+      detail::registered_claims_view registered;
+      bool audience_matches = false;
+      if (auto ec2 = detail::read_registered_claims(
+              payload, registered, validator->audience_matcher(audience_matches))) {
+        return ec2;
+      }
+      if (auto ec2 = validator->check_issuer_and_audience(registered, audience_matches)) {
+        return ec2;
+      }
+      if (auto ec2 = validator->check_times_ignoring_expiry(registered, now)) return ec2;
+      detail::session_claims_view session;
+      if (auto ec2 = detail::read_session_claims(payload, registered, session)) return ec2;
+      const std::chrono::sys_seconds until = last_accepted(session.auth_time);
+      if (now >= until) return {};
+      return store_.revoke_family(session.session_id, until, now);
     });
   }
 
