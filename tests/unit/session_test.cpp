@@ -2,7 +2,9 @@
 #include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <tegata/tegata.hpp>
 #include <thread>
 #include <vector>
@@ -155,6 +157,109 @@ TEST_CASE("refresh rotates: new pair, same family, old refresh token used up", "
   REQUIRE(third);
   CHECK(f.manager.validate(third->access_token)->extra == nlohmann::json{{"role", "reader"}});
   CHECK(f.manager.refresh(third->refresh_token, {{"sid", "x"}}).error() == errc::reserved_claim);
+}
+
+TEST_CASE("refresh with a claims function: per-user claims survive rotation",
+          "[session][claims_function]") {
+  Fixture f;
+  std::string role = "editor";
+  int calls = 0;
+  std::string seen_subject, seen_session;
+  const auto claims_of = [&](std::string_view subject, std::string_view session_id) {
+    ++calls;
+    seen_subject = subject;
+    seen_session = session_id;
+    return nlohmann::json{{"role", role}};
+  };
+  auto pair = f.manager.issue("alice", claims_of("alice", ""));
+  REQUIRE(pair);
+  calls = 0;
+  f.clock.advance(16min);
+
+  auto next = f.manager.refresh(pair->refresh_token, claims_of);
+  REQUIRE(next);
+  CHECK(calls == 1);
+  CHECK(seen_subject == "alice");
+  CHECK(seen_session == pair->session_id);
+  auto claims = f.manager.validate(next->access_token);
+  REQUIRE(claims);
+  CHECK(claims->extra == nlohmann::json{{"role", "editor"}});
+  CHECK_FALSE(payload_of(next->refresh_token).contains("role"));  // refresh tokens carry none
+
+  // The claims are computed at each refresh, so a change of role arrives with the next one.
+  role = "viewer";
+  f.clock.advance(16min);
+  auto third = f.manager.refresh(next->refresh_token, claims_of);
+  REQUIRE(third);
+  claims = f.manager.validate(third->access_token);
+  REQUIRE(claims);
+  CHECK(claims->extra == nlohmann::json{{"role", "viewer"}});
+  CHECK(calls == 2);
+
+  // A function may also answer Result<nlohmann::json>, and a mutable or move-only one works.
+  f.clock.advance(16min);
+  auto fourth = f.manager.refresh(
+      third->refresh_token,
+      [n = std::make_unique<int>(0)](std::string_view subject,
+                                     std::string_view) mutable -> tegata::Result<nlohmann::json> {
+        ++*n;
+        return nlohmann::json{{"name", subject}, {"n", *n}};
+      });
+  REQUIRE(fourth);
+  claims = f.manager.validate(fourth->access_token);
+  REQUIRE(claims);
+  CHECK(claims->extra == nlohmann::json{{"name", "alice"}, {"n", 1}});
+}
+
+TEST_CASE("refresh with a claims function: not called for a token that does not verify",
+          "[session][claims_function]") {
+  Fixture f;
+  int calls = 0;
+  const auto claims_of = [&](std::string_view, std::string_view) {
+    ++calls;
+    return nlohmann::json::object();
+  };
+  auto pair = f.manager.issue("alice");
+  REQUIRE(pair);
+  std::string forged = pair->refresh_token;
+  forged.back() = forged.back() == 'A' ? 'Q' : 'A';
+  CHECK(f.manager.refresh(forged, claims_of).error() == errc::bad_signature);
+  CHECK(f.manager.refresh(pair->access_token, claims_of).error() == errc::wrong_type);
+  CHECK(f.manager.refresh("not a token", claims_of).error() == errc::malformed);
+  auto other = f.manager.issue("bob");
+  REQUIRE(other);
+  REQUIRE(f.manager.revoke(other->access_token));
+  CHECK(f.manager.refresh(other->refresh_token, claims_of).error() == errc::session_revoked);
+  f.clock.set(pair->refresh_expires_at);
+  CHECK(f.manager.refresh(pair->refresh_token, claims_of).error() == errc::expired);
+  CHECK(calls == 0);
+}
+
+TEST_CASE("refresh: the claims overloads stay apart", "[session][claims_function]") {
+  const auto json_fn = [](std::string_view, std::string_view) { return nlohmann::json{}; };
+  const auto result_fn = [](std::string_view, std::string_view) -> tegata::Result<nlohmann::json> {
+    return tegata::errc::not_found;
+  };
+  const auto wrong_arguments = [](int) { return nlohmann::json{}; };
+  const auto wrong_result = [](std::string_view, std::string_view) { return 1.5; };
+  STATIC_CHECK(tegata::ExtraClaimsFunction<decltype(json_fn)>);
+  STATIC_CHECK(tegata::ExtraClaimsFunction<decltype(result_fn)>);
+  STATIC_CHECK_FALSE(tegata::ExtraClaimsFunction<decltype(wrong_arguments)>);
+  STATIC_CHECK_FALSE(tegata::ExtraClaimsFunction<nlohmann::json>);
+  STATIC_CHECK_FALSE(tegata::ExtraClaimsFunction<std::string>);
+  // A number converts to nlohmann::json: accepted by the type, refused at run time (not an object).
+  STATIC_CHECK(tegata::ExtraClaimsFunction<decltype(wrong_result)>);
+
+  // Braced claims and json values still take the json overload.
+  Fixture f;
+  auto pair = f.manager.issue("alice");
+  REQUIRE(pair);
+  auto next = f.manager.refresh(pair->refresh_token, {{"role", "editor"}});
+  REQUIRE(next);
+  const nlohmann::json extra = {{"role", "viewer"}};
+  auto third = f.manager.refresh(next->refresh_token, extra);
+  REQUIRE(third);
+  CHECK(payload_of(third->access_token)["role"] == "viewer");
 }
 
 TEST_CASE("refresh token reuse is theft: the whole family is revoked", "[session]") {

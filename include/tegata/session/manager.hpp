@@ -16,14 +16,17 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "tegata/base64url.hpp"
@@ -170,6 +173,20 @@ std::error_code read_access_claims(const Object& payload, const Validator& valid
 
 }  // namespace detail
 
+// A function that computes the custom claims of the access token a refresh hands out, from the
+// subject and the session id of the verified refresh token (views, valid during the call):
+//   nlohmann::json f(std::string_view subject, std::string_view session_id)
+// or, to refuse the refresh with an error of its own (nothing is then used up),
+//   tegata::Result<nlohmann::json> f(std::string_view subject, std::string_view session_id)
+template <class F>
+concept ExtraClaimsFunction =
+    !std::same_as<std::remove_cvref_t<F>, nlohmann::json> &&
+    std::invocable<F&, std::string_view, std::string_view> &&
+    (std::same_as<std::remove_cvref_t<std::invoke_result_t<F&, std::string_view, std::string_view>>,
+                  Result<nlohmann::json>> ||
+     std::convertible_to<std::invoke_result_t<F&, std::string_view, std::string_view>,
+                         nlohmann::json>);
+
 template <Signer SignerT, Clock ClockT = SystemClock,
           RevocationStore StoreT = MemoryRevocationStore>
 class SessionManager {
@@ -230,40 +247,38 @@ class SessionManager {
   Result<TokenPair> refresh(std::string_view refresh_token,
                             const nlohmann::json& extra = detail::empty_json_object()) {
     if (auto ec = check_extra(extra)) return ec;
-    const std::chrono::sys_seconds now = clock_.now();
-    detail::opened_token opened;
-    if (auto ec = detail::open_token(refresh_token, signer_, refresh_validator_, opened)) return ec;
-    return opened.visit([&](const auto& payload) -> Result<TokenPair> {
-      detail::registered_claims_view registered;
-      bool audience_matches = false;
-      if (auto ec = detail::read_registered_claims(
-              payload, registered, refresh_validator_.audience_matcher(audience_matches))) {
-        return ec;
-      }
-      if (auto ec = refresh_validator_.check_issuer_and_audience(registered, audience_matches)) {
-        return ec;
-      }
-      detail::session_claims_view session;
-      if (auto ec = detail::read_session_claims(payload, registered, session)) return ec;
-      // The absolute limit is the server's own rule, so it is reported before the token's exp
-      // (which it caps) and without leeway.
-      if (now >= absolute_end(session.auth_time)) return errc::session_expired;
-      if (auto ec = refresh_validator_.check_times(registered, now)) return ec;
-      std::uint64_t version = 0;
-      if (auto ec = check_store(session, now, &version)) return ec;
-      // Everything that can fail (ids, both payloads, limits, signatures) happens before the one
-      // irreversible step, using up the presented token: a refresh that fails here leaves that
-      // token as usable as it was, so the client's retry is not mistaken for theft.
-      std::array<detail::random_id, 2> ids;  // the access token, the refresh token
-      if (!detail::make_random_ids(ids)) return errc::crypto_failure;
-      // The new pair carries the subject's version as check_store just read it: a log out
-      // everywhere that lands after that read voids the new pair too (it fails closed).
-      auto pair = mint(session.subject, std::string(session.session_id), session.auth_time, now,
-                       extra, ids[0].view(), ids[1].view(), version);
-      if (!pair) return pair;
-      if (auto ec = use_refresh_token(session, *registered.expires_at, now)) return ec;
-      return pair;
-    });
+    return rotate(
+        refresh_token, [](const detail::session_claims_view&) { return std::error_code{}; },
+        extra);
+  }
+
+  // The same, with the new access token's custom claims computed by extra_claims from the subject
+  // and session id of the refresh token, once that token has passed every check (signature,
+  // claims, the store) and before anything is signed or used up: claims that depend on the user
+  // (a role, a tenant) follow every rotation. What it returns is checked like the json overload's
+  // extra (invalid_argument, reserved_claim, too_large, too_deep); an error it returns (as a
+  // Result) is returned as is. Either way, and if it throws (the exception reaches the caller
+  // unchanged), nothing was written and the presented refresh token stays usable. It is also
+  // called for a token that the store then finds used up (refresh_reused).
+  template <ExtraClaimsFunction F>
+  Result<TokenPair> refresh(std::string_view refresh_token, F&& extra_claims) {
+    nlohmann::json extra;
+    return rotate(
+        refresh_token,
+        [&](const detail::session_claims_view& session) -> std::error_code {
+          using returned =
+              std::remove_cvref_t<std::invoke_result_t<F&, std::string_view, std::string_view>>;
+          if constexpr (std::same_as<returned, Result<nlohmann::json>>) {
+            Result<nlohmann::json> computed =
+                std::invoke(extra_claims, session.subject, session.session_id);
+            if (!computed) return computed.error();
+            extra = std::move(*computed);
+          } else {
+            extra = std::invoke(extra_claims, session.subject, session.session_id);
+          }
+          return check_extra(extra);
+        },
+        extra);
   }
 
   // Logout: ends the session family of an access or a refresh token. The token must pass every
@@ -318,6 +333,48 @@ class SessionManager {
   SignerT& signer() noexcept { return signer_; }
 
  private:
+  // refresh: verifies the refresh token, then lets prepare (given the token's session claims)
+  // refuse the refresh or fill extra, then mints the new pair, and only then uses the token up.
+  template <class Prepare>
+  Result<TokenPair> rotate(std::string_view refresh_token, Prepare&& prepare,
+                           const nlohmann::json& extra) {
+    const std::chrono::sys_seconds now = clock_.now();
+    detail::opened_token opened;
+    if (auto ec = detail::open_token(refresh_token, signer_, refresh_validator_, opened)) return ec;
+    return opened.visit([&](const auto& payload) -> Result<TokenPair> {
+      detail::registered_claims_view registered;
+      bool audience_matches = false;
+      if (auto ec = detail::read_registered_claims(
+              payload, registered, refresh_validator_.audience_matcher(audience_matches))) {
+        return ec;
+      }
+      if (auto ec = refresh_validator_.check_issuer_and_audience(registered, audience_matches)) {
+        return ec;
+      }
+      detail::session_claims_view session;
+      if (auto ec = detail::read_session_claims(payload, registered, session)) return ec;
+      // The absolute limit is the server's own rule, so it is reported before the token's exp
+      // (which it caps) and without leeway.
+      if (now >= absolute_end(session.auth_time)) return errc::session_expired;
+      if (auto ec = refresh_validator_.check_times(registered, now)) return ec;
+      std::uint64_t version = 0;
+      if (auto ec = check_store(session, now, &version)) return ec;
+      if (auto ec = prepare(std::as_const(session))) return ec;
+      // Everything that can fail (ids, both payloads, limits, signatures) happens before the one
+      // irreversible step, using up the presented token: a refresh that fails here leaves that
+      // token as usable as it was, so the client's retry is not mistaken for theft.
+      std::array<detail::random_id, 2> ids;  // the access token, the refresh token
+      if (!detail::make_random_ids(ids)) return errc::crypto_failure;
+      // The new pair carries the subject's version as check_store just read it: a log out
+      // everywhere that lands after that read voids the new pair too (it fails closed).
+      auto pair = mint(session.subject, std::string(session.session_id), session.auth_time, now,
+                       extra, ids[0].view(), ids[1].view(), version);
+      if (!pair) return pair;
+      if (auto ec = use_refresh_token(session, *registered.expires_at, now)) return ec;
+      return pair;
+    });
+  }
+
   static SessionOptions checked(SessionOptions options) {
     detail::check_session_options(options);
     return options;
