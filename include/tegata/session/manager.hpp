@@ -450,7 +450,8 @@ class SessionManager {
     const std::chrono::sys_seconds refresh_exp = std::min(now + options_.refresh_ttl, end);
 
     const token_claims common{subject, sid, *version, auth_time, now};
-    std::string refresh_claims, access_claims;
+    std::string refresh_claims;
+    std::string access_claims;
     try {
       refresh_claims = claims_json(common, refresh_id, refresh_exp, detail::empty_json_object());
       access_claims = claims_json(common, access_id, access_exp, extra);
