@@ -24,9 +24,8 @@ void say(std::string_view what) {
 template <class T>
 std::string outcome(const tegata::Result<T>& r) {
   return r ? std::string("ok")
-           : "refused: " +
-                 std::string(tegata::to_string(static_cast<tegata::errc>(r.error().value()))) +
-                 " (" + r.error().message() + ")";
+           : "refused: " + std::string(tegata::to_string(r.error())) + " (" +
+                 r.error().message() + ")";
 }
 
 std::string shorten(std::string_view token) { return std::string(token.substr(0, 16)) + "..."; }

@@ -14,7 +14,7 @@
 // the prefixes for a try-out over plain http://127.0.0.1. The server listens on 127.0.0.1 only.
 //
 // Every failure answers with a JSON body {"error": name, "message": text}, the message saying
-// what was wrong: 401 and the tegata::errc name (expired, refresh_reused, session_revoked, ...) or
+// what was wrong: the status of the error's class (401 mostly) and the tegata::errc name (expired, refresh_reused, session_revoked, ...) or
 // invalid_credentials for a wrong password; 400 for a malformed request (malformed_body,
 // malformed_request). No handler lets an exception escape; beyond that, cpp-httplib answers 404
 // for an unknown path and 413 for a body over 16 KiB.
@@ -293,19 +293,14 @@ void send_json(Response& res, int status, const nlohmann::json& body,
                   "application/json");
 }
 
-std::string error_name(std::error_code ec) {
-  if (ec.category() == tegata::error_category()) {
-    return std::string(tegata::to_string(static_cast<tegata::errc>(ec.value())));
-  }
-  return "internal_error";
-}
-
 void send_error(Response& res, int status, std::string_view name, std::string_view message) {
   send_json(res, status, {{"error", name}, {"message", message}});
 }
 
+// A tegata failure: its class gives the status (401 log in again, 400 a malformed request such as
+// a cookie sent twice, 503 the store did not answer, 500 a fault here), its name the error.
 void send_error(Response& res, std::error_code ec) {
-  send_error(res, 401, error_name(ec), ec.message());
+  send_error(res, tegata::http_status(tegata::classify(ec)), tegata::to_string(ec), ec.message());
 }
 
 // A request may carry its cookies in several Cookie header fields (HTTP/2 proxies split them);

@@ -5,6 +5,7 @@
 // (a short secret, an empty issuer), which is a programming error to fix, not an input to reject.
 #pragma once
 
+#include <cassert>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -158,6 +159,87 @@ struct std::is_error_code_enum<tegata::errc> : std::true_type {};
 
 namespace tegata {
 
+// The name of any error, for logs: to_string(errc) for a code of the tegata category
+// ("session_revoked"), "success" for an empty code, and the category's name ("generic",
+// "system", ...) for a code of another category (log its value() beside it). A view of a static
+// string: it never allocates and never throws.
+inline std::string_view to_string(const std::error_code& ec) noexcept {
+  if (!ec) return "success";
+  if (ec.category() == error_category()) return to_string(static_cast<errc>(ec.value()));
+  return ec.category().name();
+}
+
+// What a failure asks of the one who sees it, which is also how a server answers it. Each errc
+// has one class (docs/api.md lists them); the class is what the code means when it comes from
+// checking a request (a token, a cookie, a header).
+enum class ErrorClass {
+  none,             // not an error (an empty error_code)
+  unauthenticated,  // 401: no valid token or session: refresh, or log in again
+  bad_request,      // 400: the request is unusable as sent (a cookie sent twice, a bad argument)
+  forbidden,        // 403: refused whoever sends it: a cross-site request (http::CsrfGuard)
+  unavailable,      // 503: the revocation store cannot answer now: retry later
+  server_error,     // 500: the server's configuration or code is at fault, or OpenSSL failed
+};
+
+constexpr ErrorClass classify(errc e) noexcept {
+  switch (e) {
+    case errc::malformed:
+    case errc::too_large:
+    case errc::bad_encoding:
+    case errc::bad_json:
+    case errc::duplicate_member:
+    case errc::too_deep:
+    case errc::unsupported_algorithm:
+    case errc::unsupported_critical:
+    case errc::unknown_key:
+    case errc::bad_signature:
+    case errc::wrong_type:
+    case errc::wrong_issuer:
+    case errc::wrong_audience:
+    case errc::missing_claim:
+    case errc::invalid_claim:
+    case errc::expired:
+    case errc::not_yet_valid:
+    case errc::issued_in_future:
+    case errc::revoked:
+    case errc::session_revoked:
+    case errc::version_mismatch:
+    case errc::refresh_reused:
+    case errc::session_expired:
+    case errc::not_found: return ErrorClass::unauthenticated;
+    case errc::invalid_argument: return ErrorClass::bad_request;
+    case errc::cross_site_request: return ErrorClass::forbidden;
+    case errc::store_unavailable:
+    case errc::store_full: return ErrorClass::unavailable;
+    case errc::reserved_claim:
+    case errc::not_supported:
+    case errc::key_cannot_sign:
+    case errc::crypto_failure: return ErrorClass::server_error;
+  }
+  return ErrorClass::server_error;
+}
+
+// The class of any error_code: none when empty, server_error for a code tegata does not know
+// (another category, or a value outside errc). Never throws.
+inline ErrorClass classify(const std::error_code& ec) noexcept {
+  if (!ec) return ErrorClass::none;
+  if (ec.category() != error_category()) return ErrorClass::server_error;
+  return classify(static_cast<errc>(ec.value()));
+}
+
+// The HTTP status that answers a failure of this class: 401, 400, 403, 503 or 500 (200 for none).
+constexpr int http_status(ErrorClass c) noexcept {
+  switch (c) {
+    case ErrorClass::none: return 200;
+    case ErrorClass::unauthenticated: return 401;
+    case ErrorClass::bad_request: return 400;
+    case ErrorClass::forbidden: return 403;
+    case ErrorClass::unavailable: return 503;
+    case ErrorClass::server_error: return 500;
+  }
+  return 500;
+}
+
 // Thrown only by Result::value() on a failed Result, so callers who prefer exceptions can have them
 // outside the validation path.
 class bad_result_access : public std::system_error {
@@ -203,12 +285,29 @@ class [[nodiscard]] Result {
     return std::get<0>(std::move(state_));
   }
 
-  // Unchecked access, like std::optional: only after has_value() returned true.
-  T& operator*() & noexcept { return *std::get_if<0>(&state_); }
-  const T& operator*() const& noexcept { return *std::get_if<0>(&state_); }
-  T&& operator*() && noexcept { return std::move(*std::get_if<0>(&state_)); }
-  T* operator->() noexcept { return std::get_if<0>(&state_); }
-  const T* operator->() const noexcept { return std::get_if<0>(&state_); }
+  // Unchecked access, like std::optional: only after has_value() returned true. On a failed
+  // Result a debug build stops at an assertion (the behaviour is undefined when NDEBUG is set);
+  // value() is the checked access.
+  T& operator*() & noexcept {
+    assert(has_value() && "tegata::Result: operator* on a Result that holds an error");
+    return *std::get_if<0>(&state_);
+  }
+  const T& operator*() const& noexcept {
+    assert(has_value() && "tegata::Result: operator* on a Result that holds an error");
+    return *std::get_if<0>(&state_);
+  }
+  T&& operator*() && noexcept {
+    assert(has_value() && "tegata::Result: operator* on a Result that holds an error");
+    return std::move(*std::get_if<0>(&state_));
+  }
+  T* operator->() noexcept {
+    assert(has_value() && "tegata::Result: operator-> on a Result that holds an error");
+    return std::get_if<0>(&state_);
+  }
+  const T* operator->() const noexcept {
+    assert(has_value() && "tegata::Result: operator-> on a Result that holds an error");
+    return std::get_if<0>(&state_);
+  }
 
  private:
   void check() const {

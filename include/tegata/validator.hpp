@@ -103,6 +103,13 @@ class Validator {
                               std::chrono::sys_seconds now) const noexcept {
     return check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now);
   }
+  // check_times without its one check on the passing of exp (exp must still be present unless
+  // allow_missing_exp): nbf and iat as above. For ending a session with a token that expired.
+  std::error_code check_times_ignoring_expiry(const detail::registered_claims_view& claims,
+                                              std::chrono::sys_seconds now) const noexcept {
+    return check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now,
+                          /*check_expiry=*/false);
+  }
   // An on_audience callback for read_registered_claims that sets matches when an aud value equals
   // the configured audience.
   auto audience_matcher(bool& matches) const noexcept {
@@ -133,10 +140,11 @@ class Validator {
   std::error_code check_times_of(const std::optional<std::chrono::sys_seconds>& expires_at,
                                  const std::optional<std::chrono::sys_seconds>& not_before,
                                  const std::optional<std::chrono::sys_seconds>& issued_at,
-                                 std::chrono::sys_seconds now) const noexcept {
+                                 std::chrono::sys_seconds now,
+                                 bool check_expiry = true) const noexcept {
     const auto leeway = options_.leeway;
     if (expires_at) {
-      if (now >= *expires_at + leeway) return errc::expired;
+      if (check_expiry && now >= *expires_at + leeway) return errc::expired;
     } else if (!options_.allow_missing_exp) {
       return errc::missing_claim;
     }

@@ -299,7 +299,7 @@ expect 401 bad_signature "a tampered signature"
 request GET /api/me "access_token=$refresh"
 expect 401 wrong_type "the refresh token in the access cookie"
 request GET /api/me "access_token=$access; access_token=$access"
-expect 401 invalid_argument "two access cookies"
+expect 400 invalid_argument "two access cookies"
 
 echo "-- expiry handled by refresh"
 advance 61
@@ -365,7 +365,7 @@ request POST /refresh "refresh_token=$refresh"
 expect 401 session_revoked "... ended the session"
 login alice wonderland
 request POST /logout "refresh_token=$refresh; refresh_token=$refresh"
-expect 401 invalid_argument "logout with two refresh cookies and no access cookie"
+expect 400 invalid_argument "logout with two refresh cookies and no access cookie"
 request POST /refresh "refresh_token=$refresh"
 expect 200 "" "... ended nothing"
 request POST /logout "refresh_token=not-a-token"

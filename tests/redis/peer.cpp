@@ -28,12 +28,7 @@ namespace {
 using Manager =
     tegata::SessionManager<tegata::HmacKey, tegata::ManualClock, tegata::redis::RevocationStore>;
 
-std::string name(std::error_code ec) {
-  if (ec.category() == tegata::error_category()) {
-    return std::string(tegata::to_string(static_cast<tegata::errc>(ec.value())));
-  }
-  return ec.message();
-}
+std::string name(std::error_code ec) { return std::string(tegata::to_string(ec)); }
 
 std::string answer(const tegata::Result<tegata::TokenPair>& pair) {
   if (!pair) return "err " + name(pair.error());

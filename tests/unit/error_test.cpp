@@ -2,6 +2,8 @@
 #include "tegata/error.hpp"
 
 #include <catch2/catch_test_macros.hpp>
+#include <cerrno>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -145,4 +147,91 @@ TEST_CASE("error: Result<void> is success or an error", "[error]") {
   // An empty error_code means success.
   const Result<void> from_empty{std::error_code{}};
   CHECK(from_empty.has_value());
+}
+
+TEST_CASE("error: to_string(std::error_code) names any error without allocating", "[error]") {
+  STATIC_CHECK(std::is_same_v<decltype(tegata::to_string(std::error_code{})), std::string_view>);
+  STATIC_CHECK(noexcept(tegata::to_string(std::error_code{})));
+  for (int v = kFirst; v <= kLast; ++v) {
+    const auto e = static_cast<errc>(v);
+    INFO("errc value " << v);
+    CHECK(tegata::to_string(std::error_code(e)) == tegata::to_string(e));
+  }
+  // What a Result hands out.
+  const Result<int> failed = parse_positive(0);
+  CHECK(tegata::to_string(failed.error()) == "invalid_argument");
+  // Success, a value outside the enumeration, and codes of other categories.
+  CHECK(tegata::to_string(std::error_code{}) == "success");
+  CHECK(tegata::to_string(std::error_code(kLast + 1, tegata::error_category())) == "unknown");
+  CHECK(tegata::to_string(std::make_error_code(std::errc::timed_out)) == "generic");
+  CHECK(tegata::to_string(std::error_code(ETIMEDOUT, std::system_category())) == "system");
+}
+
+TEST_CASE("error: every errc has the class that docs/api.md gives it", "[error]") {
+  using tegata::ErrorClass;
+  // docs/api.md, "enum class tegata::errc": keep the two in step.
+  const std::map<errc, ErrorClass> documented = {
+      {errc::malformed, ErrorClass::unauthenticated},
+      {errc::too_large, ErrorClass::unauthenticated},
+      {errc::bad_encoding, ErrorClass::unauthenticated},
+      {errc::bad_json, ErrorClass::unauthenticated},
+      {errc::duplicate_member, ErrorClass::unauthenticated},
+      {errc::too_deep, ErrorClass::unauthenticated},
+      {errc::unsupported_algorithm, ErrorClass::unauthenticated},
+      {errc::unsupported_critical, ErrorClass::unauthenticated},
+      {errc::unknown_key, ErrorClass::unauthenticated},
+      {errc::bad_signature, ErrorClass::unauthenticated},
+      {errc::wrong_type, ErrorClass::unauthenticated},
+      {errc::wrong_issuer, ErrorClass::unauthenticated},
+      {errc::wrong_audience, ErrorClass::unauthenticated},
+      {errc::missing_claim, ErrorClass::unauthenticated},
+      {errc::invalid_claim, ErrorClass::unauthenticated},
+      {errc::expired, ErrorClass::unauthenticated},
+      {errc::not_yet_valid, ErrorClass::unauthenticated},
+      {errc::issued_in_future, ErrorClass::unauthenticated},
+      {errc::revoked, ErrorClass::unauthenticated},
+      {errc::session_revoked, ErrorClass::unauthenticated},
+      {errc::version_mismatch, ErrorClass::unauthenticated},
+      {errc::refresh_reused, ErrorClass::unauthenticated},
+      {errc::session_expired, ErrorClass::unauthenticated},
+      {errc::reserved_claim, ErrorClass::server_error},
+      {errc::store_unavailable, ErrorClass::unavailable},
+      {errc::store_full, ErrorClass::unavailable},
+      {errc::not_supported, ErrorClass::server_error},
+      {errc::key_cannot_sign, ErrorClass::server_error},
+      {errc::crypto_failure, ErrorClass::server_error},
+      {errc::invalid_argument, ErrorClass::bad_request},
+      {errc::not_found, ErrorClass::unauthenticated},
+      {errc::cross_site_request, ErrorClass::forbidden},
+  };
+  for (int v = kFirst; v <= kLast; ++v) {
+    const auto e = static_cast<errc>(v);
+    INFO("errc value " << v << " (" << tegata::to_string(e) << ")");
+    const auto it = documented.find(e);
+    REQUIRE(it != documented.end());  // a new errc needs its class here and in docs/api.md
+    CHECK(tegata::classify(e) == it->second);
+    CHECK(tegata::classify(std::error_code(e)) == it->second);
+    CHECK(tegata::classify(e) != ErrorClass::none);
+  }
+  CHECK(documented.size() == static_cast<std::size_t>(kLast - kFirst + 1));
+  STATIC_CHECK(tegata::classify(errc::expired) == ErrorClass::unauthenticated);
+  STATIC_CHECK(noexcept(tegata::classify(std::error_code{})));
+
+  // Not a tegata error: success is none; anything unknown is the server's problem.
+  CHECK(tegata::classify(std::error_code{}) == ErrorClass::none);
+  CHECK(tegata::classify(std::error_code(kLast + 1, tegata::error_category())) ==
+        ErrorClass::server_error);
+  CHECK(tegata::classify(std::make_error_code(std::errc::timed_out)) == ErrorClass::server_error);
+}
+
+TEST_CASE("error: each class has its HTTP status", "[error]") {
+  using tegata::ErrorClass;
+  STATIC_CHECK(tegata::http_status(ErrorClass::none) == 200);
+  STATIC_CHECK(tegata::http_status(ErrorClass::unauthenticated) == 401);
+  STATIC_CHECK(tegata::http_status(ErrorClass::bad_request) == 400);
+  STATIC_CHECK(tegata::http_status(ErrorClass::forbidden) == 403);
+  STATIC_CHECK(tegata::http_status(ErrorClass::unavailable) == 503);
+  STATIC_CHECK(tegata::http_status(ErrorClass::server_error) == 500);
+  CHECK(tegata::http_status(tegata::classify(std::error_code(errc::session_revoked))) == 401);
+  CHECK(tegata::http_status(tegata::classify(std::error_code(errc::store_unavailable))) == 503);
 }

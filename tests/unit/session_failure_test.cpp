@@ -92,6 +92,78 @@ TEST_CASE("refresh: a failure while minting leaves the refresh token usable",
   CHECK(f.manager.refresh(login->refresh_token).error() == errc::refresh_reused);
 }
 
+TEST_CASE("refresh with a claims function: a refusal leaves the refresh token usable",
+          "[session][refresh_failure][claims_function]") {
+  Fixture f;
+  auto login = f.manager.issue("alice");
+  REQUIRE(login);
+  f.clock.advance(16min);
+  const std::size_t stored = f.store.size();
+  const auto returning = [](json extra) {
+    return [extra = std::move(extra)](std::string_view, std::string_view) { return extra; };
+  };
+
+  SECTION("not an object") {
+    CHECK(f.manager.refresh(login->refresh_token, returning(json::array())).error() ==
+          errc::invalid_argument);
+    CHECK(f.manager.refresh(login->refresh_token, returning(json())).error() ==
+          errc::invalid_argument);
+    CHECK(f.manager.refresh(login->refresh_token, returning(json("editor"))).error() ==
+          errc::invalid_argument);
+  }
+  SECTION("a reserved claim name, as the json overload refuses it") {
+    for (const auto* name :
+         {"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "typ", "sid", "ver", "auth_time"}) {
+      INFO(name);
+      CHECK(f.manager.refresh(login->refresh_token, returning({{name, "x"}})).error() ==
+            errc::reserved_claim);
+      CHECK(f.manager.refresh(login->refresh_token, json{{name, "x"}}).error() ==
+            errc::reserved_claim);
+    }
+  }
+  SECTION("not UTF-8") {
+    for (const std::string& bad : kNotUtf8) {
+      CHECK(f.manager.refresh(login->refresh_token, returning({{"name", bad}})).error() ==
+            errc::invalid_argument);
+      CHECK(f.manager.refresh(login->refresh_token, returning({{bad, 1}})).error() ==
+            errc::invalid_argument);
+    }
+  }
+  SECTION("beyond the limits") {
+    CHECK(f.manager.refresh(login->refresh_token, returning(many_claims(64))).error() ==
+          errc::too_large);
+    CHECK(f.manager.refresh(login->refresh_token, returning({{"blob", std::string(9000, 'x')}}))
+              .error() == errc::too_large);
+  }
+  SECTION("the function answers an error") {
+    const auto unavailable = [](std::string_view, std::string_view) -> tegata::Result<json> {
+      return errc::store_unavailable;  // e.g. the user database did not answer
+    };
+    CHECK(f.manager.refresh(login->refresh_token, unavailable).error() == errc::store_unavailable);
+    // An empty error_code is no answer at all: refused as invalid_argument, never a success.
+    const auto empty = [](std::string_view, std::string_view) -> tegata::Result<json> {
+      return std::error_code{};
+    };
+    CHECK(f.manager.refresh(login->refresh_token, empty).error() == errc::invalid_argument);
+  }
+  SECTION("the function throws: the exception reaches the caller, unchanged") {
+    struct lookup_failed {};
+    const auto throwing = [](std::string_view, std::string_view) -> json {
+      throw lookup_failed{};
+    };
+    CHECK_THROWS_AS(f.manager.refresh(login->refresh_token, throwing), lookup_failed);
+  }
+
+  // Nothing was recorded, and the client's retry is a first use, not theft.
+  CHECK(f.store.size() == stored);
+  auto retried = f.manager.refresh(login->refresh_token, returning({{"role", "editor"}}));
+  REQUIRE(retried);
+  auto claims = f.manager.validate(retried->access_token);
+  REQUIRE(claims);
+  CHECK(claims->extra == json{{"role", "editor"}});
+  CHECK(f.manager.refresh(login->refresh_token).error() == errc::refresh_reused);
+}
+
 TEST_CASE("issue: a string that is not UTF-8 is invalid_argument, nothing issued or stored",
           "[session][utf8]") {
   Fixture f;

@@ -2,7 +2,9 @@
 #include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <tegata/tegata.hpp>
 #include <thread>
 #include <vector>
@@ -155,6 +157,109 @@ TEST_CASE("refresh rotates: new pair, same family, old refresh token used up", "
   REQUIRE(third);
   CHECK(f.manager.validate(third->access_token)->extra == nlohmann::json{{"role", "reader"}});
   CHECK(f.manager.refresh(third->refresh_token, {{"sid", "x"}}).error() == errc::reserved_claim);
+}
+
+TEST_CASE("refresh with a claims function: per-user claims survive rotation",
+          "[session][claims_function]") {
+  Fixture f;
+  std::string role = "editor";
+  int calls = 0;
+  std::string seen_subject, seen_session;
+  const auto claims_of = [&](std::string_view subject, std::string_view session_id) {
+    ++calls;
+    seen_subject = subject;
+    seen_session = session_id;
+    return nlohmann::json{{"role", role}};
+  };
+  auto pair = f.manager.issue("alice", claims_of("alice", ""));
+  REQUIRE(pair);
+  calls = 0;
+  f.clock.advance(16min);
+
+  auto next = f.manager.refresh(pair->refresh_token, claims_of);
+  REQUIRE(next);
+  CHECK(calls == 1);
+  CHECK(seen_subject == "alice");
+  CHECK(seen_session == pair->session_id);
+  auto claims = f.manager.validate(next->access_token);
+  REQUIRE(claims);
+  CHECK(claims->extra == nlohmann::json{{"role", "editor"}});
+  CHECK_FALSE(payload_of(next->refresh_token).contains("role"));  // refresh tokens carry none
+
+  // The claims are computed at each refresh, so a change of role arrives with the next one.
+  role = "viewer";
+  f.clock.advance(16min);
+  auto third = f.manager.refresh(next->refresh_token, claims_of);
+  REQUIRE(third);
+  claims = f.manager.validate(third->access_token);
+  REQUIRE(claims);
+  CHECK(claims->extra == nlohmann::json{{"role", "viewer"}});
+  CHECK(calls == 2);
+
+  // A function may also answer Result<nlohmann::json>, and a mutable or move-only one works.
+  f.clock.advance(16min);
+  auto fourth = f.manager.refresh(
+      third->refresh_token,
+      [n = std::make_unique<int>(0)](std::string_view subject,
+                                     std::string_view) mutable -> tegata::Result<nlohmann::json> {
+        ++*n;
+        return nlohmann::json{{"name", subject}, {"n", *n}};
+      });
+  REQUIRE(fourth);
+  claims = f.manager.validate(fourth->access_token);
+  REQUIRE(claims);
+  CHECK(claims->extra == nlohmann::json{{"name", "alice"}, {"n", 1}});
+}
+
+TEST_CASE("refresh with a claims function: not called for a token that does not verify",
+          "[session][claims_function]") {
+  Fixture f;
+  int calls = 0;
+  const auto claims_of = [&](std::string_view, std::string_view) {
+    ++calls;
+    return nlohmann::json::object();
+  };
+  auto pair = f.manager.issue("alice");
+  REQUIRE(pair);
+  std::string forged = pair->refresh_token;
+  forged.back() = forged.back() == 'A' ? 'Q' : 'A';
+  CHECK(f.manager.refresh(forged, claims_of).error() == errc::bad_signature);
+  CHECK(f.manager.refresh(pair->access_token, claims_of).error() == errc::wrong_type);
+  CHECK(f.manager.refresh("not a token", claims_of).error() == errc::malformed);
+  auto other = f.manager.issue("bob");
+  REQUIRE(other);
+  REQUIRE(f.manager.revoke(other->access_token));
+  CHECK(f.manager.refresh(other->refresh_token, claims_of).error() == errc::session_revoked);
+  f.clock.set(pair->refresh_expires_at);
+  CHECK(f.manager.refresh(pair->refresh_token, claims_of).error() == errc::expired);
+  CHECK(calls == 0);
+}
+
+TEST_CASE("refresh: the claims overloads stay apart", "[session][claims_function]") {
+  const auto json_fn = [](std::string_view, std::string_view) { return nlohmann::json{}; };
+  const auto result_fn = [](std::string_view, std::string_view) -> tegata::Result<nlohmann::json> {
+    return tegata::errc::not_found;
+  };
+  const auto wrong_arguments = [](int) { return nlohmann::json{}; };
+  const auto wrong_result = [](std::string_view, std::string_view) { return 1.5; };
+  STATIC_CHECK(tegata::ExtraClaimsFunction<decltype(json_fn)>);
+  STATIC_CHECK(tegata::ExtraClaimsFunction<decltype(result_fn)>);
+  STATIC_CHECK_FALSE(tegata::ExtraClaimsFunction<decltype(wrong_arguments)>);
+  STATIC_CHECK_FALSE(tegata::ExtraClaimsFunction<nlohmann::json>);
+  STATIC_CHECK_FALSE(tegata::ExtraClaimsFunction<std::string>);
+  // A number converts to nlohmann::json: accepted by the type, refused at run time (not an object).
+  STATIC_CHECK(tegata::ExtraClaimsFunction<decltype(wrong_result)>);
+
+  // Braced claims and json values still take the json overload.
+  Fixture f;
+  auto pair = f.manager.issue("alice");
+  REQUIRE(pair);
+  auto next = f.manager.refresh(pair->refresh_token, {{"role", "editor"}});
+  REQUIRE(next);
+  const nlohmann::json extra = {{"role", "viewer"}};
+  auto third = f.manager.refresh(next->refresh_token, extra);
+  REQUIRE(third);
+  CHECK(payload_of(third->access_token)["role"] == "viewer");
 }
 
 TEST_CASE("refresh token reuse is theft: the whole family is revoked", "[session]") {
@@ -367,6 +472,128 @@ TEST_CASE("logout revokes the family through either token", "[session]") {
     REQUIRE(f.manager.revoke(a->access_token));
     CHECK(f.manager.validate(b->access_token));
   }
+}
+
+TEST_CASE("logout works with an expired token: only exp is relaxed", "[session][logout]") {
+  Fixture f;
+  SECTION("an expired access token ends its family; the live refresh token is revoked") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    f.clock.set(pair->access_expires_at + 1h);
+    REQUIRE(f.manager.validate(pair->access_token).error() == errc::expired);
+    REQUIRE(f.manager.revoke(pair->access_token));
+    CHECK(f.manager.refresh(pair->refresh_token).error() == errc::session_revoked);
+  }
+  SECTION("an expired refresh token ends its family, whose newer tokens are revoked") {
+    auto first = f.manager.issue("alice");
+    REQUIRE(first);
+    f.clock.set(kStart + 20h);
+    auto second = f.manager.refresh(first->refresh_token);
+    REQUIRE(second);
+    f.clock.set(first->refresh_expires_at + 1h);  // the first refresh token has expired
+    REQUIRE(f.manager.revoke(first->refresh_token));
+    CHECK(f.manager.refresh(second->refresh_token).error() == errc::session_revoked);
+  }
+  SECTION("other sessions of the subject are untouched") {
+    auto a = f.manager.issue("alice");
+    auto b = f.manager.issue("alice");
+    REQUIRE(a);
+    REQUIRE(b);
+    f.clock.set(kStart + 16min);
+    REQUIRE(f.manager.revoke(a->access_token));
+    CHECK(f.manager.refresh(b->refresh_token));
+  }
+  SECTION("signature, type, issuer and audience are still checked") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    f.clock.set(kStart + 16min);
+    std::string forged = pair->access_token;
+    forged.back() = forged.back() == 'A' ? 'Q' : 'A';
+    CHECK(f.manager.revoke(forged).error() == errc::bad_signature);
+    auto other_issuer = test_options();
+    other_issuer.issuer = "https://evil.example";
+    Manager m1(test_key(), other_issuer, f.clock, f.store);
+    CHECK(m1.revoke(pair->access_token).error() == errc::wrong_issuer);
+    auto other_audience = test_options();
+    other_audience.audience = "billing";
+    Manager m2(test_key(), other_audience, f.clock, f.store);
+    CHECK(m2.revoke(pair->access_token).error() == errc::wrong_audience);
+    // A JWT of another type (typ JWT) is neither an access nor a refresh token.
+    const tegata::HmacKey key = test_key();
+    auto payload = payload_of(pair->access_token);
+    auto plain = key.sign("JWT", payload.dump());
+    REQUIRE(plain);
+    CHECK(f.manager.revoke(*plain).error() == errc::wrong_type);
+    // None of these ended the session.
+    CHECK(f.manager.refresh(pair->refresh_token));
+  }
+  SECTION("nbf and iat in the future are still refused") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    f.clock.set(kStart + 16min);  // past the access token's exp
+    const tegata::HmacKey key = test_key();
+    auto claims = payload_of(pair->access_token);
+    claims["iat"] = (kStart + 1h).time_since_epoch().count();
+    auto from_future = key.sign("at+jwt", claims.dump());
+    REQUIRE(from_future);
+    CHECK(f.manager.revoke(*from_future).error() == errc::issued_in_future);
+    claims = payload_of(pair->access_token);
+    claims["nbf"] = (kStart + 1h).time_since_epoch().count();
+    auto not_yet = key.sign("at+jwt", claims.dump());
+    REQUIRE(not_yet);
+    CHECK(f.manager.revoke(*not_yet).error() == errc::not_yet_valid);
+    CHECK(f.manager.refresh(pair->refresh_token));
+  }
+  SECTION("a token without exp is still refused") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    const tegata::HmacKey key = test_key();
+    auto claims = payload_of(pair->access_token);
+    claims.erase("exp");
+    auto no_exp = key.sign("at+jwt", claims.dump());
+    REQUIRE(no_exp);
+    CHECK(f.manager.revoke(*no_exp).error() == errc::missing_claim);
+    CHECK(f.manager.refresh(pair->refresh_token));
+  }
+  SECTION("past the family's absolute end: success, and nothing is written") {
+    auto pair = f.manager.issue("alice");
+    REQUIRE(pair);
+    f.store.prune(kStart);
+    const std::size_t before = f.store.size();
+    f.clock.set(kStart + 72h);  // absolute_ttl: no token of the family is accepted any more
+    CHECK(f.manager.revoke(pair->access_token));
+    CHECK(f.manager.revoke(pair->refresh_token));
+    CHECK(f.store.size() == before);
+  }
+}
+
+TEST_CASE("logout with an expired token, with leeway: the revocation outlives every token",
+          "[session][logout]") {
+  auto options = test_options();
+  options.leeway = 30s;
+  tegata::ManualClock clock{kStart};
+  tegata::MemoryRevocationStore store;
+  Manager m(test_key(), options, clock, store);
+  auto login = m.issue("alice");
+  REQUIRE(login);
+  auto pair = login;
+  const std::chrono::seconds rotations[] = {20h, 40h, 60h, 72h - 1s};
+  for (const auto at : rotations) {
+    clock.set(kStart + at);
+    auto next = m.refresh(pair->refresh_token);
+    REQUIRE(next);
+    pair = std::move(next);
+  }
+  REQUIRE(pair->access_expires_at == kStart + 72h);
+  // Past the absolute end but within leeway, the latest access token is still accepted ...
+  clock.set(kStart + 72h + 10s);
+  REQUIRE(m.validate(pair->access_token));
+  // ... so a logout with the login's long-expired access token must still be recorded.
+  REQUIRE(m.revoke(login->access_token));
+  CHECK(m.validate(pair->access_token).error() == errc::session_revoked);
+  clock.set(kStart + 72h + 29s);
+  store.prune(clock.now());
+  CHECK(m.validate(pair->access_token).error() == errc::session_revoked);
 }
 
 TEST_CASE("log out everywhere bumps the version; new logins work", "[session]") {

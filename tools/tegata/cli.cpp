@@ -196,12 +196,7 @@ bool next_token(std::istream& in, std::string& line) {
   return true;
 }
 
-std::string error_name(std::error_code ec) {
-  if (ec.category() == tegata::error_category()) {
-    return std::string(tegata::to_string(static_cast<errc>(ec.value())));
-  }
-  return ec.message();
-}
+std::string error_name(std::error_code ec) { return std::string(tegata::to_string(ec)); }
 
 std::string format_utc(std::chrono::sys_seconds t) {
   const std::time_t seconds = static_cast<std::time_t>(t.time_since_epoch().count());

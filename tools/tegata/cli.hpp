@@ -100,7 +100,7 @@ void write_private_file(const std::string& path, std::string_view bytes);
 // still a line, so output lines stay aligned with input lines.
 bool next_token(std::istream& in, std::string& line);
 
-// The stable name of an error, e.g. "bad_signature" (tegata::to_string for tegata's codes).
+// The stable name of an error, e.g. "bad_signature" (tegata::to_string(std::error_code)).
 std::string error_name(std::error_code ec);
 
 // Unix seconds as "2023-11-14T22:13:20Z".

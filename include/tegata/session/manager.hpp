@@ -16,14 +16,17 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "tegata/base64url.hpp"
@@ -170,6 +173,20 @@ std::error_code read_access_claims(const Object& payload, const Validator& valid
 
 }  // namespace detail
 
+// A function that computes the custom claims of the access token a refresh hands out, from the
+// subject and the session id of the verified refresh token (views, valid during the call):
+//   nlohmann::json f(std::string_view subject, std::string_view session_id)
+// or, to refuse the refresh with an error of its own (nothing is then used up),
+//   tegata::Result<nlohmann::json> f(std::string_view subject, std::string_view session_id)
+template <class F>
+concept ExtraClaimsFunction =
+    !std::same_as<std::remove_cvref_t<F>, nlohmann::json> &&
+    std::invocable<F&, std::string_view, std::string_view> &&
+    (std::same_as<std::remove_cvref_t<std::invoke_result_t<F&, std::string_view, std::string_view>>,
+                  Result<nlohmann::json>> ||
+     std::convertible_to<std::invoke_result_t<F&, std::string_view, std::string_view>,
+                         nlohmann::json>);
+
 template <Signer SignerT, Clock ClockT = SystemClock,
           RevocationStore StoreT = MemoryRevocationStore>
 class SessionManager {
@@ -230,6 +247,97 @@ class SessionManager {
   Result<TokenPair> refresh(std::string_view refresh_token,
                             const nlohmann::json& extra = detail::empty_json_object()) {
     if (auto ec = check_extra(extra)) return ec;
+    return rotate(
+        refresh_token, [](const detail::session_claims_view&) { return std::error_code{}; },
+        extra);
+  }
+
+  // The same, with the new access token's custom claims computed by extra_claims from the subject
+  // and session id of the refresh token, once that token has passed every check (signature,
+  // claims, the store) and before anything is signed or used up: claims that depend on the user
+  // (a role, a tenant) follow every rotation. What it returns is checked like the json overload's
+  // extra (invalid_argument, reserved_claim, too_large, too_deep); an error it returns (as a
+  // Result) is returned as is. Either way, and if it throws (the exception reaches the caller
+  // unchanged), nothing was written and the presented refresh token stays usable. It is also
+  // called for a token that the store then finds used up (refresh_reused).
+  template <ExtraClaimsFunction F>
+  Result<TokenPair> refresh(std::string_view refresh_token, F&& extra_claims) {
+    nlohmann::json extra;
+    return rotate(
+        refresh_token,
+        [&](const detail::session_claims_view& session) -> std::error_code {
+          using returned =
+              std::remove_cvref_t<std::invoke_result_t<F&, std::string_view, std::string_view>>;
+          if constexpr (std::same_as<returned, Result<nlohmann::json>>) {
+            Result<nlohmann::json> computed =
+                std::invoke(extra_claims, session.subject, session.session_id);
+            if (!computed) return computed.error();
+            extra = std::move(*computed);
+          } else {
+            extra = std::invoke(extra_claims, session.subject, session.session_id);
+          }
+          return check_extra(extra);
+        },
+        extra);
+  }
+
+  // Logout: ends the session family of an access or a refresh token. The token must pass every
+  // check of validate or refresh (signature, type, issuer, audience, nbf, iat, session claims)
+  // except the passing of its exp: a client whose access token has expired can still log out, and
+  // its family, which may live on through its refresh token, ends. A token of a family that is
+  // past its absolute end (plus leeway) answers success without a store write: no token of that
+  // family can be accepted any more.
+  Result<void> revoke(std::string_view token) {
+    const std::chrono::sys_seconds now = clock_.now();
+    detail::opened_token opened;
+    const Validator* validator = &access_validator_;
+    std::error_code ec = detail::open_token(token, signer_, access_validator_, opened);
+    if (ec == errc::wrong_type) {
+      validator = &refresh_validator_;
+      ec = detail::open_token(token, signer_, refresh_validator_, opened);
+    }
+    if (ec) return ec;
+    return opened.visit([&](const auto& payload) -> Result<void> {
+      detail::registered_claims_view registered;
+      bool audience_matches = false;
+      if (auto ec2 = detail::read_registered_claims(
+              payload, registered, validator->audience_matcher(audience_matches))) {
+        return ec2;
+      }
+      if (auto ec2 = validator->check_issuer_and_audience(registered, audience_matches)) {
+        return ec2;
+      }
+      if (auto ec2 = validator->check_times_ignoring_expiry(registered, now)) return ec2;
+      detail::session_claims_view session;
+      if (auto ec2 = detail::read_session_claims(payload, registered, session)) return ec2;
+      const std::chrono::sys_seconds until = last_accepted(session.auth_time);
+      if (now >= until) return {};
+      return store_.revoke_family(session.session_id, until, now);
+    });
+  }
+
+  // Log out everywhere (e.g. after a password change): every token issued so far for subject
+  // fails with version_mismatch; new logins work.
+  Result<void> revoke_all(std::string_view subject) {
+    if (subject.empty()) return errc::invalid_argument;
+    const std::chrono::sys_seconds now = clock_.now();
+    // Every token issued before now is refused from now + absolute_ttl + leeway at the latest.
+    auto version = store_.bump_version(subject, now + options_.absolute_ttl + options_.leeway, now);
+    if (!version) return version.error();
+    return {};
+  }
+
+  const SessionOptions& options() const noexcept { return options_; }
+  ClockT& clock() noexcept { return clock_; }
+  StoreT& store() noexcept { return store_; }
+  SignerT& signer() noexcept { return signer_; }
+
+ private:
+  // refresh: verifies the refresh token, then lets prepare (given the token's session claims)
+  // refuse the refresh or fill extra, then mints the new pair, and only then uses the token up.
+  template <class Prepare>
+  Result<TokenPair> rotate(std::string_view refresh_token, Prepare&& prepare,
+                           const nlohmann::json& extra) {
     const std::chrono::sys_seconds now = clock_.now();
     detail::opened_token opened;
     if (auto ec = detail::open_token(refresh_token, signer_, refresh_validator_, opened)) return ec;
@@ -251,6 +359,7 @@ class SessionManager {
       if (auto ec = refresh_validator_.check_times(registered, now)) return ec;
       std::uint64_t version = 0;
       if (auto ec = check_store(session, now, &version)) return ec;
+      if (auto ec = prepare(std::as_const(session))) return ec;
       // Everything that can fail (ids, both payloads, limits, signatures) happens before the one
       // irreversible step, using up the presented token: a refresh that fails here leaves that
       // token as usable as it was, so the client's retry is not mistaken for theft.
@@ -266,42 +375,6 @@ class SessionManager {
     });
   }
 
-  // Logout: ends the session family of an access or a refresh token (which must be valid).
-  Result<void> revoke(std::string_view token) {
-    const std::chrono::sys_seconds now = clock_.now();
-    detail::opened_token opened;
-    const Validator* validator = &access_validator_;
-    std::error_code ec = detail::open_token(token, signer_, access_validator_, opened);
-    if (ec == errc::wrong_type) {
-      validator = &refresh_validator_;
-      ec = detail::open_token(token, signer_, refresh_validator_, opened);
-    }
-    if (ec) return ec;
-    return opened.visit([&](const auto& payload) -> Result<void> {
-      detail::access_reading read;
-      if (auto ec2 = detail::read_access_claims(payload, *validator, now, read)) return ec2;
-      return store_.revoke_family(read.session.session_id, last_accepted(read.session.auth_time),
-                                  now);
-    });
-  }
-
-  // Log out everywhere (e.g. after a password change): every token issued so far for subject
-  // fails with version_mismatch; new logins work.
-  Result<void> revoke_all(std::string_view subject) {
-    if (subject.empty()) return errc::invalid_argument;
-    const std::chrono::sys_seconds now = clock_.now();
-    // Every token issued before now is refused from now + absolute_ttl + leeway at the latest.
-    auto version = store_.bump_version(subject, now + options_.absolute_ttl + options_.leeway, now);
-    if (!version) return version.error();
-    return {};
-  }
-
-  const SessionOptions& options() const noexcept { return options_; }
-  ClockT& clock() noexcept { return clock_; }
-  StoreT& store() noexcept { return store_; }
-  SignerT& signer() noexcept { return signer_; }
-
- private:
   static SessionOptions checked(SessionOptions options) {
     detail::check_session_options(options);
     return options;
