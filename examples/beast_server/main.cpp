@@ -401,8 +401,10 @@ class App {
       return (this->*route.handler)(req);
     } catch (...) {
       try {
-        return error_response(req, http::status::service_unavailable, "unavailable",
-                              "the server could not complete the request");
+        Response res = error_response(req, http::status::service_unavailable, "unavailable",
+                                      "the server could not complete the request");
+        res.set(http::field::retry_after, "1");
+        return res;
       } catch (...) {
         return Response{http::status::service_unavailable, req.version()};
       }

@@ -341,6 +341,16 @@ if exec 5<>"/dev/tcp/127.0.0.1/$port"; then
   fi
 fi
 
+# The README's curl sequence as written (a cookie jar, bodiless POSTs), on this server's port.
+jar="$work/jar"
+readme_codes=""
+readme_codes+=$(curl -sS -o /dev/null -w '%{http_code} ' -c "$jar" -b "$jar" \
+  -H 'Content-Type: application/json' -d "$login_json" "$base/login")
+readme_codes+=$(curl -sS -o /dev/null -w '%{http_code} ' -c "$jar" -b "$jar" "$base/api/me")
+readme_codes+=$(curl -sS -o /dev/null -w '%{http_code} ' -c "$jar" -b "$jar" -X POST "$base/refresh")
+readme_codes+=$(curl -sS -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" -X POST "$base/logout")
+[[ $readme_codes == "200 200 200 200" ]] && ok || fail "the README's curl sequence: $readme_codes"
+
 # Keep-alive: several requests on one connection.
 codes=$(curl -sS -o /dev/null -o /dev/null -o /dev/null -w '%{http_code}:%{num_connects} ' \
   "$base/healthz" "$base/healthz" "$base/healthz")
