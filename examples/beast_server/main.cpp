@@ -103,7 +103,7 @@ using Response = http::response<http::string_body>;
 
 constexpr std::string_view kIssuer = "urn:tegata:example:beast_server";
 constexpr std::string_view kAudience = "urn:tegata:example:api";
-constexpr std::size_t kMaxBodyBytes = 16 * 1024;
+constexpr std::size_t kMaxBodyBytes = std::size_t{16} * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::size_t kQueuedPerPoolThread = 64;
 constexpr auto kReadTimeout = 30s;  // a whole request, or the idle time of a kept-alive connection
@@ -445,8 +445,8 @@ class App {
       return error_response(req, http::status::bad_request, "malformed_body",
                             R"(expected {"username": string, "password": string})");
     }
-    const std::string name = username->get<std::string>();
-    std::string& secret = password->get_ref<std::string&>();
+    const auto name = username->get<std::string>();
+    auto& secret = password->get_ref<std::string&>();
     if (name.size() > 64 || secret.size() > DemoUser::kMaxPasswordBytes) {
       OPENSSL_cleanse(secret.data(), secret.size());
       return error_response(req, http::status::bad_request, "malformed_body",
@@ -681,7 +681,7 @@ class Connection : public std::enable_shared_from_this<Connection<AppT>> {
 
   void send(Response res) {
     // Method, path and status only: never a header, which could hold a token.
-    std::fprintf(stderr, "%s %s %u\n", method_.c_str(), path_.c_str(), res.result_int());
+    (void)std::fprintf(stderr, "%s %s %u\n", method_.c_str(), path_.c_str(), res.result_int());
     response_.emplace(std::move(res));
     stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *response_,
@@ -842,7 +842,7 @@ int main(int argc, char** argv) {
         std::cerr << "tegata_beast_server: warning: Redis at " << config.redis
                   << " does not answer: " << pong.error().message() << '\n';
       }
-      return serve(config, std::move(store));
+      return serve(config, store);  // a handle: copies share the connections
     }
 #endif
     return serve(config, tegata::MemoryRevocationStore{});
