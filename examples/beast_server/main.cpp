@@ -297,17 +297,12 @@ bool store_unavailable(std::error_code ec) {
   return ec == tegata::errc::store_unavailable || ec == tegata::errc::store_full;
 }
 
-// A tegata failure: 503 when the store could not answer (the client retries later), 403 for a
-// cross-site request, otherwise 401 (log in, or refresh, again).
+// A tegata failure answers with the status of its class: 401 (log in, or refresh, again), 400 (a
+// malformed request, e.g. a cookie sent twice), 403 (a cross-site request), 503 (the store could
+// not answer: the client retries later) or 500; the body names the errc.
 Response error_response(const Request& req, std::error_code ec) {
-  std::string name = "internal_error";
-  if (ec.category() == tegata::error_category()) {
-    name = tegata::to_string(static_cast<tegata::errc>(ec.value()));
-  }
-  http::status status = http::status::unauthorized;
-  if (store_unavailable(ec)) status = http::status::service_unavailable;
-  if (ec == tegata::errc::cross_site_request) status = http::status::forbidden;
-  Response res = error_response(req, status, name, ec.message());
+  const auto status = static_cast<http::status>(tegata::http_status(tegata::classify(ec)));
+  Response res = error_response(req, status, std::string(tegata::to_string(ec)), ec.message());
   if (status == http::status::service_unavailable) res.set(http::field::retry_after, "1");
   return res;
 }
