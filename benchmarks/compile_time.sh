@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# What including tegata costs a user's translation unit, in compiler CPU time (user seconds, so
+# another load on the machine matters less than for wall time). Three sources, each compiled with
+# the same flags as a user's -O2 build:
+#   deps      nlohmann/json.hpp and openssl/evp.h, nothing used: the dependencies alone
+#   include   tegata/tegata.hpp, nothing used
+#   session   a SessionManager<HmacKey> that issues, validates and refreshes, and a CookieWriter
+# and the session source again with tegata.hpp precompiled (GCC's .gch), the route for users.
+#
+#   benchmarks/compile_time.sh [CXX] [RUNS]      (default: g++, 3 runs; the median is printed)
+set -euo pipefail
+cxx=${1:-g++}
+runs=${2:-3}
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+flags=(-std=c++20 -O2 -Winvalid-pch -I"$root/include" -I"$work")
+
+cat >"$work/deps.cpp" <<'CPP'
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+int main() { return 0; }
+CPP
+cat >"$work/include.cpp" <<'CPP'
+#include <tegata/tegata.hpp>
+int main() { return 0; }
+CPP
+session_body='
+int main() {
+  tegata::HmacKey key(tegata::Algorithm::HS256, std::string(32, '"'"'s'"'"'), "k");
+  tegata::SessionManager sessions(key, {.issuer = "i", .audience = "a"});
+  const tegata::http::CookieWriter cookies;
+  auto pair = sessions.issue("alice");
+  if (!pair) return 1;
+  auto set = cookies.write(*pair, sessions.clock().now());
+  auto claims = sessions.validate(pair->access_token);
+  auto next = sessions.refresh(pair->refresh_token);
+  return set && claims && next ? 0 : 1;
+}'
+printf '#include <tegata/tegata.hpp>\n%s\n' "$session_body" >"$work/session.cpp"
+printf '#include "pch.hpp"\n%s\n' "$session_body" >"$work/session_pch.cpp"
+printf '#include <tegata/tegata.hpp>\n' >"$work/pch.hpp"
+
+# median CPU seconds of compiling $1 (extra arguments: more compiler flags)
+cpu() {
+  local source=$1
+  shift
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f '%U %S' "$cxx" "${flags[@]}" "$@" -c "$source" -o /dev/null 2>&1 >/dev/null |
+      tail -n 1 | awk '{ printf "%.2f\n", $1 + $2 }'
+  done | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+
+deps=$(cpu "$work/deps.cpp")
+include=$(cpu "$work/include.cpp")
+session=$(cpu "$work/session.cpp")
+pch_build=""
+session_pch="(not measured: $cxx is not GCC)"
+if "$cxx" --version 2>/dev/null | head -n 1 | grep -q 'g++\|GCC'; then
+  pch_build=$(/usr/bin/time -f '%U %S' "$cxx" "${flags[@]}" -x c++-header "$work/pch.hpp" \
+    -o "$work/pch.hpp.gch" 2>&1 | tail -n 1 | awk '{ printf "%.2f\n", $1 + $2 }')
+  session_pch=$(cpu "$work/session_pch.cpp")
+fi
+ratio() { awk -v a="$1" -v b="$deps" 'BEGIN { printf "%.1f", a / b }'; }
+echo "compiler: $("$cxx" --version | head -n 1); median of $runs runs, CPU seconds"
+printf '%-34s %6s s\n' "deps (nlohmann + OpenSSL headers)" "$deps"
+printf '%-34s %6s s  %sx deps\n' "#include <tegata/tegata.hpp>" "$include" "$(ratio "$include")"
+printf '%-34s %6s s  %sx deps\n' "session (manager + cookies)" "$session" "$(ratio "$session")"
+if [[ -n $pch_build ]]; then
+  printf '%-34s %6s s  %sx deps (the .gch itself: %s s, once)\n' "session, tegata.hpp precompiled" \
+    "$session_pch" "$(ratio "$session_pch")" "$pch_build"
+fi
