@@ -3,7 +3,7 @@
 # consumer project, which must print exactly "ok".
 # Every step starts from an empty WORK_DIR and any failure stops the test with its output.
 #
-# Required: -DCONSUMER=<add_subdirectory|fetchcontent|find_package> -DTEGATA_SOURCE_DIR=<path>
+# Required: -DCONSUMER=<a directory here: add_subdirectory, fetchcontent, ...> -DTEGATA_SOURCE_DIR=<path>
 #           -DWORK_DIR=<scratch dir> -DGENERATOR=<cmake generator> -DCXX_COMPILER=<path>
 # Optional: -DBUILD_TYPE=<config> -DMAKE_PROGRAM=<path>
 #           -DPASS_ARGS=<-D arguments for every configure, separated by '|'>, e.g. the
