@@ -13,9 +13,8 @@
 #
 # fetchcontent runs the README's block as printed, which clones ../tegata at the branch main: the
 # consumer is copied to WORK_DIR/src/fetchcontent, next to WORK_DIR/src/tegata, a new git
-# repository holding the files of TEGATA_SOURCE_DIR as they are now (tracked and untracked ones,
-# not ignored ones: `git ls-files` when it is a git checkout, else everything but build/ and
-# node_modules/) committed on main.
+# repository holding a copy of TEGATA_SOURCE_DIR as it is now (tegata_copy_source) committed on
+# main.
 cmake_minimum_required(VERSION 3.25)
 
 set(driver run_consumer.cmake)
@@ -51,30 +50,7 @@ if(CONSUMER STREQUAL "fetchcontent")
   set(consumer_source "${src}/${CONSUMER}")
 
   set(clone "${src}/tegata")
-  execute_process(COMMAND "${GIT}" -c core.quotePath=false ls-files --cached --others
-                          --exclude-standard
-                  WORKING_DIRECTORY "${TEGATA_SOURCE_DIR}" RESULT_VARIABLE result
-                  OUTPUT_VARIABLE listed ERROR_QUIET)
-  if(result EQUAL 0 AND EXISTS "${TEGATA_SOURCE_DIR}/.git")
-    string(REPLACE "\n" ";" listed "${listed}")
-    foreach(file IN LISTS listed)
-      # A deleted file is still listed until the deletion is staged.
-      if(file AND EXISTS "${TEGATA_SOURCE_DIR}/${file}"
-         AND NOT IS_DIRECTORY "${TEGATA_SOURCE_DIR}/${file}")
-        cmake_path(GET file PARENT_PATH dir)
-        file(MAKE_DIRECTORY "${clone}/${dir}")
-        file(COPY_FILE "${TEGATA_SOURCE_DIR}/${file}" "${clone}/${file}")
-      endif()
-    endforeach()
-  else()
-    file(GLOB entries LIST_DIRECTORIES true RELATIVE "${TEGATA_SOURCE_DIR}"
-         "${TEGATA_SOURCE_DIR}/*" "${TEGATA_SOURCE_DIR}/.*")
-    list(REMOVE_ITEM entries build .git)
-    foreach(entry IN LISTS entries)
-      file(COPY "${TEGATA_SOURCE_DIR}/${entry}" DESTINATION "${clone}"
-           PATTERN node_modules EXCLUDE)
-    endforeach()
-  endif()
+  tegata_copy_source("${TEGATA_SOURCE_DIR}" "${clone}")
   set(git "${GIT}" -c user.name=tegata-test -c user.email=tegata-test@example.invalid
           -c commit.gpgsign=false -c core.hooksPath=/dev/null)
   run(${git} -C "${clone}" init -q -b main)
