@@ -6,7 +6,7 @@
 #     and the tool is installed only when it was built): no object file, no tools/tegata, no
 #     bin/tegata in the prefix;
 #  3. the prefix holds every header of the source, byte for byte, the CMake package, tegata.pc and
-#     the license; with hiredis (EXPECT_REDIS) tegata::redis's package files;
+#     the license; with hiredis (EXPECT_REDIS) tegata::redis's package files and tegata-redis.pc;
 #  4. a project made of README's find_package block (after `project()` and
 #     `add_executable(app app.cpp)`) configures with -DCMAKE_PREFIX_PATH="$HOME/.local", as the
 #     block says, finds tegata there, builds and prints "ok";
@@ -84,7 +84,8 @@ endif()
 set(expected lib/cmake/tegata/tegataConfig.cmake lib/cmake/tegata/tegataConfigVersion.cmake
              lib/cmake/tegata/tegataTargets.cmake share/pkgconfig/tegata.pc
              share/doc/tegata/LICENSE)
-set(redis_files lib/cmake/tegata/tegataRedisTargets.cmake lib/cmake/tegata/TegataRedis.cmake)
+set(redis_files lib/cmake/tegata/tegataRedisTargets.cmake lib/cmake/tegata/TegataRedis.cmake
+                share/pkgconfig/tegata-redis.pc)
 if(EXPECT_REDIS)
   list(APPEND expected ${redis_files})
 else()
