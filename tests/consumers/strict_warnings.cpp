@@ -6,7 +6,7 @@
 // It includes everything (and tegata/store/redis.hpp when TEGATA_CONSUMER_REDIS is defined),
 // explicitly instantiates the class templates users instantiate, and calls the function templates
 // and every key family, so that template code is compiled too. Then it runs one session through
-// issue, validate, refresh and revoke, and prints "ok".
+// issue, validate, refresh and revoke (with the cookies and the CSRF check), and prints "ok".
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -114,6 +114,9 @@ int main() {
   if (!access) return 1;
   check(sessions.validate(*access).has_value(), "validate");
   check(tegata::http::bearer_token("Bearer " + pair->access_token).has_value(), "bearer");
+  const tegata::http::CsrfGuard csrf({"https://strict.example:443"});
+  check(csrf.check("POST", "https://STRICT.example", "").has_value(), "CSRF same origin");
+  check(!csrf.check("POST", "https://evil.example", "cross-site").has_value(), "CSRF cross site");
   auto next = sessions.refresh(pair->refresh_token);
   check(next.has_value(), "refresh");
   if (!next) return 1;
