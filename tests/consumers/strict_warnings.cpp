@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include <tegata/tegata.hpp>
@@ -117,9 +119,19 @@ int main() {
   const tegata::http::CsrfGuard csrf({"https://strict.example:443"});
   check(csrf.check("POST", "https://STRICT.example", "").has_value(), "CSRF same origin");
   check(!csrf.check("POST", "https://evil.example", "cross-site").has_value(), "CSRF cross site");
-  auto next = sessions.refresh(pair->refresh_token);
+  // The refresh overload that computes the new access token's claims is a member template.
+  auto next = sessions.refresh(pair->refresh_token,
+                               [](std::string_view subject, std::string_view) {
+                                 return nlohmann::json{{"role", subject == "alice" ? "editor" : ""}};
+                               });
   check(next.has_value(), "refresh");
   if (!next) return 1;
+  auto refreshed = sessions.validate(next->access_token);
+  check(refreshed && refreshed->extra.value("role", "") == "editor", "claims at refresh");
+  const std::error_code expired = tegata::errc::expired;
+  check(tegata::to_string(expired) == "expired" &&
+            tegata::http_status(tegata::classify(expired)) == 401,
+        "error name and class");
   check(sessions.revoke(next->access_token).has_value(), "revoke");
   check(sessions.validate(next->access_token).error() == tegata::errc::session_revoked,
         "revoked session");
