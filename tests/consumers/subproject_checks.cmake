@@ -9,6 +9,12 @@ foreach(option IN ITEMS TEGATA_BUILD_TESTS TEGATA_BUILD_EXAMPLES TEGATA_BUILD_BE
     message(FATAL_ERROR "${option} is ON although tegata is not the top-level project")
   endif()
 endforeach()
+# Its headers are SYSTEM headers here, as an installed package's are: the parent's warning flags
+# are for the parent's code.
+get_target_property(tegata_system tegata SYSTEM)
+if(NOT tegata_system)
+  message(FATAL_ERROR "tegata's SYSTEM property is '${tegata_system}' in a parent project")
+endif()
 if(TARGET tegata_tests)
   message(FATAL_ERROR "tegata's tests were added although tegata is not the top-level project")
 endif()

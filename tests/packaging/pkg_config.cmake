@@ -5,12 +5,17 @@
 #  3. pkg-config, pointed at the moved prefix only, reports the project version, an include
 #     directory inside the moved prefix, and libcrypto among the libraries;
 #  4. pkg_config_main.cpp compiles with those flags (and -std=c++20), runs, and prints the version
-#     of the headers, which must be the project version too.
+#     of the headers, which must be the project version too;
+#  5. with REDIS (this build has tegata::redis), the same for tegata-redis: its version, an
+#     include directory in the moved prefix, hiredis and libcrypto among the libraries, and
+#     pkg_config_redis_main.cpp built with its flags alone runs; without REDIS, no tegata-redis.pc
+#     is installed.
 # No pkg-config program: SKIP, or FAIL when TEGATA_REQUIRE_E2E is set in the environment.
 #
 # Required: -DSOURCE_DIR=<checkout> -DWORK_DIR=<scratch> -DGENERATOR=<generator>
 #           -DCXX_COMPILER=<path> -DVERSION=<project version>
 # Optional: -DPKG_CONFIG=<path> -DMAKE_PROGRAM=<path> -DPASS_ARGS=<'|'-separated -D arguments>
+#           -DREDIS=<bool>
 cmake_minimum_required(VERSION 3.25)
 
 set(driver pkg_config.cmake)
@@ -42,56 +47,76 @@ if(NOT count EQUAL 1)
 endif()
 cmake_path(GET pc_files PARENT_PATH pc_dir)
 
-# Only the moved prefix, plus the system's directories for libcrypto and nlohmann_json.
+# Only the moved prefix, plus the system's directories for libcrypto, nlohmann_json and hiredis.
 set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
-function(pkg_config out)
-  execute_process(COMMAND "${PKG_CONFIG}" ${ARGN} tegata RESULT_VARIABLE result
+function(pkg_config out module)
+  execute_process(COMMAND "${PKG_CONFIG}" ${ARGN} ${module} RESULT_VARIABLE result
                   OUTPUT_VARIABLE output ERROR_VARIABLE error OUTPUT_STRIP_TRAILING_WHITESPACE)
   if(NOT result EQUAL 0)
-    message(FATAL_ERROR "pkg-config ${ARGN} tegata failed: ${error}")
+    message(FATAL_ERROR "pkg-config ${ARGN} ${module} failed: ${error}")
   endif()
-  message(STATUS "pkg-config ${ARGN} tegata: ${output}")
+  message(STATUS "pkg-config ${ARGN} ${module}: ${output}")
   set(${out} "${output}" PARENT_SCOPE)
 endfunction()
-
-pkg_config(modversion --modversion)
-pkg_config(cflags --cflags)
-pkg_config(libs --libs)
-pkg_config(includedir --variable=includedir)
 
 set(failures 0)
 macro(fail text)
   message(SEND_ERROR "FAIL: ${text}")
   math(EXPR failures "${failures} + 1")
 endmacro()
-if(NOT modversion STREQUAL VERSION)
-  fail("pkg-config says version ${modversion}, the CMake project version is ${VERSION}")
-endif()
-file(REAL_PATH "${includedir}" real_includedir)
-file(REAL_PATH "${moved}/include" expected_includedir)
-if(NOT real_includedir STREQUAL expected_includedir)
-  fail("includedir is ${includedir}, expected the moved prefix's include directory")
-endif()
-if(NOT cflags MATCHES "-I[^ ]*/moved/elsewhere/")
-  fail("--cflags does not name the moved prefix: ${cflags}")
-endif()
-if(NOT libs MATCHES "(^| )-lcrypto( |$)")
-  fail("--libs does not link libcrypto: ${libs}")
-endif()
-if(failures GREATER 0)
-  message(FATAL_ERROR "${failures} check(s) failed")
-endif()
 
-separate_arguments(cflags_list UNIX_COMMAND "${cflags}")
-separate_arguments(libs_list UNIX_COMMAND "${libs}")
-set(program "${WORK_DIR}/pkg_config_main")
-run("${CXX_COMPILER}" -std=c++20 ${cflags_list} "${CMAKE_CURRENT_LIST_DIR}/pkg_config_main.cpp"
-    ${libs_list} -o "${program}")
-execute_process(COMMAND "${program}" RESULT_VARIABLE result OUTPUT_VARIABLE output
-                ERROR_VARIABLE output)
-message(STATUS "${program}: exit ${result}: ${output}")
-if(NOT result EQUAL 0 OR NOT output STREQUAL "tegata ${VERSION} ok\n")
-  message(FATAL_ERROR "the program built with pkg-config's flags failed, or its headers' "
-                      "version is not ${VERSION}")
+# check_module(<module> <library regexes> <main.cpp> <expected output>): steps 3 and 4 for one
+# .pc; --libs must match each regex of the list.
+function(check_module module library_regexes main expected_output)
+  pkg_config(modversion ${module} --modversion)
+  pkg_config(cflags ${module} --cflags)
+  pkg_config(libs ${module} --libs)
+  pkg_config(includedir ${module} --variable=includedir)
+  if(NOT modversion STREQUAL VERSION)
+    fail("${module}: pkg-config says version ${modversion}, the project version is ${VERSION}")
+  endif()
+  file(REAL_PATH "${includedir}" real_includedir)
+  file(REAL_PATH "${moved}/include" expected_includedir)
+  if(NOT real_includedir STREQUAL expected_includedir)
+    fail("${module}: includedir is ${includedir}, expected the moved prefix's include directory")
+  endif()
+  if(NOT cflags MATCHES "-I[^ ]*/moved/elsewhere/")
+    fail("${module}: --cflags does not name the moved prefix: ${cflags}")
+  endif()
+  foreach(regex IN LISTS library_regexes)
+    if(NOT libs MATCHES "${regex}")
+      fail("${module}: --libs does not match ${regex}: ${libs}")
+    endif()
+  endforeach()
+  if(failures GREATER 0)
+    message(FATAL_ERROR "${failures} check(s) failed")
+  endif()
+
+  separate_arguments(cflags_list UNIX_COMMAND "${cflags}")
+  separate_arguments(libs_list UNIX_COMMAND "${libs}")
+  cmake_path(GET main STEM program)
+  set(program "${WORK_DIR}/${program}")
+  run("${CXX_COMPILER}" -std=c++20 ${cflags_list} "${main}" ${libs_list} -o "${program}")
+  execute_process(COMMAND "${program}" "${WORK_DIR}" RESULT_VARIABLE result OUTPUT_VARIABLE output
+                  ERROR_VARIABLE output)
+  message(STATUS "${program}: exit ${result}: ${output}")
+  if(NOT result EQUAL 0 OR NOT output STREQUAL "${expected_output}\n")
+    message(FATAL_ERROR "the program built with pkg-config's flags for ${module} failed, or its "
+                        "headers' version is not ${VERSION}")
+  endif()
+endfunction()
+
+check_module(tegata "(^| )-lcrypto( |$)" "${CMAKE_CURRENT_LIST_DIR}/pkg_config_main.cpp"
+             "tegata ${VERSION} ok")
+
+if(REDIS)
+  if(NOT EXISTS "${pc_dir}/tegata-redis.pc")
+    message(FATAL_ERROR "this build has tegata::redis, but no tegata-redis.pc was installed")
+  endif()
+  check_module(tegata-redis "(^| )-lcrypto( |$);(^| )-lhiredis( |$)|/libhiredis[^/ ]*( |$)"
+               "${CMAKE_CURRENT_LIST_DIR}/pkg_config_redis_main.cpp"
+               "tegata-redis ${VERSION} ok")
+elseif(EXISTS "${pc_dir}/tegata-redis.pc")
+  message(FATAL_ERROR "tegata-redis.pc was installed, but this build has no tegata::redis")
 endif()
 message(STATUS "packaging.pkg_config: ok")

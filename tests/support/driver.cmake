@@ -8,6 +8,12 @@
 #   tegata_install(SOURCE BUILD PREFIX)
 #                                    configures tegata alone (no tests, examples, tools, docs,
 #                                    benchmarks) and installs it into PREFIX
+#   tegata_copy_source(SOURCE DEST)  copies the tegata checkout SOURCE to DEST as it is now,
+#                                    as a commit of it would hold it: with git (the variable GIT,
+#                                    or git on PATH) its tracked and untracked files, not the
+#                                    ignored ones (build/, node_modules/); without git, or
+#                                    outside a checkout, everything but build/, .git and
+#                                    node_modules/
 include_guard(GLOBAL)
 
 macro(tegata_require)
@@ -39,4 +45,40 @@ function(tegata_install source build prefix)
       -DTEGATA_BUILD_TESTS=OFF -DTEGATA_BUILD_EXAMPLES=OFF -DTEGATA_BUILD_BENCHMARKS=OFF
       -DTEGATA_BUILD_TOOLS=OFF -DTEGATA_BUILD_DOCS=OFF -DTEGATA_INSTALL=ON)
   run("${CMAKE_COMMAND}" --install "${build}" --prefix "${prefix}")
+endfunction()
+
+function(tegata_copy_source source dest)
+  if(GIT)
+    set(git_program "${GIT}")
+  else()
+    find_program(git_program git)
+  endif()
+  set(result 1)
+  if(git_program AND EXISTS "${source}/.git")
+    execute_process(COMMAND "${git_program}" -c core.quotePath=false ls-files --cached --others
+                            --exclude-standard
+                    WORKING_DIRECTORY "${source}" RESULT_VARIABLE result OUTPUT_VARIABLE listed
+                    ERROR_QUIET)
+  endif()
+  file(MAKE_DIRECTORY "${dest}")
+  if(result EQUAL 0)
+    string(REPLACE "\n" ";" listed "${listed}")
+    foreach(file IN LISTS listed)
+      # A deleted file is still listed until its deletion is staged.
+      if(file AND EXISTS "${source}/${file}" AND NOT IS_DIRECTORY "${source}/${file}")
+        cmake_path(GET file PARENT_PATH dir)
+        file(MAKE_DIRECTORY "${dest}/${dir}")
+        file(COPY_FILE "${source}/${file}" "${dest}/${file}")
+      endif()
+    endforeach()
+  else()
+    file(GLOB entries LIST_DIRECTORIES true RELATIVE "${source}" "${source}/*" "${source}/.*")
+    list(REMOVE_ITEM entries build .git)
+    foreach(entry IN LISTS entries)
+      file(COPY "${source}/${entry}" DESTINATION "${dest}" PATTERN node_modules EXCLUDE)
+    endforeach()
+  endif()
+  if(NOT EXISTS "${dest}/CMakeLists.txt" OR NOT EXISTS "${dest}/include/tegata/tegata.hpp")
+    message(FATAL_ERROR "${driver}: copying ${source} to ${dest} left no tegata source tree")
+  endif()
 endfunction()

@@ -223,7 +223,9 @@ inline std::error_code push_rsa_private(const json& jwk, OSSL_PARAM_BLD* builder
       OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
       OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
   std::size_t crt_count = 0;
-  for (const char* name : crt_members) crt_count += jwk.contains(name) ? 1 : 0;
+  for (const char* name : crt_members) {
+    if (jwk.contains(name)) ++crt_count;
+  }
   if (crt_count != 0 && crt_count != 5) return errc::malformed;
   has_crt = crt_count == 5;
 

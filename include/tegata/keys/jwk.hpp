@@ -91,19 +91,20 @@ inline Result<std::string> thumbprint_sha256(const nlohmann::json& jwk) noexcept
     if (!jwk.is_object()) return errc::malformed;
     std::string_view kty;
     if (auto ec = detail::jwk::required_string(jwk, "kty", kty)) return ec;
-    static constexpr const char* rsa[] = {"e", "kty", "n"};
-    static constexpr const char* ec[] = {"crv", "kty", "x", "y"};
-    static constexpr const char* okp[] = {"crv", "kty", "x"};
-    static constexpr const char* oct[] = {"k", "kty"};
+    // Named *_members, not after the kty alone: `ec` is the error code everywhere else.
+    static constexpr const char* rsa_members[] = {"e", "kty", "n"};
+    static constexpr const char* ec_members[] = {"crv", "kty", "x", "y"};
+    static constexpr const char* okp_members[] = {"crv", "kty", "x"};
+    static constexpr const char* oct_members[] = {"k", "kty"};
     std::span<const char* const> required;
     if (kty == "RSA") {
-      required = rsa;
+      required = rsa_members;
     } else if (kty == "EC") {
-      required = ec;
+      required = ec_members;
     } else if (kty == "OKP") {
-      required = okp;
+      required = okp_members;
     } else if (kty == "oct") {
-      required = oct;
+      required = oct_members;
     } else {
       return errc::not_supported;
     }

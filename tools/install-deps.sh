@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
-# Installs everything the build and tests need on a fresh Debian 12 (bookworm) machine.
+# tegata's set-up on Debian 12 (bookworm), fresh or not: README.md's set-up command and the first
+# step of .ci/run. Installs Debian's packages for the build and every test, enabling
+# bookworm-backports (for Catch2 v3) when no APT source names it; uses sudo unless run as root.
+# Node.js packages are per checkout, without root: npm ci --prefix tests/e2e (and tests/interop).
 set -euo pipefail
+
+# Elsewhere package names differ: README.md lists what tegata needs.
+# shellcheck source=/dev/null
+. /etc/os-release
+if [ "${ID:-}" != debian ] || [ "${VERSION_CODENAME:-}" != bookworm ]; then
+  echo "tools/install-deps.sh: ${PRETTY_NAME:-this system} is not Debian 12, see README.md" >&2
+  exit 1
+fi
+
 SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+if [ "$(id -u)" != 0 ]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "tools/install-deps.sh: run it as root, or install sudo" >&2
+    exit 1
+  fi
+  SUDO="sudo"
+fi
 export DEBIAN_FRONTEND=noninteractive
 
-# Catch2 v3 is only packaged in bookworm-backports.
-if [ ! -f /etc/apt/sources.list.d/bookworm-backports.sources ]; then
+# Catch2 v3 is only packaged in bookworm-backports, which a fresh Debian 12 does not enable.
+if ! grep -qsr --include='*.list' --include='*.sources' --include=sources.list \
+     '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d; then
   $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null <<'SRC'
 Types: deb
 URIs: http://deb.debian.org/debian
@@ -20,6 +39,8 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   cmake make g++ clang libclang-rt-14-dev libssl-dev nlohmann-json3-dev \
   libbenchmark-dev python3 python3-jwt ca-certificates
+# git: the FetchContent consumer test clones a copy of the checkout, as README's block does.
+$SUDO apt-get install -y -q --no-install-recommends git
 $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports catch2
 # The HTTP server example and its end-to-end tests (curl, headless Chromium, wrk for its load
 # benchmark), pkg-config and documentation tests.

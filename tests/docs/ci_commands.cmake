@@ -1,0 +1,45 @@
+# cmake -P driver for docs.ci_commands: the commands README.md gives a new user are the ones CI
+# runs. Every command line of the given blocks (extracted from README.md at configure time; a
+# trailing `# comment` and surrounding blanks removed) must be a line of .ci/run, where it may
+# end in --fresh (CI may run on a used checkout; on a fresh one --fresh changes nothing).
+#
+# Required: -DCI_SCRIPT=<.ci/run> -DBLOCKS=<block files, ';'-separated>
+cmake_minimum_required(VERSION 3.25)
+if(NOT CI_SCRIPT OR NOT BLOCKS)
+  message(FATAL_ERROR "ci_commands.cmake: -DCI_SCRIPT=... and -DBLOCKS=... are required")
+endif()
+
+function(command_lines out file)
+  file(STRINGS "${file}" lines)
+  set(commands "")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "(^|[ \t])#.*$" "" line "${line}")
+    string(STRIP "${line}" line)
+    if(line)
+      list(APPEND commands "${line}")
+    endif()
+  endforeach()
+  set(${out} "${commands}" PARENT_SCOPE)
+endfunction()
+
+command_lines(ci "${CI_SCRIPT}")
+set(failures 0)
+set(count 0)
+foreach(block IN LISTS BLOCKS)
+  command_lines(commands "${block}")
+  if(NOT commands)
+    message(SEND_ERROR "FAIL: ${block} holds no command")
+    math(EXPR failures "${failures} + 1")
+  endif()
+  foreach(command IN LISTS commands)
+    math(EXPR count "${count} + 1")
+    if(NOT command IN_LIST ci AND NOT "${command} --fresh" IN_LIST ci)
+      message(SEND_ERROR "FAIL: README.md's '${command}' is not a command of ${CI_SCRIPT}")
+      math(EXPR failures "${failures} + 1")
+    endif()
+  endforeach()
+endforeach()
+if(failures GREATER 0)
+  message(FATAL_ERROR "${failures} check(s) failed")
+endif()
+message(STATUS "docs.ci_commands: CI runs README.md's ${count} commands")
