@@ -43,12 +43,8 @@ if [[ -z $duration ]]; then
   if ((smoke)); then duration=3; else duration=30; fi
 fi
 
-required() { [[ "${TEGATA_REQUIRE_E2E:-}" =~ ^(1|[Oo][Nn]|[Tt][Rr][Uu][Ee]|[Yy][Ee][Ss])$ ]]; }
-skip() {
-  if required; then echo "FAIL: $1 (TEGATA_REQUIRE_E2E is set)"; exit 1; fi
-  echo "SKIP: $1"
-  exit 77
-}
+# shellcheck source=../tests/support/e2e.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/support/e2e.sh"
 command -v wrk >/dev/null 2>&1 || skip "wrk is not installed (Debian: apt-get install wrk)"
 command -v curl >/dev/null 2>&1 || skip "curl is not installed (Debian: apt-get install curl)"
 [[ -x $server ]] || { echo "FAIL: no server binary '$server'"; exit 1; }
@@ -73,19 +69,9 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT
 
 # The server's stderr (one line per request) goes to /dev/null, not to a file that would grow by
-# megabytes. Its stdout (the port) is kept, in a file made here: the background shell may not
-# have created it yet when it is first read.
-: >"$work/server.out"
-"$server" --port 0 --insecure-http --access-ttl 3600 >"$work/server.out" 2>/dev/null &
-pid=$!
-base=""
-for ((i = 0; i < 400; i++)); do
-  base=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$work/server.out")
-  [[ -n $base ]] && break
-  kill -0 "$pid" 2>/dev/null || { echo "FAIL: the server exited before listening"; exit 1; }
-  sleep 0.05
-done
-[[ -n $base ]] || { echo "FAIL: the server did not start within 20 s"; exit 1; }
+# megabytes; its stdout (the port) is kept in $work/server.out.
+pids=()
+E2E_SERVER_LOG=/dev/null start_server server "$server" --insecure-http --access-ttl 3600
 
 curl -sS --max-time 30 -o /dev/null -D "$work/login.headers" -H 'Content-Type: application/json' \
   -d '{"username":"alice","password":"wonderland"}' "$base/login"

@@ -30,12 +30,8 @@ while (($#)); do
   esac
 done
 
-required() { [[ "${TEGATA_REQUIRE_E2E:-}" =~ ^(1|[Oo][Nn]|[Tt][Rr][Uu][Ee]|[Yy][Ee][Ss])$ ]]; }
-skip() {
-  if required; then echo "FAIL: $1 (TEGATA_REQUIRE_E2E is set)"; exit 1; fi
-  echo "SKIP: $1"
-  exit 77
-}
+# shellcheck source=../support/e2e.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/e2e.sh"
 
 [[ -n $server ]] || skip "examples/beast_server was not built: it needs Boost >= 1.74 (Debian: apt-get install libboost-dev) and TEGATA_BUILD_EXAMPLES=ON; reconfigure"
 [[ -x $server ]] || { echo "FAIL: no server binary '$server' (build the target tegata_beast_server)"; exit 1; }
@@ -56,19 +52,6 @@ fail() {
   failures=$((failures + 1))
 }
 
-stop_server() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  local code=0
-  wait "$pid" 2>/dev/null || code=$?
-  ((code == 0)) || fail "the server did not stop cleanly on SIGTERM (exit status $code)"
-}
-
 cleanup() {
   local code=$?
   if [[ -n $redis_pid ]]; then
@@ -86,25 +69,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT  # so that a ctest timeout still stops the servers (through cleanup)
-
-# start_server NAME ARGS...: starts the server on a free port and sets $base.
-start_server() {
-  local name=$1
-  shift
-  "$server" --port 0 "$@" >"$work/$name.out" 2>"$work/$name.log" &
-  local pid=$!
-  pids+=("$pid")
-  for ((i = 0; i < 400; i++)); do
-    if grep -q 'listening on' "$work/$name.out" 2>/dev/null; then
-      base=$(sed -n 's/.*listening on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/$name.out")
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "FAIL: $name did not start"
-  exit 1
-}
 
 # request METHOD PATH [curl options...]: sets $status and $body, and keeps the response headers
 # in $work/headers. A POST without -d sends no body and no Content-Length.
@@ -152,7 +116,7 @@ if [[ $mode == redis_stall ]]; then
   for ((i = 0; i < 200; i++)); do [[ -S $socket ]] && break; sleep 0.05; done
   [[ -S $socket ]] || { echo "FAIL: redis-server did not start"; exit 1; }
 
-  start_server stall --insecure-http --redis "$socket" --pool-threads 2
+  start_server stall "$server" --insecure-http --redis "$socket" --pool-threads 2
   login
   expect "login with Redis" 200
   access=$(set_cookie access_token)
@@ -223,7 +187,7 @@ fi
 
 # --- beast.curl -----------------------------------------------------------------------------
 
-start_server dev --insecure-http
+start_server dev "$server" --insecure-http
 
 request GET /healthz
 expect "/healthz" 200
@@ -377,7 +341,7 @@ bad=$(cat "$work"/me*.status "$work"/login*.status | grep -cv '^200$' || true)
   fail "concurrent requests: $bad of 58 did not answer 200 ($(sort "$work"/me*.status "$work"/login*.status | uniq -c | tr '\n' ' '))"
 
 # The production build of the cookies: __Host- names, Secure, and only those names are read.
-start_server production
+start_server production "$server"
 login
 expect "production login" 200
 line=$(set_cookie_line __Host-access_token)

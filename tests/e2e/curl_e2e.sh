@@ -23,12 +23,8 @@ while (($#)); do
   esac
 done
 
-required() { [[ "${TEGATA_REQUIRE_E2E:-}" =~ ^(1|[Oo][Nn]|[Tt][Rr][Uu][Ee]|[Yy][Ee][Ss])$ ]]; }
-skip() {
-  if required; then echo "FAIL: $1 (TEGATA_REQUIRE_E2E is set)"; exit 1; fi
-  echo "SKIP: $1"
-  exit 77
-}
+# shellcheck source=../support/e2e.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/e2e.sh"
 
 command -v curl >/dev/null 2>&1 || skip "curl is not installed (Debian: apt-get install curl)"
 for binary in "$server" "$production"; do
@@ -43,19 +39,6 @@ base=""
 status=""
 body=""
 
-stop_server() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  local code=0
-  wait "$pid" 2>/dev/null || code=$?
-  ((code == 0)) || fail "the server did not stop cleanly on SIGTERM (exit status $code)"
-}
-
 cleanup() {
   local code=$?
   for pid in "${pids[@]}"; do stop_server "$pid" || true; done
@@ -69,28 +52,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT  # so that a ctest timeout still stops the servers (through cleanup)
-
-# start_server NAME BINARY ARGS...: starts it on a free port and sets $base (and $pid).
-start_server() {
-  local name=$1 binary=$2
-  shift 2
-  # Emptied here, before the loop below reads it, not only by the background shell's redirection,
-  # which may come later: the loop would read an earlier server's address from a reused name.
-  : >"$work/$name.out"
-  "$binary" --port 0 "$@" >"$work/$name.out" 2>"$work/$name.log" &
-  pid=$!
-  pids+=("$pid")
-  for ((i = 0; i < 400; i++)); do
-    if grep -q 'listening on' "$work/$name.out" 2>/dev/null; then
-      base=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9]*\).*|\1|p' "$work/$name.out")
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || { echo "FAIL: $name exited before listening"; exit 1; }
-    sleep 0.05
-  done
-  echo "FAIL: $name did not start within 20 s"
-  exit 1
-}
 
 fail() {
   echo "FAIL: $1"
