@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "tegata/detail/ascii.hpp"
 #include "tegata/error.hpp"
 
 namespace tegata::http {
@@ -47,6 +48,8 @@ struct CsrfOptions {
 
 namespace detail {
 
+using tegata::detail::ascii_iequals;
+
 // An origin split into its parts (views into the text): scheme "://" host [":" port]. Only the
 // http and https schemes; no userinfo, path, query or fragment; the port as given (digits).
 struct origin_parts {
@@ -54,18 +57,6 @@ struct origin_parts {
   std::string_view host;
   std::string_view port;  // empty when absent
 };
-
-constexpr char origin_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-constexpr bool origin_iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (origin_lower(a[i]) != origin_lower(b[i])) return false;
-  }
-  return true;
-}
 
 // Host: a DNS name or IPv4 address (letters, digits, '-', '.'), or an IPv6 literal in brackets.
 constexpr bool is_origin_host(std::string_view host) noexcept {
@@ -92,7 +83,7 @@ constexpr std::optional<origin_parts> parse_origin(std::string_view text) noexce
   if (sep == std::string_view::npos) return std::nullopt;
   origin_parts parts;
   parts.scheme = text.substr(0, sep);
-  if (!origin_iequals(parts.scheme, "https") && !origin_iequals(parts.scheme, "http")) {
+  if (!ascii_iequals(parts.scheme, "https") && !ascii_iequals(parts.scheme, "http")) {
     return std::nullopt;
   }
   std::string_view authority = text.substr(sep + 3);
@@ -114,7 +105,7 @@ constexpr std::optional<origin_parts> parse_origin(std::string_view text) noexce
 
 // The port a URL of this scheme means when it names none.
 constexpr std::string_view default_port(std::string_view scheme) noexcept {
-  return origin_iequals(scheme, "https") ? "443" : "80";
+  return ascii_iequals(scheme, "https") ? "443" : "80";
 }
 
 constexpr std::string_view effective_port(const origin_parts& o) noexcept {
@@ -124,7 +115,7 @@ constexpr std::string_view effective_port(const origin_parts& o) noexcept {
 }
 
 constexpr bool same_origin(const origin_parts& a, const origin_parts& b) noexcept {
-  return origin_iequals(a.scheme, b.scheme) && origin_iequals(a.host, b.host) &&
+  return ascii_iequals(a.scheme, b.scheme) && ascii_iequals(a.host, b.host) &&
          effective_port(a) == effective_port(b);
 }
 

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tegata/detail/ascii.hpp"
 #include "tegata/error.hpp"
 
 namespace tegata::http {
@@ -153,22 +154,6 @@ constexpr bool is_token68(std::string_view s) noexcept {
   return true;
 }
 
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-constexpr bool ascii_istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
-}
-
 // Optional whitespace as browsers and proxies put it around cookie pairs: SP and HTAB.
 constexpr std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -246,7 +231,7 @@ inline Result<std::string_view> bearer_token(std::string_view authorization) noe
   if (authorization.empty()) return errc::not_found;
   const std::size_t space = authorization.find(' ');
   const std::string_view scheme = authorization.substr(0, space);
-  if (!detail::ascii_iequals(scheme, "Bearer")) {
+  if (!tegata::detail::ascii_iequals(scheme, "Bearer")) {
     // An auth-scheme is a token (RFC 9110 §11.1): anything else is not a credential at all.
     return detail::is_token(scheme) ? errc::not_found : errc::invalid_argument;
   }
@@ -413,8 +398,8 @@ class CookieWriter {
           "tegata: a cookie name must be a non-empty RFC 6265 token (no spaces, controls or "
           "separators)");
     }
-    if (detail::ascii_istarts_with(name, "__Host-") ||
-        detail::ascii_istarts_with(name, "__Secure-")) {
+    if (tegata::detail::ascii_istarts_with(name, "__Host-") ||
+        tegata::detail::ascii_istarts_with(name, "__Secure-")) {
       throw std::invalid_argument(
           "tegata: give the cookie's base name; the __Host-/__Secure- prefix is added by tegata");
     }
