@@ -114,11 +114,6 @@ constexpr std::string_view effective_port(const origin_parts& o) noexcept {
   return port;
 }
 
-constexpr bool same_origin(const origin_parts& a, const origin_parts& b) noexcept {
-  return ascii_iequals(a.scheme, b.scheme) && ascii_iequals(a.host, b.host) &&
-         effective_port(a) == effective_port(b);
-}
-
 }  // namespace detail
 
 // The check a cookie-session server makes on every request that changes state. Immutable after
@@ -134,11 +129,16 @@ class CsrfGuard {
     if (allowed_.empty()) {
       throw std::invalid_argument("tegata: CsrfGuard needs at least one allowed origin");
     }
+    // Parsed once, here; check() parses only the request's Origin. Owned copies of the parts,
+    // so that moving the guard (and the strings' small buffers with it) leaves nothing dangling.
     for (const std::string& origin : allowed_) {
-      if (!detail::parse_origin(origin)) {
+      const auto parts = detail::parse_origin(origin);
+      if (!parts) {
         throw std::invalid_argument(
             "tegata: an allowed origin must be http(s)://host[:port], without a path: " + origin);
       }
+      parsed_.push_back({std::string(parts->scheme), std::string(parts->host),
+                         std::string(detail::effective_port(*parts))});
     }
   }
 
@@ -163,13 +163,25 @@ class CsrfGuard {
   bool allowed(std::string_view origin) const noexcept {
     const auto request = detail::parse_origin(origin);
     if (!request) return false;  // "null", a list of origins, a path, another scheme
-    for (const std::string& candidate : allowed_) {
-      if (detail::same_origin(*request, *detail::parse_origin(candidate))) return true;
+    const std::string_view port = detail::effective_port(*request);
+    for (const allowed_origin& candidate : parsed_) {
+      if (detail::ascii_iequals(request->scheme, candidate.scheme) &&
+          detail::ascii_iequals(request->host, candidate.host) && port == candidate.port) {
+        return true;
+      }
     }
     return false;
   }
 
+  // An allowed origin's parts; the port always spelled out (the scheme's default when absent).
+  struct allowed_origin {
+    std::string scheme;
+    std::string host;
+    std::string port;
+  };
+
   std::vector<std::string> allowed_;
+  std::vector<allowed_origin> parsed_;
   CsrfOptions options_;
 };
 

@@ -4,6 +4,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 using tegata::errc;
@@ -45,8 +46,8 @@ TEST_CASE("csrf: Origin must be exactly one of the allowed origins", "[csrf]") {
         "https://sub.app.example.com", "http://app.example.com", "https://app.example.com:8443",
         "http://127.0.0.1:8081", "http://127.0.0.1", "null", "https://app.example.com/",
         "https://app.example.com/path", "https://app.example.com https://evil.example",
-        "https://user@app.example.com", "ftp://app.example.com", "app.example.com",
-        "https://", "https://app.example.com:", "https://app.example.com:99999x", " "}) {
+        "https://user@app.example.com", "ftp://app.example.com", "app.example.com", "https://",
+        "https://app.example.com:", "https://app.example.com:99999x", " "}) {
     INFO(origin);
     CHECK(post(guard, origin, "same-origin").error() == errc::cross_site_request);
   }
@@ -82,11 +83,24 @@ TEST_CASE("csrf: IPv6 origins and ports", "[csrf]") {
 TEST_CASE("csrf: a bad allowed origin fails at construction", "[csrf]") {
   using IA = std::invalid_argument;
   CHECK_THROWS_AS(CsrfGuard(std::vector<std::string>{}), IA);
-  for (const char* bad : {"app.example.com", "https://app.example.com/", "https://app.example.com/x",
-                          "ftp://app.example.com", "https://", "https://a b", "null", "*",
-                          "https://app.example.com:port"}) {
+  for (const char* bad : {"app.example.com", "https://app.example.com/",
+                          "https://app.example.com/x", "ftp://app.example.com", "https://",
+                          "https://a b", "null", "*", "https://app.example.com:port"}) {
     INFO(bad);
     CHECK_THROWS_AS(CsrfGuard({bad}), IA);
   }
   CHECK(CsrfGuard({"https://app.example.com"}).allowed_origins().size() == 1);
+}
+
+TEST_CASE("csrf: a guard keeps working when copied and moved", "[csrf]") {
+  // Short origins live in the strings' own buffers: what the guard parsed at construction must
+  // not point into them.
+  CsrfGuard original({"http://a.io", "https://b.io:8443"});
+  const CsrfGuard copy = original;
+  const CsrfGuard moved = std::move(original);
+  for (const CsrfGuard* guard : {&copy, &moved}) {
+    CHECK(post(*guard, "http://a.io:80"));
+    CHECK(post(*guard, "https://B.IO:8443"));
+    CHECK(post(*guard, "https://b.io").error() == errc::cross_site_request);
+  }
 }
