@@ -165,7 +165,7 @@ template <class Object>
 access_result read_access(const Object& object, const tegata::Validator& validator,
                           std::chrono::sys_seconds now) {
   access_result r;
-  tegata::detail::access_reading read;
+  tegata::detail::session_reading read;
   r.error = tegata::detail::read_access_claims(object, validator, now, read);
   if (r.error) return r;
   r.subject = read.session.subject;

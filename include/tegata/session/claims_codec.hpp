@@ -1,0 +1,279 @@
+// tegata/session/claims_codec.hpp - how a session lives in a token's claims: the members the
+// SessionManager writes (sub, sid, jti, ver, auth_time beside the registered ones), how it reads
+// them back from a verified payload, and the fresh random ids it names sessions and tokens with.
+// SessionManager composes these; it builds and parses no JSON itself.
+#pragma once
+
+#include <openssl/crypto.h>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "tegata/claims.hpp"
+#include "tegata/detail/base64url_fast.hpp"
+#include "tegata/detail/fast_json.hpp"
+#include "tegata/detail/json_writer.hpp"
+#include "tegata/detail/random_pool.hpp"
+#include "tegata/error.hpp"
+#include "tegata/jwt.hpp"
+#include "tegata/validator.hpp"
+
+namespace tegata::detail {
+
+// Claim names the manager writes itself; extra claims may not use them.
+constexpr bool is_reserved_claim(member_name name) noexcept {
+  switch (name) {
+    case member_name::iss:
+    case member_name::sub:
+    case member_name::aud:
+    case member_name::exp:
+    case member_name::nbf:
+    case member_name::iat:
+    case member_name::jti:
+    case member_name::typ:
+    case member_name::sid:
+    case member_name::ver:
+    case member_name::auth_time: return true;
+    default: return false;
+  }
+}
+constexpr bool is_reserved_claim(std::string_view name) noexcept {
+  return is_reserved_claim(classify_member(name));
+}
+
+// The default of issue's and refresh's extra claims: one shared empty object rather than a new
+// one (which allocates) per call.
+inline const nlohmann::json& empty_json_object() {
+  static const nlohmann::json empty = nlohmann::json::object();
+  return empty;
+}
+
+// Custom claims for an access token: an object without reserved names.
+inline std::error_code check_extra_claims(const nlohmann::json& extra) {
+  if (!extra.is_object()) return errc::invalid_argument;
+  for (const auto& item : extra.items()) {
+    if (is_reserved_claim(item.key())) return errc::reserved_claim;
+  }
+  return {};
+}
+
+// 128 random bits as base64url (22 characters): session family ids and token ids.
+struct random_id {
+  char text[22];
+  std::string_view view() const noexcept { return {text, sizeof text}; }
+};
+
+// Fills every id with fresh bytes from OpenSSL's DRBG (through this thread's pool, see
+// detail/random_pool.hpp). False if it fails.
+template <std::size_t N>
+bool make_random_ids(std::array<random_id, N>& ids) noexcept {
+  unsigned char bytes[16 * N];
+  if (!random_pool::for_this_thread().take(bytes, sizeof bytes)) return false;
+  for (std::size_t i = 0; i < N; ++i) {
+    base64url_encode_fast(std::string_view(reinterpret_cast<const char*>(bytes) + 16 * i, 16),
+                          ids[i].text);
+  }
+  OPENSSL_cleanse(bytes, sizeof bytes);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: from a verified payload, whichever document the token was opened into (the flat one
+// of detail/fast_json.hpp or an nlohmann DOM; see jwt.hpp's open_token).
+// ---------------------------------------------------------------------------------------------
+
+// The session members of a verified token (both kinds carry them), as views into its payload.
+struct session_claims_view {
+  std::string_view subject;
+  std::string_view session_id;
+  std::string_view token_id;
+  std::uint64_t version = 0;
+  std::chrono::sys_seconds auth_time{};
+};
+
+// Reads sub, sid, jti (non-empty strings), then requires iat and exp, then ver (an unsigned
+// integer) and auth_time (a NumericDate), from either document; missing_claim or invalid_claim.
+template <class Object>
+std::error_code read_session_claims(const Object& payload, const registered_claims_view& registered,
+                                    session_claims_view& out) {
+  for (const auto& [name, slot] :
+       {std::pair{member_name::sub, &out.subject}, std::pair{member_name::sid, &out.session_id},
+        std::pair{member_name::jti, &out.token_id}}) {
+    const auto* value = find_member(payload, name);
+    if (value == nullptr) return errc::missing_claim;
+    if (!is_string(*value) || string_of(*value).empty()) return errc::invalid_claim;
+    *slot = string_of(*value);
+  }
+  if (!registered.issued_at || !registered.expires_at) return errc::missing_claim;
+  const auto* ver = find_member(payload, member_name::ver);
+  if (ver == nullptr) return errc::missing_claim;
+  if (!is_unsigned(*ver)) return errc::invalid_claim;
+  out.version = unsigned_of(*ver);
+  const auto* auth_time = find_member(payload, member_name::auth_time);
+  if (auth_time == nullptr) return errc::missing_claim;
+  auto at = numeric_date_of(*auth_time);
+  if (!at) return at.error();
+  out.auth_time = *at;
+  return {};
+}
+
+// The registered and session claims of a verified token, read in the order every manager call
+// reads them: the registered claims (their types), issuer and audience, the times by check_times
+// (each call knows which of them apply: revoke ignores exp, refresh checks them after the
+// session's absolute end), then the session claims.
+struct session_reading {
+  registered_claims_view registered;
+  session_claims_view session;
+};
+
+template <class Object, class CheckTimes>
+std::error_code read_session_token(const Object& payload, const Validator& validator,
+                                   CheckTimes&& check_times, session_reading& out) {
+  bool audience_matches = false;
+  if (auto ec = read_registered_claims(payload, out.registered,
+                                       validator.audience_matcher(audience_matches))) {
+    return ec;
+  }
+  if (auto ec = validator.check_issuer_and_audience(out.registered, audience_matches)) return ec;
+  if (auto ec = check_times(std::as_const(out.registered))) return ec;
+  return read_session_claims(payload, out.registered, out.session);
+}
+
+// What validate reads from an access token: all of the above, every time checked.
+template <class Object>
+std::error_code read_access_claims(const Object& payload, const Validator& validator,
+                                   std::chrono::sys_seconds now, session_reading& out) {
+  const auto check_times = [&](const registered_claims_view& registered) {
+    return validator.check_times(registered, now);
+  };
+  return read_session_token(payload, validator, check_times, out);
+}
+
+// The custom claims of a payload (every member whose name is not reserved), as issued.
+inline void copy_extra_claims(const nlohmann::json& payload, nlohmann::json& extra) {
+  for (const auto& item : payload.items()) {
+    if (!is_reserved_claim(item.key())) extra[item.key()] = item.value();
+  }
+}
+inline void copy_extra_claims(const flat_object& payload, nlohmann::json& extra) {
+  for (const flat_member& member : payload) {
+    if (!is_reserved_claim(member.known)) {
+      extra[std::string(member.name.view())] = to_json(payload, member.value);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------
+
+// What both tokens of a pair say alike.
+struct session_token_claims {
+  std::string_view subject;
+  std::string_view session_id;
+  std::uint64_t version;
+  std::chrono::sys_seconds auth_time;
+  std::chrono::sys_seconds issued_at;
+};
+
+// Writes the claims object of the manager's tokens: the bytes nlohmann::json::dump() gives for the
+// same members (names in sorted order, the extra ones merged in), without building a DOM. The
+// issuer and audience members are written once, at construction.
+class session_claims_writer {
+ public:
+  // Throws std::invalid_argument when the issuer or the audience is not valid UTF-8: no token
+  // could carry it.
+  session_claims_writer(std::string_view issuer, std::string_view audience)
+      : iss_member_(configured_member("iss", "issuer", issuer)),
+        aud_member_(configured_member("aud", "audience", audience)) {}
+
+  // extra holds no reserved name (check_extra_claims). Throws nlohmann::json::type_error when the
+  // subject, or a name or value among the extra claims, is not valid UTF-8.
+  std::string write(const session_token_claims& c, std::string_view jti,
+                    std::chrono::sys_seconds exp, const nlohmann::json& extra) const {
+    std::string out;
+    out.reserve(128 + iss_member_.size() + aud_member_.size() + c.subject.size() +
+                c.session_id.size() + jti.size());
+    out.push_back('{');
+    // Extra members go between the registered ones, in sorted order: the ones before "aud" first
+    // (the only place where no comma precedes a member), the rest each with its comma.
+    auto next_extra = extra.cbegin();
+    bool first = true;
+    const auto extras_before = [&](std::optional<std::string_view> name) {
+      for (; next_extra != extra.cend() && (!name || std::string_view(next_extra.key()) < *name);
+           ++next_extra) {
+        append_json_name(out, next_extra.key(), first);
+        out += next_extra.value().dump();
+      }
+    };
+    extras_before("aud");
+    if (!first) out.push_back(',');
+    out.append(aud_member_);
+    first = false;
+    extras_before("auth_time");
+    out.append(std::string_view(R"(,"auth_time":)"));
+    append_json_integer(out, c.auth_time.time_since_epoch().count());
+    extras_before("exp");
+    out.append(std::string_view(R"(,"exp":)"));
+    append_json_integer(out, exp.time_since_epoch().count());
+    extras_before("iat");
+    out.append(std::string_view(R"(,"iat":)"));
+    append_json_integer(out, c.issued_at.time_since_epoch().count());
+    extras_before("iss");
+    out.push_back(',');
+    out.append(iss_member_);
+    extras_before("jti");
+    out.append(std::string_view(R"(,"jti":)"));
+    append_json_string(out, jti);
+    extras_before("sid");
+    out.append(std::string_view(R"(,"sid":)"));
+    append_json_string(out, c.session_id);
+    extras_before("sub");
+    out.append(std::string_view(R"(,"sub":)"));
+    append_json_string(out, c.subject);
+    extras_before("ver");
+    out.append(std::string_view(R"(,"ver":)"));
+    append_json_integer(out, c.version);
+    extras_before(std::nullopt);
+    out.push_back('}');
+    return out;
+  }
+
+ private:
+  // `"name":value` for a configured string, as nlohmann::json would write it.
+  static std::string configured_member(std::string_view name, std::string_view option,
+                                       std::string_view value) {
+    std::string out;
+    bool first = true;
+    append_json_name(out, name, first);
+    try {
+      append_json_string(out, value);
+    } catch (const nlohmann::json::exception&) {
+      throw std::invalid_argument("tegata: SessionOptions::" + std::string(option) +
+                                  " must be valid UTF-8");
+    }
+    return out;
+  }
+
+  std::string iss_member_;
+  std::string aud_member_;
+};
+
+// Whether a payload the manager wrote with custom claims stays within the limits validate applies
+// to custom claims (their count and depth): a token it would refuse is never handed out.
+inline std::error_code check_custom_claims_limits(std::string_view claims,
+                                                  const jws::Limits& limits) {
+  flat_object flat;
+  std::optional<nlohmann::json> dom;
+  return read_claims_object(claims, limits, flat, dom);
+}
+
+}  // namespace tegata::detail
