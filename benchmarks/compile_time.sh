@@ -5,7 +5,9 @@
 #   deps      nlohmann/json.hpp and openssl/evp.h, nothing used: the dependencies alone
 #   include   tegata/tegata.hpp, nothing used
 #   session   a SessionManager<HmacKey> that issues, validates and refreshes, and a CookieWriter
-# and the session source again with tegata.hpp precompiled (GCC's .gch), the route for users.
+# and the session source again as it compiles in a program that links tegata::compiled
+# (TEGATA_COMPILED_LIB: the manager's members are compiled once, in that library), and with
+# tegata.hpp precompiled (GCC's .gch).
 #
 #   benchmarks/compile_time.sh [CXX] [RUNS]      (default: g++, 3 runs; the median is printed)
 set -euo pipefail
@@ -54,19 +56,32 @@ cpu() {
 deps=$(cpu "$work/deps.cpp")
 include=$(cpu "$work/include.cpp")
 session=$(cpu "$work/session.cpp")
+session_compiled=$(cpu "$work/session.cpp" -DTEGATA_COMPILED_LIB)
 pch_build=""
 session_pch="(not measured: $cxx is not GCC)"
+session_pch_compiled=""
 if "$cxx" --version 2>/dev/null | head -n 1 | grep -q 'g++\|GCC'; then
   pch_build=$(/usr/bin/time -f '%U %S' "$cxx" "${flags[@]}" -x c++-header "$work/pch.hpp" \
     -o "$work/pch.hpp.gch" 2>&1 | tail -n 1 | awk '{ printf "%.2f\n", $1 + $2 }')
   session_pch=$(cpu "$work/session_pch.cpp")
+  # A precompiled header is only used with the macros it was made with: one made with
+  # TEGATA_COMPILED_LIB, in a directory searched first.
+  mkdir "$work/compiled"
+  "$cxx" "${flags[@]}" -DTEGATA_COMPILED_LIB -x c++-header "$work/pch.hpp" \
+    -o "$work/compiled/pch.hpp.gch"
+  cp "$work/session_pch.cpp" "$work/compiled/"
+  session_pch_compiled=$(cpu "$work/compiled/session_pch.cpp" -DTEGATA_COMPILED_LIB)
 fi
 ratio() { awk -v a="$1" -v b="$deps" 'BEGIN { printf "%.1f", a / b }'; }
 echo "compiler: $("$cxx" --version | head -n 1); median of $runs runs, CPU seconds"
 printf '%-34s %6s s\n' "deps (nlohmann + OpenSSL headers)" "$deps"
 printf '%-34s %6s s  %sx deps\n' "#include <tegata/tegata.hpp>" "$include" "$(ratio "$include")"
 printf '%-34s %6s s  %sx deps\n' "session (manager + cookies)" "$session" "$(ratio "$session")"
+printf '%-34s %6s s  %sx deps\n' "session, with tegata::compiled" "$session_compiled" \
+  "$(ratio "$session_compiled")"
 if [[ -n $pch_build ]]; then
   printf '%-34s %6s s  %sx deps (the .gch itself: %s s, once)\n' "session, tegata.hpp precompiled" \
     "$session_pch" "$(ratio "$session_pch")" "$pch_build"
+  printf '%-34s %6s s  %sx deps\n' "session, compiled + precompiled" "$session_pch_compiled" \
+    "$(ratio "$session_pch_compiled")"
 fi

@@ -1,5 +1,7 @@
 // Shared by the add_subdirectory, fetchcontent and find_package consumer projects: signs and
-// verifies one token through tegata's public API, exactly as an application would.
+// verifies one token, then logs in, validates and refreshes a session, through tegata's public
+// API, exactly as an application would. The add_subdirectory and find_package consumers link
+// tegata::compiled, so there the session calls are the library's.
 #include <cstdio>
 #include <tegata/tegata.hpp>
 
@@ -13,6 +15,12 @@ int main() {
   auto jwt = tegata::verify_jwt(*token, key, validator, now);
   if (!jwt) {
     std::puts(jwt.error().message().c_str());
+    return 1;
+  }
+  tegata::SessionManager sessions(key, {.issuer = "consumer", .audience = "consumer-api"});
+  auto pair = sessions.issue("alice");
+  if (!pair || !sessions.validate(pair->access_token) || !sessions.refresh(pair->refresh_token)) {
+    std::puts("session failed");
     return 1;
   }
   std::puts("ok");

@@ -60,8 +60,10 @@ if(CONSUMER STREQUAL "fetchcontent")
   set(consumer_args "-DTEGATA_README_SNIPPET=${SNIPPET}")
 elseif(CONSUMER STREQUAL "find_package")
   set(prefix "${WORK_DIR}/prefix")
-  tegata_install("${TEGATA_SOURCE_DIR}" "${WORK_DIR}/tegata-build" "${prefix}")
-  set(consumer_args "-DCMAKE_PREFIX_PATH=${prefix}" "-DTEGATA_EXPECTED_PREFIX=${prefix}")
+  # With tegata::compiled built, so that the consumer links the installed library too.
+  tegata_install("${TEGATA_SOURCE_DIR}" "${WORK_DIR}/tegata-build" "${prefix}" tegata_compiled)
+  set(consumer_args "-DCMAKE_PREFIX_PATH=${prefix}" "-DTEGATA_EXPECTED_PREFIX=${prefix}"
+                    -DTEGATA_EXPECT_COMPILED=ON)
 endif()
 
 run("${CMAKE_COMMAND}" -S "${consumer_source}" -B "${WORK_DIR}/build" ${configure_args}

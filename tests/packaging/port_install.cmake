@@ -175,10 +175,12 @@ if(failures GREATER 0)
 endif()
 
 # --- 4. find_package(tegata) from the port's files ------------------------------------------
+# The port installs without building: no tegata::compiled, and the package must load without it.
 set(consumer "${SOURCE_DIR}/tests/consumers/find_package")
 run("${CMAKE_COMMAND}" -S "${consumer}" -B "${WORK_DIR}/consumer" ${configure_args}
     "-DCMAKE_PREFIX_PATH=${CURRENT_PACKAGES_DIR}"
-    "-DTEGATA_EXPECTED_PREFIX=${CURRENT_PACKAGES_DIR}")
+    "-DTEGATA_EXPECTED_PREFIX=${CURRENT_PACKAGES_DIR}"
+    -DTEGATA_EXPECT_COMPILED=OFF)
 run("${CMAKE_COMMAND}" --build "${WORK_DIR}/consumer" --parallel 2)
 execute_process(COMMAND "${WORK_DIR}/consumer/consumer" RESULT_VARIABLE result
                 OUTPUT_VARIABLE output ERROR_VARIABLE output)

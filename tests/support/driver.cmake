@@ -5,9 +5,10 @@
 #   tegata_configure_args(TYPE)      sets configure_args: generator, compiler, build type, the
 #                                    make program and PASS_ARGS ('|'-separated -D arguments)
 #   run(COMMAND...)                  runs a command, echoed; any failure stops the driver
-#   tegata_install(SOURCE BUILD PREFIX)
+#   tegata_install(SOURCE BUILD PREFIX [TARGET...])
 #                                    configures tegata alone (no tests, examples, tools, docs,
-#                                    benchmarks) and installs it into PREFIX
+#                                    benchmarks), builds the TARGETs given (none: header-only)
+#                                    and installs it into PREFIX
 #   tegata_copy_source(SOURCE DEST)  copies the tegata checkout SOURCE to DEST as it is now,
 #                                    as a commit of it would hold it: with git (the variable GIT,
 #                                    or git on PATH) its tracked and untracked files, not the
@@ -44,6 +45,9 @@ function(tegata_install source build prefix)
   run("${CMAKE_COMMAND}" -S "${source}" -B "${build}" ${configure_args}
       -DTEGATA_BUILD_TESTS=OFF -DTEGATA_BUILD_EXAMPLES=OFF -DTEGATA_BUILD_BENCHMARKS=OFF
       -DTEGATA_BUILD_TOOLS=OFF -DTEGATA_BUILD_DOCS=OFF -DTEGATA_INSTALL=ON)
+  foreach(target IN LISTS ARGN)
+    run("${CMAKE_COMMAND}" --build "${build}" --target "${target}" --parallel 2)
+  endforeach()
   run("${CMAKE_COMMAND}" --install "${build}" --prefix "${prefix}")
 endfunction()
 

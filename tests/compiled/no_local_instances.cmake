@@ -1,0 +1,20 @@
+# cmake -P: the object file of a translation unit that links tegata::compiled defines none of the
+# SessionManager members compiled in the library (NM, OBJECT: paths). If the extern template
+# declarations stopped applying (say, a member defined inside the class again, which makes it
+# inline), every such translation unit would compile them again, and this fails.
+# Mangled names (nm -C takes minutes on a debug object): Itanium ABI, as GCC and Clang write them,
+# "14SessionManagerI<its arguments>E<length><member>".
+execute_process(COMMAND "${NM}" --defined-only "${OBJECT}" OUTPUT_VARIABLE symbols
+                COMMAND_ERROR_IS_FATAL ANY)
+string(REGEX MATCHALL
+       "[^\n]*14SessionManagerI[^\n]*E(5issue|8validate|7refresh|6revoke|10revoke_all|6rotate|4mint)E[^\n]*"
+       local "${symbols}")
+if(local)
+  list(JOIN local "\n" local)
+  message(FATAL_ERROR "defined in ${OBJECT}, although tegata::compiled has them:\n${local}")
+endif()
+string(FIND "${symbols}" "main" has_main)
+if(has_main EQUAL -1)
+  message(FATAL_ERROR "${OBJECT} does not look like the test's object file:\n${symbols}")
+endif()
+message(STATUS "no SessionManager member compiled locally")
