@@ -4,10 +4,10 @@
 #
 #   server_blocks.sh --source CHECKOUT --work SCRATCH --http 0|1 --beast 0|1 --block NAME=FILE...
 #
-# CHECKOUT is copied to SCRATCH/tegata as a commit of it would hold it (tests/support/
-# copy_source.cmake: no build/, no node_modules/), with SCRATCH/shared pointing at CHECKOUT's
-# ../shared when there is one, so that the dev preset's ../shared/vectors is found as in the
-# checkout. Every block runs in the copy, in this order (NAME: where the block is):
+# CHECKOUT is copied to SCRATCH/tegata as a commit of it would hold it, with SCRATCH/shared
+# pointing at CHECKOUT's ../shared when there is one, so that the dev preset's ../shared/vectors
+# is found as in the checkout (copy_checkout, tests/support/e2e.sh). Every block runs in the
+# copy, in this order (NAME: where the block is):
 #   run_server          README.md "Run the first with": its commands, then the server; the page
 #                       answers and the user its comment names logs in with the password it gives
 #   http_server_build   examples/http_server/README.md "Build and run", then the server
@@ -88,13 +88,7 @@ stop() {
 }
 
 # --- A copy of the checkout ---------------------------------------------------------------------
-checkout="$work/tegata"
-cmake -DSOURCE_DIR="$source_dir" -DDEST="$checkout" \
-  -P "$(dirname "${BASH_SOURCE[0]}")/../support/copy_source.cmake" >"$work/copy.log" 2>&1 ||
-  stop "copying $source_dir failed: $(cat "$work/copy.log")"
-if [[ -d $source_dir/../shared ]]; then
-  ln -s "$(cd "$source_dir/../shared" && pwd)" "$work/shared"
-fi
+copy_checkout "$source_dir"
 cd "$checkout"
 
 # What the block's `sudo` does here (see the top of this file).
