@@ -194,9 +194,11 @@ httplib_missing="cpp-httplib was not found at configure time (Debian: apt-get in
 if story "README.md's server" "$have_http" "$httplib_missing"; then
   run_build_block run_server
   # "# then open http://127.0.0.1:8080/ and log in as alice / wonderland"
-  comment=$(grep -o 'open http://127.0.0.1:8080/ and log in as [a-z]* / [a-z]*' "${block[run_server]}") ||
+  said='open http://127\.0\.0\.1:8080/ and log in as ([a-z]+) / ([a-z]+)'
+  [[ $(cat "${block[run_server]}") =~ $said ]] ||
     stop "run_server: the comment no longer says where to log in, and as whom"
-  read -r user password <<<"$(sed 's|.* log in as \([a-z]*\) / \([a-z]*\)$|\1 \2|' <<<"$comment")"
+  user=${BASH_REMATCH[1]}
+  password=${BASH_REMATCH[2]}
   page=$(curl -sS --max-time 30 "$base/")
   [[ $page == *'<form id="login">'* ]] || fail "run_server: $base/ does not serve the login page"
   status=$(curl -sS -o "$work/login.body" -D "$work/login.headers" -w '%{http_code}' --max-time 30 \
