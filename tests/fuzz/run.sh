@@ -19,14 +19,6 @@ cmake --build --preset fuzz
 started=$(mktemp)
 trap 'rm -f "$started"' EXIT
 if ! ctest --preset fuzz; then  # two at a time: the preset says so
-  # Each input also in base64, for a CI machine whose files are gone once the job ends:
-  # `base64 -d > FILE` gives it back (inputs are at most 10000 bytes, -max_len).
-  echo "tests/fuzz/run.sh: a fuzz target failed; the input(s) it saved:" >&2
-  find build/fuzz/tests/fuzz/artifacts -type f -newer "$started" -print0 |
-    while IFS= read -r -d '' input; do
-      echo "$input" >&2
-      base64 -w 0 "$input" >&2
-      echo >&2
-    done
+  tests/fuzz/print_artifacts.sh "$started"
   exit 1
 fi

@@ -6,6 +6,12 @@
 # Required: -DSOURCE_DIR=<checkout> -DVERSION=<project version>
 # Optional: -DPYTHON=<python3>, which also parses each file with Python's strict json module
 #           (CMake's JSON reader is more lenient: it accepts comments, for one).
+#           -DREADME_SNIPPET=<README.md's vcpkg block>: CI cannot run it (no vcpkg, no registry),
+#           so what it says is checked against the port instead: `vcpkg install PORT
+#           --overlay-ports=DIR`, with DIR = <clone>/ports, and PORT a port of that directory
+#           named PORT in its vcpkg.json; TEGATA_SOURCE_PATH=<the same clone>, which the portfile
+#           builds from (packaging.vcpkg_port runs the portfile so, without vcpkg), let through by
+#           VCPKG_KEEP_ENV_VARS.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var IN ITEMS SOURCE_DIR VERSION)
@@ -127,6 +133,59 @@ foreach(file IN ITEMS portfile.cmake usage)
     fail("ports/tegata/${file} does not exist")
   endif()
 endforeach()
+
+# README.md's vcpkg command.
+if(README_SNIPPET)
+  file(READ "${README_SNIPPET}" command)
+  string(REPLACE "\\\n" " " command "${command}")  # continuation lines
+  string(STRIP "${command}" command)
+  string(REGEX REPLACE "[ \t\n]+" ";" words "${command}")
+  set(env "")
+  set(install "")
+  foreach(word IN LISTS words)
+    if(NOT install AND word MATCHES "^([A-Z_]+)=(.*)$")
+      set(env_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+      list(APPEND env "${CMAKE_MATCH_1}")
+    else()
+      list(APPEND install "${word}")
+    endif()
+  endforeach()
+  message(STATUS "README.md's vcpkg command: environment ${env}, command ${install}")
+  if(NOT install MATCHES "^vcpkg;install;([a-z0-9-]+);--overlay-ports=(.+)$")
+    fail("README.md's vcpkg block is not `vcpkg install PORT --overlay-ports=DIR`: ${command}")
+  else()
+    set(port "${CMAKE_MATCH_1}")
+    set(overlay "${CMAKE_MATCH_2}")
+    if(NOT overlay MATCHES "^(.+)/ports$")
+      fail("README.md's vcpkg block: the overlay '${overlay}' is not <clone>/ports")
+    else()
+      set(clone "${CMAKE_MATCH_1}")
+      if(NOT EXISTS "${SOURCE_DIR}/ports/${port}/vcpkg.json")
+        fail("README.md's vcpkg block installs '${port}', which ports/ does not hold")
+      else()
+        file(READ "${SOURCE_DIR}/ports/${port}/vcpkg.json" json)
+        json_get(name "${json}" name)
+        if(NOT name STREQUAL port)
+          fail("README.md's vcpkg block installs '${port}', ports/${port}/vcpkg.json names '${name}'")
+        endif()
+      endif()
+      if(NOT "${env_TEGATA_SOURCE_PATH}" STREQUAL clone)
+        fail("README.md's vcpkg block: TEGATA_SOURCE_PATH='${env_TEGATA_SOURCE_PATH}', not the "
+             "clone whose ports/ it uses ('${clone}'): before a release the port has nothing else "
+             "to build from")
+      endif()
+      file(READ "${SOURCE_DIR}/ports/tegata/portfile.cmake" portfile)
+      string(FIND "${portfile}" "\$ENV{TEGATA_SOURCE_PATH}" reads)
+      if(reads LESS 0)
+        fail("ports/tegata/portfile.cmake does not read \$ENV{TEGATA_SOURCE_PATH}, which README.md's "
+             "vcpkg block sets")
+      endif()
+      if(NOT "${env_VCPKG_KEEP_ENV_VARS}" STREQUAL "TEGATA_SOURCE_PATH")
+        fail("README.md's vcpkg block: VCPKG_KEEP_ENV_VARS does not let TEGATA_SOURCE_PATH through")
+      endif()
+    endif()
+  endif()
+endif()
 
 if(failures GREATER 0)
   message(FATAL_ERROR "${failures} check(s) failed")

@@ -1,4 +1,5 @@
-// Built by packaging.pkg_config with nothing but `pkg-config --cflags --libs tegata-redis`: a
+// Built by packaging.pkg_config with nothing but `pkg-config --cflags --libs tegata-redis`, and
+// by packaging.readme_install with docs/redis.md's CMake block (target tegata::redis): a
 // Redis store that reaches for a Unix socket that does not exist (argv[1] is a scratch
 // directory), so that hiredis is really called and linked, and must answer store_unavailable.
 // Prints the version the headers declare, which the test compares with the project's.

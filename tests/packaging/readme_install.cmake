@@ -10,7 +10,11 @@
 #  4. a project made of README's find_package block (after `project()` and
 #     `add_executable(app app.cpp)`) configures with -DCMAKE_PREFIX_PATH="$HOME/.local", as the
 #     block says, finds tegata there, builds and prints "ok";
-#  5. the pkg-config block runs with sh beside app.cpp, and its a.out prints "ok". Without
+#  5. with hiredis (EXPECT_REDIS), docs/redis.md's CMake block, after `project()` and
+#     `add_executable(server server.cpp)`, configures against the same prefix, builds, and its
+#     program reaches hiredis (server.cpp is tests/packaging/pkg_config_redis_main.cpp: a store
+#     on a socket that does not exist answers store_unavailable);
+#  6. the pkg-config block runs with sh beside app.cpp, and its a.out prints "ok". Without
 #     pkg-config this step is skipped with a message, or fails when TEGATA_REQUIRE_E2E is set.
 # app.cpp is tests/consumers/main.cpp. The blocks run with the environment of the test plus HOME
 # and CXX (the compiler of this build, for the configures they run).
@@ -18,7 +22,8 @@
 # Required: -DSOURCE_DIR=<checkout> -DWORK_DIR=<scratch> -DGENERATOR=<generator>
 #           -DCXX_COMPILER=<path> -DINSTALL_SNIPPET=<file> -DFIND_PACKAGE_SNIPPET=<file>
 #           -DPKG_CONFIG_SNIPPET=<file>
-# Optional: -DEXPECT_REDIS=<bool> -DPKG_CONFIG=<path> -DMAKE_PROGRAM=<path> -DGIT=<path>
+# Optional: -DEXPECT_REDIS=<bool> -DREDIS_CMAKE_SNIPPET=<file, required with EXPECT_REDIS>
+#           -DPKG_CONFIG=<path> -DMAKE_PROGRAM=<path> -DGIT=<path>
 #           -DPASS_ARGS=<'|'-separated -D arguments, for the configure of step 4>
 cmake_minimum_required(VERSION 3.25)
 
@@ -124,7 +129,31 @@ if(NOT result EQUAL 0 OR NOT output STREQUAL "ok\n")
   message(FATAL_ERROR "the find_package project's program failed: exit ${result}: ${output}")
 endif()
 
-# --- 5. pkg-config, as README.md's block does it ----------------------------------------------
+# --- 5. tegata::redis, as docs/redis.md's CMake block does it ---------------------------------
+if(EXPECT_REDIS)
+  tegata_require(REDIS_CMAKE_SNIPPET)
+  set(server "${WORK_DIR}/server")
+  file(READ "${REDIS_CMAKE_SNIPPET}" block)
+  message(STATUS "docs/redis.md's CMake block, in ${server}:\n${block}")
+  file(WRITE "${server}/CMakeLists.txt"
+       "cmake_minimum_required(VERSION 3.25)\nproject(server LANGUAGES CXX)\n"
+       "add_executable(server server.cpp)\n${block}")
+  file(COPY_FILE "${CMAKE_CURRENT_LIST_DIR}/pkg_config_redis_main.cpp" "${server}/server.cpp")
+  run("${CMAKE_COMMAND}" -S "${server}" -B "${server}/build" ${configure_args}
+      "-DCMAKE_PREFIX_PATH=${prefix}")
+  run("${CMAKE_COMMAND}" --build "${server}/build" --parallel 2)
+  execute_process(COMMAND "${server}/build/server" "${server}" RESULT_VARIABLE result
+                  OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  if(NOT result EQUAL 0 OR NOT output MATCHES "^tegata-redis [0-9]+\\.[0-9]+\\.[0-9]+ ok\n$")
+    message(FATAL_ERROR "the program of docs/redis.md's CMake block failed: exit ${result}: "
+                        "${output}")
+  endif()
+else()
+  message(STATUS "this build found no hiredis: docs/redis.md's CMake block (tegata::redis) was "
+                 "not run")
+endif()
+
+# --- 6. pkg-config, as README.md's block does it ----------------------------------------------
 if(NOT PKG_CONFIG OR NOT EXISTS "${PKG_CONFIG}")
   set(text "pkg-config was not found at configure time (Debian: apt-get install pkg-config)")
   if("$ENV{TEGATA_REQUIRE_E2E}" MATCHES "^([1]|[Oo][Nn]|[Tt][Rr][Uu][Ee]|[Yy][Ee][Ss])$")

@@ -1,6 +1,7 @@
 # tests/support/e2e.sh - what the end-to-end scripts share (tests/e2e/curl_e2e.sh,
-# tests/beast/beast_e2e.sh, benchmarks/http_load.sh): skipping when a tool is missing, and
-# starting and stopping the example servers on a free loopback port. Sourced, never run.
+# tests/beast/beast_e2e.sh, benchmarks/http_load.sh, tests/docs/*.sh): skipping when a tool is
+# missing, starting and stopping the example servers on a free loopback port, and a copy of the
+# checkout to run documented commands in. Sourced, never run.
 #
 # The sourcing script provides $work (a scratch directory), the array pids=() that start_server
 # fills and its cleanup stops, and fail() (called when a server does not stop cleanly).
@@ -50,4 +51,21 @@ stop_server() {
   local code=0
   wait "$pid" 2>/dev/null || code=$?
   ((code == 0)) || fail "the server did not stop cleanly on SIGTERM (exit status $code)"
+}
+
+# copy_checkout SOURCE: copies the checkout SOURCE to $work/tegata as a commit of it would hold
+# it (tests/support/copy_source.cmake: no build/, no node_modules/) and sets $checkout to it. When
+# SOURCE has a ../shared (the test vectors), $work/shared points at it, so that the presets'
+# ../shared/vectors is found in the copy as in the checkout.
+copy_checkout() {
+  local source=$1
+  checkout="$work/tegata"
+  if ! cmake -DSOURCE_DIR="$source" -DDEST="$checkout" \
+      -P "$(dirname "${BASH_SOURCE[0]}")/copy_source.cmake" >"$work/copy.log" 2>&1; then
+    echo "FAIL: copying $source failed: $(cat "$work/copy.log")"
+    exit 1
+  fi
+  if [[ -d $source/../shared ]]; then
+    ln -s "$(cd "$source/../shared" && pwd)" "$work/shared"
+  fi
 }
