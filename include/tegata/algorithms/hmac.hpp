@@ -94,6 +94,23 @@ inline bool hmac_update_final(EVP_MAC_CTX* ctx, std::string_view data, unsigned 
          EVP_MAC_final(ctx, out, &out_len, EVP_MAX_MD_SIZE) == 1;
 }
 
+// hmac_compute when this thread's cache has no usable copy of state's context: a fresh copy,
+// kept in the cache for the next MACs (cache may be nullptr: then used once and freed). Apart from
+// hmac_compute's hit path so that the hit path stays small enough to be inlined.
+inline bool hmac_compute_fresh(hmac_context_cache* cache,
+                               const std::shared_ptr<const hmac_state>& state,
+                               std::string_view data, unsigned char* out,
+                               std::size_t& out_len) noexcept {
+  evp_mac_ctx_ptr copy(EVP_MAC_CTX_dup(state->prepared.get()));
+  if (!copy) return false;
+  if (cache != nullptr) {
+    // install swaps: copy is left with the slot's previous context, if any, freed on return.
+    const hmac_context_cache::slot* fresh = cache->install(state, copy);
+    if (fresh != nullptr) return hmac_update_final(fresh->value.get(), data, out, out_len);
+  }
+  return hmac_update_final(copy.get(), data, out, out_len);
+}
+
 // The MAC of data under state's key, computed with this thread's copy of its context. While the
 // thread exits, after its cache is gone (a later thread_local destructor that signs), with a copy
 // of its own.
@@ -107,14 +124,7 @@ inline bool hmac_compute(const std::shared_ptr<const hmac_state>& state, std::st
     }
     // A miss, or OpenSSL could not reuse the copy: a fresh one replaces it.
   }
-  evp_mac_ctx_ptr copy(EVP_MAC_CTX_dup(state->prepared.get()));
-  if (!copy) return false;
-  if (cache != nullptr) {
-    // install swaps: copy is left with the slot's previous context, if any, freed on return.
-    const hmac_context_cache::slot* fresh = cache->install(state, copy);
-    if (fresh != nullptr) return hmac_update_final(fresh->value.get(), data, out, out_len);
-  }
-  return hmac_update_final(copy.get(), data, out, out_len);
+  return hmac_compute_fresh(cache, state, data, out, out_len);
 }
 
 }  // namespace detail

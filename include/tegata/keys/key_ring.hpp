@@ -190,21 +190,11 @@ class key_ring_lease {
       if (cached != nullptr && cached->value.current_for(*ring)) {
         ++cached->pins;
         slot_ = cached;
+        ring_ = cached->value.snapshot.get();
+        return;
       }
     }
-    if (slot_ == nullptr) {
-      auto [generation, snapshot] = ring->load();
-      key_ring_cached loaded{generation, std::move(snapshot)};
-      if (cache != nullptr) slot_ = cache->install(ring, loaded);
-      if (slot_ != nullptr) {
-        // loaded now holds what the slot held before: it is released at the end of this block,
-        // when the slot is already pinned.
-        ++slot_->pins;
-      } else {
-        owned_ = std::move(loaded.snapshot);  // no slot could hold it
-      }
-    }
-    ring_ = slot_ != nullptr ? slot_->value.snapshot.get() : owned_.get();
+    load(cache, ring);
   }
 
   key_ring_lease(const key_ring_lease&) = delete;
@@ -217,6 +207,24 @@ class key_ring_lease {
   const key_ring_snapshot* operator->() const noexcept { return ring_; }
 
  private:
+  // The constructor when this thread has no current snapshot of ring (or no cache: nullptr): loads
+  // it and keeps it in the cache if a slot may change. Apart from the constructor's hit path so
+  // that the hit path stays small enough to be inlined.
+  void load(key_ring_cache* cache, const std::shared_ptr<key_ring_shared>& ring) {
+    auto [generation, snapshot] = ring->load();
+    key_ring_cached loaded{generation, std::move(snapshot)};
+    if (cache != nullptr) slot_ = cache->install(ring, loaded);
+    if (slot_ != nullptr) {
+      // loaded now holds what the slot held before: it is released on return, when the slot is
+      // already pinned.
+      ++slot_->pins;
+      ring_ = slot_->value.snapshot.get();
+    } else {
+      owned_ = std::move(loaded.snapshot);  // no slot could hold it
+      ring_ = owned_.get();
+    }
+  }
+
   key_ring_cache::slot* slot_ = nullptr;
   std::shared_ptr<const key_ring_snapshot> owned_;  // only when no slot could hold the snapshot
   const key_ring_snapshot* ring_ = nullptr;
