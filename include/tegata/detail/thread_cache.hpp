@@ -26,9 +26,10 @@
 //
 // Currency. A Value may define `bool current_for(const Owner&) const noexcept`, false once the
 // owner has changed since the value was made (a ring that published a newer snapshot); sweep then
-// releases it although the owner lives. Without it, a value is good for as long as its owner
-// lives, and sweep only asks the weak_ptr whether the owner expired, which reads its reference
-// count without writing it (lock() would write a line that every thread using the owner shares).
+// releases it although the owner lives (the sweep locks the weak_ptr to ask; a hit never does).
+// Without it, a value is good for as long as its owner lives, and the sweep only asks the weak_ptr
+// whether the owner expired, which reads its reference count without writing it (lock() writes a
+// line that every thread using the owner shares).
 //
 // Pins. An operation whose value may run code that uses the cache again (a key in a snapshot may
 // verify through another ring, or the same one) increments its slot's pins for as long as it uses
@@ -38,8 +39,9 @@
 //
 // Reentrancy of destructors. A value's destructor may run code that uses the cache (a key's
 // destructor, which may be anyone's code). So a slot is emptied before the value it held is
-// destroyed, and install hands the value it replaces back to the caller, to destroy once it has
-// pinned the new one.
+// destroyed, install sweeps before it touches a slot (the destructors the sweep runs find the
+// cache as if no install were under way), and install hands the value it replaces back to the
+// caller, to destroy once it has pinned the new one.
 //
 // Thread exit. thread_local objects are destroyed in the reverse order of their construction, so
 // the destructor of one made before the cache runs after the cache's and may still sign or
