@@ -5,7 +5,6 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +16,7 @@
 #include "tegata/algorithm.hpp"
 #include "tegata/detail/instance_id.hpp"
 #include "tegata/detail/openssl.hpp"
+#include "tegata/detail/thread_cache.hpp"
 #include "tegata/error.hpp"
 #include "tegata/signer.hpp"
 
@@ -77,83 +77,14 @@ struct hmac_state {
 // creation and no state shared between threads (an EVP_MAC_CTX is not thread-safe; its copies
 // are independent).
 //
-// Lifetime. A copy holds key material of its own, so it must not outlive its key for long:
-// each slot watches its key through a weak_ptr, and a slot whose key has died is freed (its
-// context cleansed by EVP_MAC_CTX_free) the next time the thread misses in its cache, at least
-// every kSweepInterval MACs, and when the thread exits. A key's id is never reused, so a slot
-// can never be mistaken for another key's. At most kSlots contexts per thread: a thread that
-// cycles through more keys than that still works, re-copying contexts as it goes.
-class hmac_context_cache {
- public:
-  static constexpr std::size_t kSlots = 8;
-  static constexpr std::uint32_t kSweepInterval = 1024;
-
-  // A context keyed for state, reset and ready for EVP_MAC_update; nullptr if OpenSSL fails.
-  // Valid until this thread's next call.
-  EVP_MAC_CTX* acquire(const std::shared_ptr<const hmac_state>& state) noexcept {
-    if (++calls_ % kSweepInterval == 0) sweep();
-    for (slot& s : slots_) {
-      if (s.id != state->id) continue;
-      if (EVP_MAC_init(s.ctx.get(), nullptr, 0, nullptr) == 1) return s.ctx.get();
-      s.clear();  // OpenSSL could not reuse it: copy a fresh one below
-      break;
-    }
-    sweep();
-    slot& victim = choose_victim();
-    victim.clear();
-    victim.ctx.reset(EVP_MAC_CTX_dup(state->prepared.get()));
-    if (!victim.ctx) return nullptr;
-    victim.id = state->id;
-    victim.key = state;
-    return victim.ctx.get();
-  }
-
- private:
-  struct slot {
-    std::uint64_t id = 0;  // 0: empty
-    std::weak_ptr<const hmac_state> key;
-    evp_mac_ctx_ptr ctx;
-    void clear() noexcept {
-      id = 0;
-      key.reset();
-      ctx.reset();
-    }
-  };
-
-  void sweep() noexcept {
-    for (slot& s : slots_) {
-      if (s.id != 0 && s.key.expired()) s.clear();
-    }
-  }
-
-  slot& choose_victim() noexcept {
-    for (slot& s : slots_) {
-      if (s.id == 0) return s;
-    }
-    slot& s = slots_[next_victim_];
-    next_victim_ = (next_victim_ + 1) % kSlots;
-    return s;
-  }
-
-  std::array<slot, kSlots> slots_{};
-  std::size_t next_victim_ = 0;
-  std::uint32_t calls_ = 0;
-};
-
-// The MAC of data under state's key, computed with this thread's copy of its context.
-// While a thread exits, a thread_local destructor that runs after the cache's may still MAC: it
-// gets a context of its own. The flag is trivially destructible, so it is readable until the end.
-inline bool& hmac_cache_destroyed() noexcept {
-  thread_local bool destroyed = false;
-  return destroyed;
-}
-
-struct thread_hmac_cache : hmac_context_cache {
-  thread_hmac_cache() = default;
-  thread_hmac_cache(const thread_hmac_cache&) = delete;
-  thread_hmac_cache& operator=(const thread_hmac_cache&) = delete;
-  ~thread_hmac_cache() { hmac_cache_destroyed() = true; }
-};
+// Lifetime (the protocol is detail::thread_cache's). A copy holds key material of its own, so it
+// must not outlive its key for long: a slot whose key has died is freed (its context cleansed by
+// EVP_MAC_CTX_free) the next time the thread misses in its cache, at least every kSweepInterval
+// MACs, and when the thread exits. A key's id is never reused, so a slot can never be mistaken
+// for another key's. At most kSlots contexts per thread: a thread that cycles through more keys
+// than that still works, re-copying contexts as it goes. OpenSSL runs no code of ours, so slots
+// are never pinned: a context is used and reset before the thread's next MAC.
+using hmac_context_cache = thread_cache<hmac_state, evp_mac_ctx_ptr, 8>;
 
 inline bool hmac_update_final(EVP_MAC_CTX* ctx, std::string_view data, unsigned char* out,
                               std::size_t& out_len) noexcept {
@@ -163,14 +94,37 @@ inline bool hmac_update_final(EVP_MAC_CTX* ctx, std::string_view data, unsigned 
          EVP_MAC_final(ctx, out, &out_len, EVP_MAX_MD_SIZE) == 1;
 }
 
+// hmac_compute when this thread's cache has no usable copy of state's context: a fresh copy,
+// kept in the cache for the next MACs (cache may be nullptr: then used once and freed). Apart from
+// hmac_compute's hit path so that the hit path stays small enough to be inlined.
+inline bool hmac_compute_fresh(hmac_context_cache* cache,
+                               const std::shared_ptr<const hmac_state>& state,
+                               std::string_view data, unsigned char* out,
+                               std::size_t& out_len) noexcept {
+  evp_mac_ctx_ptr copy(EVP_MAC_CTX_dup(state->prepared.get()));
+  if (!copy) return false;
+  if (cache != nullptr) {
+    // install swaps: copy is left with the slot's previous context, if any, freed on return.
+    const hmac_context_cache::slot* fresh = cache->install(state, copy);
+    if (fresh != nullptr) return hmac_update_final(fresh->value.get(), data, out, out_len);
+  }
+  return hmac_update_final(copy.get(), data, out, out_len);
+}
+
+// The MAC of data under state's key, computed with this thread's copy of its context. While the
+// thread exits, after its cache is gone (a later thread_local destructor that signs), with a copy
+// of its own.
 inline bool hmac_compute(const std::shared_ptr<const hmac_state>& state, std::string_view data,
                          unsigned char* out, std::size_t& out_len) noexcept {
-  if (hmac_cache_destroyed()) {
-    const evp_mac_ctx_ptr own(EVP_MAC_CTX_dup(state->prepared.get()));
-    return hmac_update_final(own.get(), data, out, out_len);
+  hmac_context_cache* cache = hmac_context_cache::local();
+  if (cache != nullptr) {
+    hmac_context_cache::slot* hit = cache->find(state->id);
+    if (hit != nullptr && EVP_MAC_init(hit->value.get(), nullptr, 0, nullptr) == 1) {
+      return hmac_update_final(hit->value.get(), data, out, out_len);
+    }
+    // A miss, or OpenSSL could not reuse the copy: a fresh one replaces it.
   }
-  thread_local thread_hmac_cache cache;
-  return hmac_update_final(cache.acquire(state), data, out, out_len);
+  return hmac_compute_fresh(cache, state, data, out, out_len);
 }
 
 }  // namespace detail

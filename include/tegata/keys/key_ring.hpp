@@ -40,7 +40,6 @@
 // until it exits.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +56,7 @@
 #include <vector>
 
 #include "tegata/detail/instance_id.hpp"
+#include "tegata/detail/thread_cache.hpp"
 #include "tegata/error.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/keys/any_key.hpp"
@@ -160,115 +160,23 @@ struct key_ring_shared {
 // of its own. A slot is made consistent before the snapshot it drops is released, since that
 // runs the keys' destructors.
 //
-// Lifetime. A slot keeps its snapshot, key material included, alive. Each slot watches its ring
-// through a weak_ptr, and a slot whose ring has died, or has published a newer snapshot, is
-// released: by the thread's next operation on that ring (for a newer snapshot), by its next load
-// of any ring, at least every kSweepInterval operations, and when the thread exits. At most kSlots
-// snapshots per thread: a thread that cycles through more rings than that still works, loading
-// as it goes.
-class key_ring_cache {
- public:
-  static constexpr std::size_t kSlots = 4;
-  static constexpr std::uint32_t kSweepInterval = 1024;
+// Lifetime (the protocol is detail::thread_cache's). A slot keeps its snapshot, key material
+// included, alive. Each slot watches its ring through a weak_ptr, and a slot whose ring has died,
+// or has published a newer snapshot, is released: by the thread's next operation on that ring
+// (for a newer snapshot), by its next load of any ring, at least every kSweepInterval operations,
+// and when the thread exits. At most kSlots snapshots per thread: a thread that cycles through
+// more rings than that still works, loading as it goes.
+struct key_ring_cached {
+  std::uint64_t generation = 0;
+  std::shared_ptr<const key_ring_snapshot> snapshot;
 
-  struct slot {
-    std::uint64_t ring = 0;  // the ring's id; 0: empty
-    std::uint64_t generation = 0;
-    std::shared_ptr<const key_ring_snapshot> snapshot;
-    std::weak_ptr<key_ring_shared> owner;
-    std::uint32_t pins = 0;  // operations on this thread using snapshot now
-  };
-
-  key_ring_cache() = default;
-  key_ring_cache(const key_ring_cache&) = delete;
-  key_ring_cache& operator=(const key_ring_cache&) = delete;
-  // Once it has run, operations on this thread (from later thread_local destructors) go
-  // uncached; the flag is set before the slots release their snapshots.
-  ~key_ring_cache() { destroyed() = true; }
-
-  // This thread's cache; nullptr while the thread is exiting and the cache is gone.
-  static key_ring_cache* local() noexcept {
-    if (destroyed()) return nullptr;
-    thread_local key_ring_cache cache;
-    return &cache;
+  // False once the ring has published a newer snapshot: the sweep releases this one then.
+  bool current_for(const key_ring_shared& ring) const noexcept {
+    return ring.generation.load(std::memory_order_acquire) == generation;
   }
-
-  // The slot holding ring's current snapshot, pinned for the caller; nullptr if there is none.
-  slot* find(const key_ring_shared& ring) noexcept {
-    if (++calls_ % kSweepInterval == 0) sweep();
-    const std::uint64_t generation = ring.generation.load(std::memory_order_acquire);
-    for (slot& s : slots_) {
-      if (s.ring == ring.id && s.generation == generation) {
-        ++s.pins;
-        return &s;
-      }
-    }
-    return nullptr;
-  }
-
-  // Remembers snapshot, just loaded from ring at generation, in a slot pinned for the caller.
-  // What the slot held before is left in snapshot, for the caller to release once the slot is
-  // pinned. nullptr, snapshot untouched, when no slot may change: every slot is pinned, or ring's
-  // own slot is (an operation on ring is in progress further up this thread's stack).
-  slot* remember(const std::shared_ptr<key_ring_shared>& ring, std::uint64_t generation,
-                 std::shared_ptr<const key_ring_snapshot>& snapshot) noexcept {
-    slot* target = nullptr;
-    for (slot& s : slots_) {
-      if (s.ring == ring->id) target = &s;
-    }
-    if (target != nullptr && target->pins != 0) return nullptr;
-    if (target == nullptr) target = choose_victim();
-    if (target == nullptr) return nullptr;
-    target->ring = ring->id;
-    target->generation = generation;
-    target->owner = ring;
-    target->snapshot.swap(snapshot);
-    ++target->pins;
-    sweep();
-    return target;
-  }
-
- private:
-  static bool& destroyed() noexcept {
-    thread_local bool flag = false;  // trivially destructible: readable during thread exit
-    return flag;
-  }
-
-  // Releases the unpinned slots whose ring is dead or has published a newer snapshot.
-  void sweep() noexcept {
-    for (slot& s : slots_) {
-      if (s.ring == 0 || s.pins != 0) continue;
-      const std::shared_ptr<const key_ring_shared> owner = s.owner.lock();
-      if (owner && owner->generation.load(std::memory_order_acquire) == s.generation) continue;
-      release(s);
-    }
-  }
-
-  static void release(slot& s) noexcept {
-    const std::shared_ptr<const key_ring_snapshot> dropped = std::move(s.snapshot);
-    s.ring = 0;
-    s.generation = 0;
-    s.owner.reset();
-    // dropped is released here, when s is already empty.
-  }
-
-  // An empty slot, else the next unpinned one in turn, else nullptr.
-  slot* choose_victim() noexcept {
-    for (slot& s : slots_) {
-      if (s.ring == 0) return &s;
-    }
-    for (std::size_t tried = 0; tried < kSlots; ++tried) {
-      slot& s = slots_[next_victim_];
-      next_victim_ = (next_victim_ + 1) % kSlots;
-      if (s.pins == 0) return &s;
-    }
-    return nullptr;
-  }
-
-  std::array<slot, kSlots> slots_{};
-  std::size_t next_victim_ = 0;
-  std::uint32_t calls_ = 0;
 };
+
+using key_ring_cache = thread_cache<key_ring_shared, key_ring_cached, 4>;
 
 // The snapshot one operation uses, from this thread's cache when possible (see key_ring_cache).
 // Lives on the stack of the operation; the reference it gives is valid until it is destroyed.
@@ -277,15 +185,16 @@ class key_ring_lease {
   // Throws std::system_error only if the ring's mutex cannot be locked.
   explicit key_ring_lease(const std::shared_ptr<key_ring_shared>& ring) {
     key_ring_cache* cache = key_ring_cache::local();
-    if (cache != nullptr) slot_ = cache->find(*ring);
-    if (slot_ == nullptr) {
-      auto [generation, snapshot] = ring->load();
-      if (cache != nullptr) slot_ = cache->remember(ring, generation, snapshot);
-      // Unless no slot was free, snapshot now holds what the slot held before: it is released
-      // at the end of this block, when the slot is already pinned.
-      if (slot_ == nullptr) owned_ = std::move(snapshot);
+    if (cache != nullptr) {
+      key_ring_cache::slot* cached = cache->find(ring->id);
+      if (cached != nullptr && cached->value.current_for(*ring)) {
+        ++cached->pins;
+        slot_ = cached;
+        ring_ = cached->value.snapshot.get();
+        return;
+      }
     }
-    ring_ = slot_ != nullptr ? slot_->snapshot.get() : owned_.get();
+    load(cache, ring);
   }
 
   key_ring_lease(const key_ring_lease&) = delete;
@@ -298,6 +207,24 @@ class key_ring_lease {
   const key_ring_snapshot* operator->() const noexcept { return ring_; }
 
  private:
+  // The constructor when this thread has no current snapshot of ring (or no cache: nullptr): loads
+  // it and keeps it in the cache if a slot may change. Apart from the constructor's hit path so
+  // that the hit path stays small enough to be inlined.
+  void load(key_ring_cache* cache, const std::shared_ptr<key_ring_shared>& ring) {
+    auto [generation, snapshot] = ring->load();
+    key_ring_cached loaded{generation, std::move(snapshot)};
+    if (cache != nullptr) slot_ = cache->install(ring, loaded);
+    if (slot_ != nullptr) {
+      // loaded now holds what the slot held before: it is released on return, when the slot is
+      // already pinned.
+      ++slot_->pins;
+      ring_ = slot_->value.snapshot.get();
+    } else {
+      owned_ = std::move(loaded.snapshot);  // no slot could hold it
+      ring_ = owned_.get();
+    }
+  }
+
   key_ring_cache::slot* slot_ = nullptr;
   std::shared_ptr<const key_ring_snapshot> owned_;  // only when no slot could hold the snapshot
   const key_ring_snapshot* ring_ = nullptr;
