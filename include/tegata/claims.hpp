@@ -14,8 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "tegata/detail/fast_json.hpp"
-#include "tegata/detail/json.hpp"
+#include "tegata/detail/json_document.hpp"
 #include "tegata/error.hpp"
 
 namespace tegata {
@@ -59,17 +58,15 @@ inline Result<std::chrono::sys_seconds> parse_numeric_date(const nlohmann::json&
 
 namespace detail {
 
-// A NumericDate from either document (see detail/fast_json.hpp). The flat reader holds only
-// integers without sign, which nlohmann_json reads as number_unsigned.
-inline Result<std::chrono::sys_seconds> numeric_date_of(const nlohmann::json& value) noexcept {
-  return parse_numeric_date(value);
-}
-inline Result<std::chrono::sys_seconds> numeric_date_of(const flat_value& value) noexcept {
-  if (value.type != flat_value::kind::number ||
-      value.number > static_cast<std::uint64_t>(kMaxNumericDate)) {
+// A NumericDate, from either reader's value. The flat reader holds only integers without sign,
+// which nlohmann_json reads as number_unsigned.
+inline Result<std::chrono::sys_seconds> numeric_date_of(const json_value& value) noexcept {
+  if (const nlohmann::json* dom = value.dom()) return parse_numeric_date(*dom);
+  if (!value.is_unsigned() || value.unsigned_number() > static_cast<std::uint64_t>(kMaxNumericDate)) {
     return errc::invalid_claim;
   }
-  return std::chrono::sys_seconds{std::chrono::seconds{static_cast<std::int64_t>(value.number)}};
+  return std::chrono::sys_seconds{
+      std::chrono::seconds{static_cast<std::int64_t>(value.unsigned_number())}};
 }
 
 // The registered claims of a payload as views into it: valid while the payload (its text or its
@@ -84,26 +81,26 @@ struct registered_claims_view {
   std::optional<std::chrono::sys_seconds> issued_at;
 };
 
-// Reads the registered claims of a JSON object (an nlohmann::json object or a flat_object) in
-// parse_claims' order: iss, sub, jti, aud, exp, nbf, iat. Each audience value is passed to
-// on_audience once its type is known to be right; a later error discards the result.
-template <class Object, class OnAudience>
-std::error_code read_registered_claims(const Object& payload, registered_claims_view& out,
+// Reads the registered claims of a JSON object in parse_claims' order: iss, sub, jti, aud, exp,
+// nbf, iat. Each audience value is passed to on_audience once its type is known to be right; a
+// later error discards the result.
+template <class OnAudience>
+std::error_code read_registered_claims(const json_document& payload, registered_claims_view& out,
                                        OnAudience&& on_audience) {
   for (const auto& [name, slot] :
        {std::pair{member_name::iss, &out.issuer}, std::pair{member_name::sub, &out.subject},
         std::pair{member_name::jti, &out.jwt_id}}) {
-    const auto* value = find_member(payload, name);
-    if (value == nullptr) continue;
-    if (!is_string(*value)) return errc::invalid_claim;
-    *slot = string_of(*value);
+    const auto value = payload.find(name);
+    if (!value) continue;
+    if (!value->is_string()) return errc::invalid_claim;
+    *slot = value->string();
   }
-  if (const auto* aud = find_member(payload, member_name::aud)) {
-    if (is_string(*aud)) {
-      on_audience(string_of(*aud));
+  if (const auto aud = payload.find(member_name::aud)) {
+    if (aud->is_string()) {
+      on_audience(aud->string());
     } else {
       bool all_strings = true;
-      const bool is_array = visit_array(payload, *aud, [&](std::optional<std::string_view> entry) {
+      const bool is_array = aud->visit_strings([&](std::optional<std::string_view> entry) {
         if (!entry) {
           all_strings = false;
           return false;
@@ -118,8 +115,8 @@ std::error_code read_registered_claims(const Object& payload, registered_claims_
   for (const auto& [name, slot] :
        {std::pair{member_name::exp, &out.expires_at}, std::pair{member_name::nbf, &out.not_before},
         std::pair{member_name::iat, &out.issued_at}}) {
-    const auto* value = find_member(payload, name);
-    if (value == nullptr) continue;
+    const auto value = payload.find(name);
+    if (!value) continue;
     auto date = numeric_date_of(*value);
     if (!date) return date.error();
     *slot = *date;
@@ -131,9 +128,8 @@ std::error_code read_registered_claims(const Object& payload, registered_claims_
 
 namespace detail {
 
-// The registered claims of an object (either document), owned.
-template <class Object>
-Result<Claims> owned_claims(const Object& payload) {
+// The registered claims of an object, owned.
+inline Result<Claims> owned_claims(const json_document& payload) {
   registered_claims_view view;
   std::vector<std::string> audience;
   if (auto ec = read_registered_claims(payload, view,
@@ -160,7 +156,7 @@ Result<Claims> owned_claims(const Object& payload) {
 // bad_json (not an object).
 inline Result<Claims> parse_claims(const nlohmann::json& payload) {
   if (!payload.is_object()) return errc::bad_json;
-  return detail::owned_claims(payload);
+  return detail::owned_claims(detail::json_document(payload));
 }
 
 }  // namespace tegata

@@ -28,8 +28,7 @@
 
 #include "tegata/base64url.hpp"
 #include "tegata/detail/base64url_fast.hpp"
-#include "tegata/detail/fast_json.hpp"
-#include "tegata/detail/json.hpp"
+#include "tegata/detail/json_document.hpp"
 #include "tegata/detail/json_writer.hpp"
 #include "tegata/error.hpp"
 
@@ -200,23 +199,18 @@ class decode_buffer {
   char inline_[N];
 };
 
-// Reads the header members from either document (see detail/fast_json.hpp), in the order the
-// errors are reported: alg, typ, kid, crit.
-template <class Object>
-std::error_code read_header(const Object& object, Header& header) {
+// Reads the header members, in the order the errors are reported: alg, typ, kid, crit.
+inline std::error_code read_header(const tegata::detail::json_document& object, Header& header) {
   using tegata::detail::member_name;
-  const auto* alg = tegata::detail::find_member(object, member_name::alg);
-  if (alg == nullptr || !tegata::detail::is_string(*alg) ||
-      tegata::detail::string_of(*alg).empty()) {
-    return errc::malformed;
-  }
-  header.alg.assign(tegata::detail::string_of(*alg));
+  const auto alg = object.find(member_name::alg);
+  if (!alg || !alg->is_string() || alg->string().empty()) return errc::malformed;
+  header.alg.assign(alg->string());
   if (iequals(header.alg, "none")) return errc::unsupported_algorithm;
   const auto read_optional_string = [&](member_name name, std::string& out, bool& present) {
-    const auto* value = tegata::detail::find_member(object, name);
-    if (value == nullptr) return true;
-    if (!tegata::detail::is_string(*value)) return false;
-    out.assign(tegata::detail::string_of(*value));
+    const auto value = object.find(name);
+    if (!value) return true;
+    if (!value->is_string()) return false;
+    out.assign(value->string());
     present = true;
     return true;
   };
@@ -224,20 +218,19 @@ std::error_code read_header(const Object& object, Header& header) {
       !read_optional_string(member_name::kid, header.kid, header.has_kid)) {
     return errc::malformed;
   }
-  const auto* crit = tegata::detail::find_member(object, member_name::crit);
-  if (crit == nullptr) return {};
+  const auto crit = object.find(member_name::crit);
+  if (!crit) return {};
   // RFC 7515 §4.1.11: a non-empty array of names.
   std::error_code result;
-  const bool is_array =
-      tegata::detail::visit_array(object, *crit, [&](std::optional<std::string_view> name) {
-        if (!name) {
-          result = errc::malformed;
-        } else if (!understood_critical(*name)) {
-          result = errc::unsupported_critical;
-        }
-        return !result;
-      });
-  if (!is_array || tegata::detail::array_size(*crit) == 0) return errc::malformed;
+  const bool is_array = crit->visit_strings([&](std::optional<std::string_view> name) {
+    if (!name) {
+      result = errc::malformed;
+    } else if (!understood_critical(*name)) {
+      result = errc::unsupported_critical;
+    }
+    return !result;
+  });
+  if (!is_array || crit->array_size() == 0) return errc::malformed;
   return result;
 }
 
@@ -254,20 +247,11 @@ inline std::error_code parse_header_into(std::string_view json_text, std::size_t
   header.kid.clear();
   header.has_typ = false;
   header.has_kid = false;
-  tegata::detail::flat_object flat;
-  switch (tegata::detail::fast_parse_object(json_text, header_json_limits(max_depth), flat)) {
-    case tegata::detail::fast_parse_result::accepted:
-      // What the strict reader would answer for the same text: it reads no error before the
-      // member over the bound, since the flat reader found none in the whole text.
-      if (flat.size() > kMaxHeaderMembers) return errc::too_large;
-      return read_header(flat, header);
-    case tegata::detail::fast_parse_result::not_an_object:
-    case tegata::detail::fast_parse_result::syntax_error: return errc::bad_json;
-    case tegata::detail::fast_parse_result::deferred: break;
+  tegata::detail::json_object_storage object;
+  if (auto ec = tegata::detail::read_json_object(json_text, header_json_limits(max_depth), object)) {
+    return ec;
   }
-  auto object = tegata::detail::parse_json_object(json_text, header_json_limits(max_depth));
-  if (!object) return object.error();
-  return read_header(*object, header);
+  return read_header(object.document(), header);
 }
 
 // The headers a thread parsed last. A server sees the same few headers over and over (one per

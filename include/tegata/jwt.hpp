@@ -16,8 +16,7 @@
 
 #include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
-#include "tegata/detail/fast_json.hpp"
-#include "tegata/detail/json.hpp"
+#include "tegata/detail/json_document.hpp"
 #include "tegata/error.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/signer.hpp"
@@ -49,19 +48,14 @@ Result<std::string> sign_jwt(const S& signer, const nlohmann::json& claims,
 namespace detail {
 
 // A token whose size, structure, header, signature and typ have been checked, with its payload
-// decoded and read: by the flat reader when it accepted the payload (no DOM), by the strict
-// reader otherwise. Lives on the caller's stack; views point into the token and into this object.
+// decoded and read (see detail/json_document.hpp). Lives on the caller's stack; views point into
+// the token and into this object.
 struct opened_token {
   jws::Parsed parsed;
   jws::detail::decode_buffer<1024> payload;  // the decoded payload text
-  flat_object flat;
-  std::optional<nlohmann::json> dom;  // the strict reader's DOM, when the flat reader deferred
+  json_object_storage claims;                // what the JSON readers made of it
 
-  // Calls read with the payload object: a flat_object or an nlohmann::json.
-  template <class Read>
-  decltype(auto) visit(Read&& read) const {
-    return dom ? read(*dom) : read(flat);
-  }
+  json_document document() const noexcept { return claims.document(); }
 };
 
 // The strict reader's bounds for a claims object.
@@ -69,26 +63,10 @@ constexpr json_limits claims_json_limits(const jws::Limits& limits) noexcept {
   return {.max_depth = limits.max_json_depth, .max_members = limits.max_claims};
 }
 
-// Reads a decoded payload as the claims object: into flat when the flat reader accepts it (no
-// DOM is built), into dom otherwise. The answer, error included, is always the one the strict
-// reader alone gives under the same bounds (tests/fuzz/claims_differential.cpp checks it).
+// Reads a decoded payload as the claims object.
 inline std::error_code read_claims_object(std::string_view text, const jws::Limits& limits,
-                                          flat_object& flat, std::optional<nlohmann::json>& dom) {
-  dom.reset();
-  switch (fast_parse_object(text, claims_json_limits(limits), flat)) {
-    case fast_parse_result::accepted:
-      // The flat reader holds at most kFlatMaxMembers, so the count is known here. The strict
-      // reader would say too_large as well: it meets no other error before the member over the
-      // bound, since the flat reader found none in the whole text.
-      return flat.size() > limits.max_claims ? make_error_code(errc::too_large) : std::error_code{};
-    case fast_parse_result::not_an_object:
-    case fast_parse_result::syntax_error: return errc::bad_json;
-    case fast_parse_result::deferred: break;
-  }
-  auto object = parse_json_object(text, claims_json_limits(limits));
-  if (!object) return object.error();
-  dom = std::move(*object);
-  return {};
+                                          json_object_storage& out) {
+  return read_json_object(text, claims_json_limits(limits), out);
 }
 
 // Everything verify_jwt does except the claim checks: size, structure, header, signature over the
@@ -98,11 +76,11 @@ template <Signer S>
 std::error_code open_token(std::string_view token, const S& signer, const Validator& validator,
                            opened_token& out) {
   const jws::Limits& limits = validator.options().limits;
-  out.dom.reset();
+  out.claims.dom.reset();
   if (auto ec = jws::detail::parse_into(token, limits, out.parsed, &out.payload)) return ec;
   if (auto ec = signer.verify(out.parsed)) return ec;
   if (auto ec = validator.check_type(out.parsed.header)) return ec;
-  return read_claims_object(out.payload.view(), limits, out.flat, out.dom);
+  return read_claims_object(out.payload.view(), limits, out.claims);
 }
 
 // open_token, then the registered claims and the whole payload as owned values.
@@ -111,9 +89,10 @@ Result<Jwt> open_jwt(std::string_view token, const S& signer, const Validator& v
   try {
     opened_token opened;
     if (auto ec = open_token(token, signer, validator, opened)) return ec;
-    auto claims = opened.visit([](const auto& payload) { return owned_claims(payload); });
+    auto claims = owned_claims(opened.document());
     if (!claims) return claims.error();
-    nlohmann::json payload = opened.dom ? std::move(*opened.dom) : to_json(opened.flat);
+    nlohmann::json payload =
+        opened.claims.dom ? std::move(*opened.claims.dom) : opened.document().to_json();
     return Jwt{std::move(opened.parsed.header), std::move(*claims), std::move(payload)};
   } catch (const std::bad_alloc&) {
     // The only exception left on this path: report it as a failure, never as success.

@@ -48,6 +48,7 @@
 #include "tegata/claims.hpp"
 #include "tegata/detail/base64url_fast.hpp"
 #include "tegata/detail/fast_json.hpp"
+#include "tegata/detail/json_document.hpp"
 #include "tegata/detail/json.hpp"
 #include "tegata/detail/json_writer.hpp"
 #include "tegata/jws.hpp"
@@ -117,7 +118,7 @@ struct header_result {
 template <class Object>
 header_result read_header(const Object& object) {
   header_result r;
-  r.error = tegata::jws::detail::read_header(object, r.header);
+  r.error = tegata::jws::detail::read_header(tegata::detail::json_document(object), r.header);
   if (r.error) r.header = {};
   return r;
 }
@@ -136,7 +137,7 @@ struct claims_result {
 template <class Object>
 claims_result read_claims(const Object& object) {
   claims_result r;
-  auto claims = tegata::detail::owned_claims(object);
+  auto claims = tegata::detail::owned_claims(tegata::detail::json_document(object));
   if (claims) {
     r.claims = std::move(*claims);
   } else {
@@ -165,8 +166,9 @@ template <class Object>
 access_result read_access(const Object& object, const tegata::Validator& validator,
                           std::chrono::sys_seconds now) {
   access_result r;
+  const tegata::detail::json_document document(object);
   tegata::detail::session_reading read;
-  r.error = tegata::detail::read_access_claims(object, validator, now, read);
+  r.error = tegata::detail::read_access_claims(document, validator, now, read);
   if (r.error) return r;
   r.subject = read.session.subject;
   r.session_id = read.session.session_id;
@@ -175,7 +177,7 @@ access_result read_access(const Object& object, const tegata::Validator& validat
   r.issued_at = read.registered.issued_at;
   r.expires_at = read.registered.expires_at;
   r.auth_time = read.session.auth_time;
-  tegata::detail::copy_extra_claims(object, r.extra);
+  tegata::detail::copy_extra_claims(document, r.extra);
   return r;
 }
 
@@ -241,7 +243,7 @@ inline void check_json(std::string_view input, std::size_t depth) {
   if (fast == fast_parse_result::accepted) {
     CLAIMS_DIFFERENTIAL_CHECK(strict.has_value(),
                               "fast path accepted what the strict path rejects");
-    CLAIMS_DIFFERENTIAL_CHECK(same_json(tegata::detail::to_json(flat), *strict),
+    CLAIMS_DIFFERENTIAL_CHECK(same_json(tegata::detail::json_document(flat).to_json(), *strict),
                               "fast path read other values or types than the strict path");
     // The index of known names agrees with the members.
     for (std::size_t n = 1; n < tegata::detail::kMemberNameCount; ++n) {
@@ -251,7 +253,8 @@ inline void check_json(std::string_view input, std::size_t depth) {
       CLAIMS_DIFFERENTIAL_CHECK((found != nullptr) == (it != strict->end()),
                                 "the flat index disagrees with the members");
       if (found != nullptr) {
-        CLAIMS_DIFFERENTIAL_CHECK(same_json(tegata::detail::to_json(flat, *found), *it),
+        CLAIMS_DIFFERENTIAL_CHECK(
+            same_json(tegata::detail::json_document(flat).find(name)->to_json(), *it),
                                   "the flat index points at the wrong member");
       }
     }
@@ -306,10 +309,8 @@ inline void check_json(std::string_view input, std::size_t depth) {
   for (const std::size_t max_claims :
        {std::size_t{1}, std::size_t{3}, tegata::detail::kFlatMaxMembers - 1, std::size_t{64}}) {
     const tegata::jws::Limits limits{.max_json_depth = depth, .max_claims = max_claims};
-    flat_object claims_flat;
-    std::optional<json> claims_dom;
-    const std::error_code read =
-        tegata::detail::read_claims_object(input, limits, claims_flat, claims_dom);
+    tegata::detail::json_object_storage claims_read;
+    const std::error_code read = tegata::detail::read_claims_object(input, limits, claims_read);
     auto bounded =
         tegata::detail::parse_json_object(input, tegata::detail::claims_json_limits(limits));
     check_bounded_fast_parse(input, tegata::detail::claims_json_limits(limits), fast,
@@ -320,9 +321,9 @@ inline void check_json(std::string_view input, std::size_t depth) {
     if (!read) {
       // A DOM comes from the strict reader itself (and may hold floats, which same_json does
       // not compare): nlohmann's equality is enough there.
-      CLAIMS_DIFFERENTIAL_CHECK(claims_dom
-                                    ? *claims_dom == *bounded
-                                    : same_json(tegata::detail::to_json(claims_flat), *bounded),
+      CLAIMS_DIFFERENTIAL_CHECK(claims_read.dom
+                                    ? *claims_read.dom == *bounded
+                                    : same_json(claims_read.document().to_json(), *bounded),
                                 "the claims reader read other values than the strict path under "
                                 "a member bound");
     }

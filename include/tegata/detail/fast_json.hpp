@@ -41,127 +41,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
-#include "tegata/detail/json.hpp"
+#include "tegata/detail/json_limits.hpp"
+#include "tegata/detail/member_names.hpp"
+#include "tegata/detail/swar.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 namespace tegata::detail {
-
-// The member names tegata reads from headers and claims; `other` for every other name.
-enum class member_name : std::uint8_t {
-  other,
-  alg,
-  kid,
-  typ,
-  crit,
-  iss,
-  sub,
-  aud,
-  exp,
-  nbf,
-  iat,
-  jti,
-  sid,
-  ver,
-  auth_time,
-};
-inline constexpr std::size_t kMemberNameCount = 15;
-
-constexpr std::string_view name_of(member_name name) noexcept {
-  switch (name) {
-    case member_name::alg: return "alg";
-    case member_name::kid: return "kid";
-    case member_name::typ: return "typ";
-    case member_name::crit: return "crit";
-    case member_name::iss: return "iss";
-    case member_name::sub: return "sub";
-    case member_name::aud: return "aud";
-    case member_name::exp: return "exp";
-    case member_name::nbf: return "nbf";
-    case member_name::iat: return "iat";
-    case member_name::jti: return "jti";
-    case member_name::sid: return "sid";
-    case member_name::ver: return "ver";
-    case member_name::auth_time: return "auth_time";
-    case member_name::other: break;
-  }
-  return {};
-}
-
-namespace fast_json {
-
-// The bytes of a three-byte name as one integer, first byte lowest.
-constexpr std::uint32_t pack3(std::string_view s) noexcept {
-  return static_cast<std::uint32_t>(static_cast<unsigned char>(s[0])) |
-         static_cast<std::uint32_t>(static_cast<unsigned char>(s[1])) << 8 |
-         static_cast<std::uint32_t>(static_cast<unsigned char>(s[2])) << 16;
-}
-
-// The three-byte names, found with one multiplication and one comparison: a perfect hash into
-// 32 slots, its multiplier searched at compile time. (A chain of comparisons, or a switch,
-// costs a branch misprediction on most names.)
-inline constexpr member_name kThreeByteNames[] = {
-    member_name::alg, member_name::kid, member_name::typ, member_name::iss,
-    member_name::sub, member_name::aud, member_name::exp, member_name::nbf,
-    member_name::iat, member_name::jti, member_name::sid, member_name::ver};
-
-constexpr std::uint32_t slot_of(std::uint32_t packed, std::uint32_t multiplier) noexcept {
-  return (packed * multiplier) >> 27;  // the top 5 bits of a 32-bit product: 0..31
-}
-
-constexpr std::uint32_t find_multiplier() noexcept {
-  for (std::uint32_t m = 0x9E3779B1u;; m += 2) {
-    bool used[32] = {};
-    bool collision = false;
-    for (const member_name n : kThreeByteNames) {
-      const std::uint32_t slot = slot_of(pack3(name_of(n)), m);
-      collision = collision || used[slot];
-      used[slot] = true;
-    }
-    if (!collision) return m;
-  }
-}
-
-inline constexpr std::uint32_t kNameMultiplier = find_multiplier();
-
-struct name_slot {
-  std::uint32_t packed = 0;  // 0 for an empty slot: no name of three bytes packs to 0 here
-  member_name name = member_name::other;
-};
-
-inline constexpr std::array<name_slot, 32> kNameSlots = [] {
-  std::array<name_slot, 32> slots{};
-  for (const member_name n : kThreeByteNames) {
-    const std::uint32_t packed = pack3(name_of(n));
-    slots[slot_of(packed, kNameMultiplier)] = {packed, n};
-  }
-  return slots;
-}();
-
-}  // namespace fast_json
-
-constexpr member_name classify_member(std::string_view name) noexcept {
-  switch (name.size()) {
-    case 3: {
-      const std::uint32_t packed = fast_json::pack3(name);
-      const fast_json::name_slot& slot =
-          fast_json::kNameSlots[fast_json::slot_of(packed, fast_json::kNameMultiplier)];
-      // "\0\0\0" packs to 0 like an empty slot, and is no known name either way.
-      return slot.packed == packed && packed != 0 ? slot.name : member_name::other;
-    }
-    case 4: return name == "crit" ? member_name::crit : member_name::other;
-    case 9: return name == "auth_time" ? member_name::auth_time : member_name::other;
-    default: return member_name::other;
-  }
-}
 
 inline constexpr std::size_t kFlatMaxMembers = 32;
 inline constexpr std::size_t kFlatMaxStrings = 32;
@@ -254,34 +147,6 @@ inline void skip_space(const char*& p, const char* end) noexcept {
 constexpr bool starts_value(char c) noexcept {
   return c == '"' || c == '-' || is_digit(c) || c == '{' || c == '[' || c == 't' || c == 'f' ||
          c == 'n';
-}
-
-// The 8 bytes at p as one integer, the first byte lowest.
-inline std::uint64_t load_le64(const char* p) noexcept {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  if constexpr (std::endian::native == std::endian::big) {
-    std::uint64_t swapped = 0;
-    for (int i = 0; i < 8; ++i) swapped |= ((w >> (8 * i)) & 0xFF) << (8 * (7 - i));
-    w = swapped;
-  }
-  return w;
-}
-
-// The high bit of every byte of w that ends or leaves the plain string subset: below 0x20, above
-// 0x7E, '"' or '\\'. Exact per byte (no carry crosses a byte): each byte is reduced to its low 7
-// bits before any addition, and its own high bit (0x80 and above) counts directly.
-constexpr std::uint64_t special_bytes(std::uint64_t w) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101ULL;
-  constexpr std::uint64_t high = 0x8080808080808080ULL;
-  const std::uint64_t low7 = w & ~high;
-  const std::uint64_t below_space = (low7 + ones * (0x80 - 0x20)) ^ high;  // high bit: < 0x20
-  const std::uint64_t above_tilde = low7 + ones * (0x80 - 0x7F);           // high bit: == 0x7F
-  const std::uint64_t quote = low7 ^ (ones * '"');
-  const std::uint64_t backslash = low7 ^ (ones * '\\');
-  const std::uint64_t is_quote = ~(quote + ~high) & high;          // high bit: == '"'
-  const std::uint64_t is_backslash = ~(backslash + ~high) & high;  // high bit: == '\\'
-  return (w | below_space | above_tilde | is_quote | is_backslash) & high;
 }
 
 // A string stopped at byte c, which is neither its closing quote nor plain. A control byte
@@ -572,93 +437,5 @@ inline fast_parse_result fast_parse_object(std::string_view text, std::size_t ma
 }
 
 #undef TEGATA_FAST_JSON_INLINE
-
-// The value as the strict reader would have built it.
-inline nlohmann::json to_json(const flat_object& object, const flat_value& value) {
-  switch (value.type) {
-    case flat_value::kind::string: return nlohmann::json(std::string(value.text.view()));
-    case flat_value::kind::number: return nlohmann::json(value.number);  // number_unsigned
-    case flat_value::kind::boolean: return nlohmann::json(value.boolean);
-    case flat_value::kind::null: return nlohmann::json(nullptr);
-    case flat_value::kind::string_array: {
-      nlohmann::json array = nlohmann::json::array();
-      for (const text_span s : object.strings(value)) array.push_back(std::string(s.view()));
-      return array;
-    }
-  }
-  return nlohmann::json();
-}
-
-inline nlohmann::json to_json(const flat_object& object) {
-  // Inserted in name order, each at the end of the map: no searching, no comparisons beyond the
-  // sort of at most kFlatMaxMembers names.
-  std::array<const flat_member*, kFlatMaxMembers> sorted;
-  std::size_t n = 0;
-  for (const flat_member& member : object) sorted[n++] = &member;
-  std::sort(
-      sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n),
-      [](const flat_member* a, const flat_member* b) { return a->name.view() < b->name.view(); });
-  nlohmann::json result = nlohmann::json::object();
-  auto& members = result.get_ref<nlohmann::json::object_t&>();
-  for (std::size_t i = 0; i < n; ++i) {
-    members.emplace_hint(members.end(), std::string(sorted[i]->name.view()),
-                         to_json(object, sorted[i]->value));
-  }
-  return result;
-}
-
-// --- One interface to read a member's value from either document --------------------------------
-// The header and claim readers (jws.hpp, claims.hpp, session/manager.hpp) are written once against
-// these overloads and run on a flat_object or on the strict reader's nlohmann::json, so both paths
-// apply the same rules in the same order.
-
-inline const flat_value* find_member(const flat_object& object, member_name name) noexcept {
-  return object.find(name);
-}
-inline const nlohmann::json* find_member(const nlohmann::json& object, member_name name) noexcept {
-  const auto it = object.find(name_of(name));
-  return it == object.end() ? nullptr : &*it;
-}
-
-inline bool is_string(const flat_value& v) noexcept { return v.type == flat_value::kind::string; }
-inline bool is_string(const nlohmann::json& v) noexcept { return v.is_string(); }
-
-// Only after is_string(v).
-inline std::string_view string_of(const flat_value& v) noexcept { return v.text.view(); }
-inline std::string_view string_of(const nlohmann::json& v) noexcept {
-  return v.get_ref<const std::string&>();
-}
-
-// JSON number_unsigned: what nlohmann_json makes of an integer without sign that fits in 64 bits.
-inline bool is_unsigned(const flat_value& v) noexcept { return v.type == flat_value::kind::number; }
-inline bool is_unsigned(const nlohmann::json& v) noexcept { return v.is_number_unsigned(); }
-inline std::uint64_t unsigned_of(const flat_value& v) noexcept { return v.number; }
-inline std::uint64_t unsigned_of(const nlohmann::json& v) noexcept {
-  return v.get<std::uint64_t>();
-}
-
-// Visits the elements of an array as strings (nullopt for an element that is not a string) until
-// visit returns false. False when v is not an array.
-template <class Visit>
-bool visit_array(const flat_object& object, const flat_value& v, Visit&& visit) {
-  if (v.type != flat_value::kind::string_array) return false;
-  for (const text_span s : object.strings(v)) {
-    if (!visit(std::optional<std::string_view>(s.view()))) break;
-  }
-  return true;
-}
-template <class Visit>
-bool visit_array(const nlohmann::json& /*object*/, const nlohmann::json& v, Visit&& visit) {
-  if (!v.is_array()) return false;
-  for (const auto& element : v) {
-    const std::optional<std::string_view> s =
-        element.is_string() ? std::optional<std::string_view>(string_of(element)) : std::nullopt;
-    if (!visit(s)) break;
-  }
-  return true;
-}
-
-inline std::size_t array_size(const flat_value& v) noexcept { return v.count; }
-inline std::size_t array_size(const nlohmann::json& v) noexcept { return v.size(); }
 
 }  // namespace tegata::detail

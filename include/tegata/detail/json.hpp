@@ -15,16 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include "tegata/detail/json_limits.hpp"
 #include "tegata/error.hpp"
 
 namespace tegata::detail {
-
-// The bounds the strict reader enforces while it reads.
-struct json_limits {
-  std::size_t max_depth = 16;  // open objects and arrays, the top-level object included
-  // Members of the top-level object; nested objects are bounded by the input's size only.
-  std::size_t max_members = static_cast<std::size_t>(-1);
-};
 
 class strict_json_builder {
  public:

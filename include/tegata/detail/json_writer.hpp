@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "tegata/detail/fast_json.hpp"
+#include "tegata/detail/swar.hpp"
 
 namespace tegata::detail {
 
@@ -22,13 +22,13 @@ inline bool json_needs_escaping(std::string_view s) noexcept {
   const char* p = s.data();
   std::size_t n = s.size();
   for (; n >= 8; p += 8, n -= 8) {
-    if (fast_json::special_bytes(fast_json::load_le64(p)) != 0) return true;
+    if (special_bytes(load_le64(p)) != 0) return true;
   }
   if (n == 0) return false;
   // The last 1..7 bytes, padded with a plain byte.
   char tail[8] = {'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'};
   std::memcpy(tail, p, n);
-  return fast_json::special_bytes(fast_json::load_le64(tail)) != 0;
+  return special_bytes(load_le64(tail)) != 0;
 }
 
 inline void append_json_string(std::string& out, std::string_view s) {

@@ -19,7 +19,7 @@
 
 #include "tegata/claims.hpp"
 #include "tegata/detail/base64url_fast.hpp"
-#include "tegata/detail/fast_json.hpp"
+#include "tegata/detail/json_document.hpp"
 #include "tegata/detail/json_writer.hpp"
 #include "tegata/detail/random_pool.hpp"
 #include "tegata/error.hpp"
@@ -86,8 +86,7 @@ bool make_random_ids(std::array<random_id, N>& ids) noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading: from a verified payload, whichever document the token was opened into (the flat one
-// of detail/fast_json.hpp or an nlohmann DOM; see jwt.hpp's open_token).
+// Reading: from a verified payload (see detail/json_document.hpp and jwt.hpp's open_token).
 // ---------------------------------------------------------------------------------------------
 
 // The session members of a verified token (both kinds carry them), as views into its payload.
@@ -100,25 +99,25 @@ struct session_claims_view {
 };
 
 // Reads sub, sid, jti (non-empty strings), then requires iat and exp, then ver (an unsigned
-// integer) and auth_time (a NumericDate), from either document; missing_claim or invalid_claim.
-template <class Object>
-std::error_code read_session_claims(const Object& payload, const registered_claims_view& registered,
-                                    session_claims_view& out) {
+// integer) and auth_time (a NumericDate); missing_claim or invalid_claim.
+inline std::error_code read_session_claims(const json_document& payload,
+                                           const registered_claims_view& registered,
+                                           session_claims_view& out) {
   for (const auto& [name, slot] :
        {std::pair{member_name::sub, &out.subject}, std::pair{member_name::sid, &out.session_id},
         std::pair{member_name::jti, &out.token_id}}) {
-    const auto* value = find_member(payload, name);
-    if (value == nullptr) return errc::missing_claim;
-    if (!is_string(*value) || string_of(*value).empty()) return errc::invalid_claim;
-    *slot = string_of(*value);
+    const auto value = payload.find(name);
+    if (!value) return errc::missing_claim;
+    if (!value->is_string() || value->string().empty()) return errc::invalid_claim;
+    *slot = value->string();
   }
   if (!registered.issued_at || !registered.expires_at) return errc::missing_claim;
-  const auto* ver = find_member(payload, member_name::ver);
-  if (ver == nullptr) return errc::missing_claim;
-  if (!is_unsigned(*ver)) return errc::invalid_claim;
-  out.version = unsigned_of(*ver);
-  const auto* auth_time = find_member(payload, member_name::auth_time);
-  if (auth_time == nullptr) return errc::missing_claim;
+  const auto ver = payload.find(member_name::ver);
+  if (!ver) return errc::missing_claim;
+  if (!ver->is_unsigned()) return errc::invalid_claim;
+  out.version = ver->unsigned_number();
+  const auto auth_time = payload.find(member_name::auth_time);
+  if (!auth_time) return errc::missing_claim;
   auto at = numeric_date_of(*auth_time);
   if (!at) return at.error();
   out.auth_time = *at;
@@ -134,8 +133,8 @@ struct session_reading {
   session_claims_view session;
 };
 
-template <class Object, class CheckTimes>
-std::error_code read_session_token(const Object& payload, const Validator& validator,
+template <class CheckTimes>
+std::error_code read_session_token(const json_document& payload, const Validator& validator,
                                    CheckTimes&& check_times, session_reading& out) {
   bool audience_matches = false;
   if (auto ec = read_registered_claims(payload, out.registered,
@@ -148,9 +147,8 @@ std::error_code read_session_token(const Object& payload, const Validator& valid
 }
 
 // What validate reads from an access token: all of the above, every time checked.
-template <class Object>
-std::error_code read_access_claims(const Object& payload, const Validator& validator,
-                                   std::chrono::sys_seconds now, session_reading& out) {
+inline std::error_code read_access_claims(const json_document& payload, const Validator& validator,
+                                          std::chrono::sys_seconds now, session_reading& out) {
   const auto check_times = [&](const registered_claims_view& registered) {
     return validator.check_times(registered, now);
   };
@@ -158,17 +156,10 @@ std::error_code read_access_claims(const Object& payload, const Validator& valid
 }
 
 // The custom claims of a payload (every member whose name is not reserved), as issued.
-inline void copy_extra_claims(const nlohmann::json& payload, nlohmann::json& extra) {
-  for (const auto& item : payload.items()) {
-    if (!is_reserved_claim(item.key())) extra[item.key()] = item.value();
-  }
-}
-inline void copy_extra_claims(const flat_object& payload, nlohmann::json& extra) {
-  for (const flat_member& member : payload) {
-    if (!is_reserved_claim(member.known)) {
-      extra[std::string(member.name.view())] = to_json(payload, member.value);
-    }
-  }
+inline void copy_extra_claims(const json_document& payload, nlohmann::json& extra) {
+  payload.for_each_member([&](std::string_view name, member_name known, const json_value& value) {
+    if (!is_reserved_claim(known)) extra[std::string(name)] = value.to_json();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,9 +262,8 @@ class session_claims_writer {
 // to custom claims (their count and depth): a token it would refuse is never handed out.
 inline std::error_code check_custom_claims_limits(std::string_view claims,
                                                   const jws::Limits& limits) {
-  flat_object flat;
-  std::optional<nlohmann::json> dom;
-  return read_claims_object(claims, limits, flat, dom);
+  json_object_storage read;
+  return read_claims_object(claims, limits, read);
 }
 
 }  // namespace tegata::detail

@@ -211,21 +211,20 @@ Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT>::validate(
     detail::opened_token opened;
     if (auto ec = detail::open_token(access_token, signer_, access_validator_, opened)) return ec;
     const std::chrono::sys_seconds now = clock_.now();
-    return opened.visit([&](const auto& payload) -> Result<AccessClaims> {
-      detail::session_reading read;
-      if (auto ec = detail::read_access_claims(payload, access_validator_, now, read)) return ec;
-      if (auto ec = check_store(read.session, now)) return ec;
-      AccessClaims claims;
-      claims.subject.assign(read.session.subject);
-      claims.session_id.assign(read.session.session_id);
-      claims.token_id.assign(read.session.token_id);
-      claims.version = read.session.version;
-      claims.issued_at = *read.registered.issued_at;
-      claims.expires_at = *read.registered.expires_at;
-      claims.auth_time = read.session.auth_time;
-      detail::copy_extra_claims(payload, claims.extra);
-      return claims;
-    });
+    const detail::json_document payload = opened.document();
+    detail::session_reading read;
+    if (auto ec = detail::read_access_claims(payload, access_validator_, now, read)) return ec;
+    if (auto ec = check_store(read.session, now)) return ec;
+    AccessClaims claims;
+    claims.subject.assign(read.session.subject);
+    claims.session_id.assign(read.session.session_id);
+    claims.token_id.assign(read.session.token_id);
+    claims.version = read.session.version;
+    claims.issued_at = *read.registered.issued_at;
+    claims.expires_at = *read.registered.expires_at;
+    claims.auth_time = read.session.auth_time;
+    detail::copy_extra_claims(payload, claims.extra);
+    return claims;
   } catch (const std::bad_alloc&) {
     return errc::crypto_failure;
   }
@@ -273,16 +272,16 @@ Result<void> SessionManager<SignerT, ClockT, StoreT>::revoke(std::string_view to
     ec = detail::open_token(token, signer_, refresh_validator_, opened);
   }
   if (ec) return ec;
-  return opened.visit([&](const auto& payload) -> Result<void> {
-    detail::session_reading read;
-    const auto check_times = [&](const detail::registered_claims_view& registered) {
-      return validator->check_times_ignoring_expiry(registered, now);
-    };
-    if (auto ec2 = detail::read_session_token(payload, *validator, check_times, read)) return ec2;
-    const std::chrono::sys_seconds until = last_accepted(read.session.auth_time);
-    if (now >= until) return {};
-    return store_.revoke_family(read.session.session_id, until, now);
-  });
+  detail::session_reading read;
+  const auto check_times = [&](const detail::registered_claims_view& registered) {
+    return validator->check_times_ignoring_expiry(registered, now);
+  };
+  if (auto ec2 = detail::read_session_token(opened.document(), *validator, check_times, read)) {
+    return ec2;
+  }
+  const std::chrono::sys_seconds until = last_accepted(read.session.auth_time);
+  if (now >= until) return {};
+  return store_.revoke_family(read.session.session_id, until, now);
 }
 
 template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
@@ -304,34 +303,32 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::rotate(std::string_vi
   const std::chrono::sys_seconds now = clock_.now();
   detail::opened_token opened;
   if (auto ec = detail::open_token(refresh_token, signer_, refresh_validator_, opened)) return ec;
-  return opened.visit([&](const auto& payload) -> Result<TokenPair> {
-    detail::session_reading read;
-    // The times come after the session's absolute end, below.
-    const auto no_times = [](const detail::registered_claims_view&) { return std::error_code{}; };
-    if (auto ec = detail::read_session_token(payload, refresh_validator_, no_times, read)) {
-      return ec;
-    }
-    const detail::session_claims_view& session = read.session;
-    // The absolute limit is the server's own rule, so it is reported before the token's exp
-    // (which it caps) and without leeway.
-    if (now >= absolute_end(session.auth_time)) return errc::session_expired;
-    if (auto ec = refresh_validator_.check_times(read.registered, now)) return ec;
-    std::uint64_t version = 0;
-    if (auto ec = check_store(session, now, &version)) return ec;
-    if (auto ec = prepare(session)) return ec;
-    // Everything that can fail (ids, both payloads, limits, signatures) happens before the one
-    // irreversible step, using up the presented token: a refresh that fails here leaves that
-    // token as usable as it was, so the client's retry is not mistaken for theft.
-    std::array<detail::random_id, 2> ids;  // the access token, the refresh token
-    if (!detail::make_random_ids(ids)) return errc::crypto_failure;
-    // The new pair carries the subject's version as check_store just read it: a log out
-    // everywhere that lands after that read voids the new pair too (it fails closed).
-    auto pair = mint(session.subject, std::string(session.session_id), session.auth_time, now,
-                     extra, ids[0].view(), ids[1].view(), version);
-    if (!pair) return pair;
-    if (auto ec = use_refresh_token(session, *read.registered.expires_at, now)) return ec;
-    return pair;
-  });
+  detail::session_reading read;
+  // The times come after the session's absolute end, below.
+  const auto no_times = [](const detail::registered_claims_view&) { return std::error_code{}; };
+  if (auto ec = detail::read_session_token(opened.document(), refresh_validator_, no_times, read)) {
+    return ec;
+  }
+  const detail::session_claims_view& session = read.session;
+  // The absolute limit is the server's own rule, so it is reported before the token's exp
+  // (which it caps) and without leeway.
+  if (now >= absolute_end(session.auth_time)) return errc::session_expired;
+  if (auto ec = refresh_validator_.check_times(read.registered, now)) return ec;
+  std::uint64_t version = 0;
+  if (auto ec = check_store(session, now, &version)) return ec;
+  if (auto ec = prepare(session)) return ec;
+  // Everything that can fail (ids, both payloads, limits, signatures) happens before the one
+  // irreversible step, using up the presented token: a refresh that fails here leaves that
+  // token as usable as it was, so the client's retry is not mistaken for theft.
+  std::array<detail::random_id, 2> ids;  // the access token, the refresh token
+  if (!detail::make_random_ids(ids)) return errc::crypto_failure;
+  // The new pair carries the subject's version as check_store just read it: a log out
+  // everywhere that lands after that read voids the new pair too (it fails closed).
+  auto pair = mint(session.subject, std::string(session.session_id), session.auth_time, now,
+                   extra, ids[0].view(), ids[1].view(), version);
+  if (!pair) return pair;
+  if (auto ec = use_refresh_token(session, *read.registered.expires_at, now)) return ec;
+  return pair;
 }
 
 // The store's verdict on a token; min_version (when given) receives the subject's version.
