@@ -62,7 +62,8 @@ namespace detail {
 // which nlohmann_json reads as number_unsigned.
 inline Result<std::chrono::sys_seconds> numeric_date_of(const json_value& value) noexcept {
   if (const nlohmann::json* dom = value.dom()) return parse_numeric_date(*dom);
-  if (!value.is_unsigned() || value.unsigned_number() > static_cast<std::uint64_t>(kMaxNumericDate)) {
+  if (!value.is_unsigned() ||
+      value.unsigned_number() > static_cast<std::uint64_t>(kMaxNumericDate)) {
     return errc::invalid_claim;
   }
   return std::chrono::sys_seconds{

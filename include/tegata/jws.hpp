@@ -248,7 +248,8 @@ inline std::error_code parse_header_into(std::string_view json_text, std::size_t
   header.has_typ = false;
   header.has_kid = false;
   tegata::detail::json_object_storage object;
-  if (auto ec = tegata::detail::read_json_object(json_text, header_json_limits(max_depth), object)) {
+  if (auto ec =
+          tegata::detail::read_json_object(json_text, header_json_limits(max_depth), object)) {
     return ec;
   }
   return read_header(object.document(), header);

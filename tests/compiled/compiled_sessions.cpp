@@ -27,9 +27,9 @@ bool session_round_trip(std::string_view name, SignerT signer) {
                   reused.error() == tegata::errc::refresh_reused &&
                   sessions.validate(next->access_token).error() == tegata::errc::session_revoked;
   auto other = sessions.issue("bob");
-  const bool logout = other && !sessions.revoke(other->access_token).error() &&
-                      sessions.validate(other->access_token).error() ==
-                          tegata::errc::session_revoked;
+  const bool logout =
+      other && !sessions.revoke(other->access_token).error() &&
+      sessions.validate(other->access_token).error() == tegata::errc::session_revoked;
   if (!ok || !logout) std::printf("%.*s: failed\n", static_cast<int>(name.size()), name.data());
   return ok && logout;
 }
@@ -38,17 +38,19 @@ bool session_round_trip(std::string_view name, SignerT signer) {
 
 int main() {
   const tegata::HmacKey hmac(tegata::Algorithm::HS256, std::string(32, 'k'), "h");
-  const tegata::EcdsaKey ecdsa(tegata::Algorithm::ES256, tegata::keys::generate(tegata::Algorithm::ES256),
-                               "e");
+  const tegata::EcdsaKey ecdsa(tegata::Algorithm::ES256,
+                               tegata::keys::generate(tegata::Algorithm::ES256), "e");
   const tegata::EddsaKey eddsa(tegata::keys::generate(tegata::Algorithm::EdDSA), "d");
-  const tegata::RsaKey rsa(tegata::Algorithm::PS256, tegata::keys::generate(tegata::Algorithm::PS256),
-                           "r");
+  const tegata::RsaKey rsa(tegata::Algorithm::PS256,
+                           tegata::keys::generate(tegata::Algorithm::PS256), "r");
   bool ok = session_round_trip("HmacKey", hmac);
   ok = session_round_trip("EcdsaKey", ecdsa) && ok;
   ok = session_round_trip("EddsaKey", eddsa) && ok;
   ok = session_round_trip("RsaKey", rsa) && ok;
   ok = session_round_trip("AnyKey", tegata::AnyKey(eddsa)) && ok;
-  ok = session_round_trip("KeyRing", tegata::KeyRing(tegata::AnyKey(ecdsa), {tegata::AnyKey(eddsa)})) && ok;
+  ok = session_round_trip("KeyRing",
+                          tegata::KeyRing(tegata::AnyKey(ecdsa), {tegata::AnyKey(eddsa)})) &&
+       ok;
   std::puts(ok ? "ok" : "failed");
   return ok ? 0 : 1;
 }

@@ -124,7 +124,8 @@ class SessionManager {
  private:
   // Lets refresh's caller refuse the refresh or choose the new access token's claims (into
   // extra), given the verified refresh token's session claims.
-  using prepare_function = detail::function_ref<std::error_code(const detail::session_claims_view&)>;
+  using prepare_function =
+      detail::function_ref<std::error_code(const detail::session_claims_view&)>;
 
   Result<TokenPair> rotate(std::string_view refresh_token, prepare_function prepare,
                            const nlohmann::json& extra);
@@ -324,8 +325,8 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::rotate(std::string_vi
   if (!detail::make_random_ids(ids)) return errc::crypto_failure;
   // The new pair carries the subject's version as check_store just read it: a log out
   // everywhere that lands after that read voids the new pair too (it fails closed).
-  auto pair = mint(session.subject, std::string(session.session_id), session.auth_time, now,
-                   extra, ids[0].view(), ids[1].view(), version);
+  auto pair = mint(session.subject, std::string(session.session_id), session.auth_time, now, extra,
+                   ids[0].view(), ids[1].view(), version);
   if (!pair) return pair;
   if (auto ec = use_refresh_token(session, *read.registered.expires_at, now)) return ec;
   return pair;
