@@ -20,6 +20,7 @@
 #include "tegata/algorithms/eddsa.hpp"
 #include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/keys/any_key.hpp"
 #include "tegata/keys/jwk.hpp"
 #include "tegata/keys/key_ring.hpp"

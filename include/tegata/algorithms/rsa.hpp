@@ -16,6 +16,7 @@
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
 #include "tegata/error.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/signer.hpp"
 
 namespace tegata {
@@ -115,7 +116,7 @@ class RsaKey : public detail::single_key_signer<RsaKey> {
   // Throws std::invalid_argument when alg is not RS*/PS*, key is null or not a plain RSA key,
   // the modulus has fewer than 2048 (or more than 16384) bits, or the public exponent is outside
   // odd 2^16 < e < 2^256.
-  RsaKey(Algorithm alg, detail::evp_pkey_ptr key, std::string kid = {})
+  RsaKey(Algorithm alg, KeyHandle key, std::string kid = {})
       : state_(std::make_shared<const detail::rsa_state>(alg, std::move(key), std::move(kid))) {}
 
   Algorithm algorithm() const noexcept { return state_->alg; }
