@@ -114,18 +114,18 @@ std::optional<Algorithm> only_algorithm(const EVP_PKEY* key) {
 }
 
 bool family_matches(Algorithm alg, const EVP_PKEY* key) {
-  if (tegata::detail::is_rsa(alg)) {
+  if (is_rsa(alg)) {
     return EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS");
   }
-  if (tegata::detail::is_ecdsa(alg)) return EVP_PKEY_is_a(key, "EC");
+  if (is_ecdsa(alg)) return EVP_PKEY_is_a(key, "EC");
   return alg == Algorithm::EdDSA && (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448"));
 }
 
 // The key class for alg; it refuses what does not fit exactly (RSA below 2048 bits, another
 // curve, a private key that does not match its public key) with std::invalid_argument.
 AnyKey make_key(Algorithm alg, evp_pkey_ptr pkey, std::string kid) {
-  if (tegata::detail::is_rsa(alg)) return RsaKey(alg, std::move(pkey), std::move(kid));
-  if (tegata::detail::is_ecdsa(alg)) return EcdsaKey(alg, std::move(pkey), std::move(kid));
+  if (is_rsa(alg)) return RsaKey(alg, std::move(pkey), std::move(kid));
+  if (is_ecdsa(alg)) return EcdsaKey(alg, std::move(pkey), std::move(kid));
   return EddsaKey(std::move(pkey), std::move(kid));
 }
 

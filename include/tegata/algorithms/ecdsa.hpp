@@ -32,11 +32,6 @@ namespace tegata {
 
 namespace detail {
 
-constexpr bool is_ecdsa(Algorithm alg) noexcept {
-  return alg == Algorithm::ES256 || alg == Algorithm::ES384 || alg == Algorithm::ES512 ||
-         alg == Algorithm::ES256K;
-}
-
 // The curve each algorithm is defined over and the byte length of R and S on it.
 struct ecdsa_curve {
   int nid;

@@ -31,11 +31,6 @@ constexpr bool is_rsa_pss(Algorithm alg) noexcept {
   return alg == Algorithm::PS256 || alg == Algorithm::PS384 || alg == Algorithm::PS512;
 }
 
-constexpr bool is_rsa(Algorithm alg) noexcept {
-  return is_rsa_pss(alg) || alg == Algorithm::RS256 || alg == Algorithm::RS384 ||
-         alg == Algorithm::RS512;
-}
-
 // Signs a fixed message and verifies the result with the same key: proves that the private part
 // (with or without CRT values) belongs to the public key. A key that fails would sign tokens its
 // own public key never verifies.
