@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/error.hpp"
 #include "tegata/key_handle.hpp"
@@ -189,13 +190,11 @@ class AnyKey : public detail::single_key_signer<AnyKey> {
   // The same key material under another kid (keys are immutable, so this is a new key).
   // not_supported for a foreign key type that tegata cannot rebuild.
   Result<AnyKey> with_kid(std::string kid) const noexcept {
-    try {
+    return detail::exception_barrier([&]() -> Result<AnyKey> {
       auto rebound = impl_->rebind_kid(std::move(kid));
       if (!rebound) return errc::not_supported;
       return AnyKey(std::move(rebound));
-    } catch (const std::exception&) {
-      return errc::crypto_failure;
-    }
+    });
   }
 
  private:

@@ -53,6 +53,7 @@
 #include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/base64url.hpp"
+#include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/json.hpp"
 #include "tegata/detail/jwk_params.hpp"
 #include "tegata/error.hpp"
@@ -87,7 +88,7 @@ struct JwkOptions {
 // (not an object, a required member missing, not a string, or holding a character that JSON
 // would escape), not_supported (unknown kty), crypto_failure. Never throws.
 inline Result<std::string> thumbprint_sha256(const nlohmann::json& jwk) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<std::string> {
     if (!jwk.is_object()) return errc::malformed;
     std::string_view kty;
     if (auto ec = detail::jwk::required_string(jwk, "kty", kty)) return ec;
@@ -129,9 +130,7 @@ inline Result<std::string> thumbprint_sha256(const nlohmann::json& jwk) noexcept
     auto digest = detail::jwk::sha256(canonical);
     if (!digest) return digest.error();
     return base64url_encode(*digest);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 }  // namespace tegata::keys
@@ -284,14 +283,9 @@ namespace tegata::keys {
 // Imports one JWK. See the top of this file for the rules and the errors. Never throws.
 inline Result<AnyKey> import_jwk(const nlohmann::json& jwk,
                                  const JwkOptions& options = {}) noexcept {
-  try {
-    return detail::jwk::import_key(jwk, options);
-  } catch (const std::invalid_argument&) {
-    // A key class refused the key (e.g. the RSA exponent, the EC subgroup check).
-    return errc::invalid_argument;
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  // A key class that refuses the key (e.g. the RSA exponent, the EC subgroup check) throws
+  // std::invalid_argument, which the barrier returns as invalid_argument.
+  return detail::exception_barrier([&] { return detail::jwk::import_key(jwk, options); });
 }
 
 // Imports every key of a JWK Set ({"keys": [...]}) with the same options. All or nothing: one
@@ -301,7 +295,7 @@ inline Result<AnyKey> import_jwk(const nlohmann::json& jwk,
 // malformed (no "keys" array), too_large (more than options.max_keys keys). Never throws.
 inline Result<std::vector<AnyKey>> import_jwks(const nlohmann::json& jwks,
                                                const JwkOptions& options = {}) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<std::vector<AnyKey>> {
     if (!jwks.is_object()) return errc::malformed;
     const auto list = jwks.find("keys");
     if (list == jwks.end() || !list->is_array()) return errc::malformed;
@@ -316,64 +310,50 @@ inline Result<std::vector<AnyKey>> import_jwks(const nlohmann::json& jwks,
       keys.push_back(std::move(*key));
     }
     return keys;
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 // JSON text to a key: like import_jwk after a strict parse that refuses duplicate member names
 // (bad_json, duplicate_member, too_deep), which nlohmann::json::parse would silently resolve.
 // Text longer than options.max_text_bytes is too_large, unread.
 inline Result<AnyKey> parse_jwk(std::string_view text, const JwkOptions& options = {}) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<AnyKey> {
     if (text.size() > options.max_text_bytes) return errc::too_large;
     auto object = detail::parse_json_object(text, 16);
     if (!object) return object.error();
     return import_jwk(*object, options);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 // JSON text to a key set: import_jwks after the same size check and strict parse as parse_jwk.
 inline Result<std::vector<AnyKey>> parse_jwks(std::string_view text,
                                               const JwkOptions& options = {}) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<std::vector<AnyKey>> {
     if (text.size() > options.max_text_bytes) return errc::too_large;
     auto object = detail::parse_json_object(text, 16);
     if (!object) return object.error();
     return import_jwks(*object, options);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 // The public JWK of a key, for publication: key-type members, "alg", "kid" (when the key has
 // one) and "use": "sig". Never a private member. An HMAC key has no public form: not_supported,
 // as for a foreign key type without an OpenSSL key. Never throws.
 inline Result<nlohmann::json> public_jwk(const AnyKey& key) noexcept {
-  try {
-    return detail::jwk::export_key(key, false);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  return detail::exception_barrier([&] { return detail::jwk::export_key(key, false); });
 }
 
 // The private JWK of a key (d, and for RSA the CRT values when the key has them; k for HMAC),
 // for writing key files: never publish it. key_cannot_sign for a public key. The returned JSON
 // holds the secret in ordinary memory that nlohmann::json does not wipe. Never throws.
 inline Result<nlohmann::json> private_jwk(const AnyKey& key) noexcept {
-  try {
-    return detail::jwk::export_key(key, true);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  return detail::exception_barrier([&] { return detail::jwk::export_key(key, true); });
 }
 
 // {"keys": [public JWK, ...]} for /.well-known/jwks.json. Errors: those of public_jwk (an HMAC
 // key is not_supported rather than silently left out), invalid_argument for a duplicate kid.
 inline Result<nlohmann::json> public_jwks(std::span<const AnyKey> keys) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<nlohmann::json> {
     nlohmann::json list = nlohmann::json::array();
     std::set<std::string_view> kids;
     for (const AnyKey& key : keys) {
@@ -383,9 +363,7 @@ inline Result<nlohmann::json> public_jwks(std::span<const AnyKey> keys) noexcept
       list.push_back(std::move(*jwk));
     }
     return nlohmann::json{{"keys", std::move(list)}};
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 // The RFC 7638 thumbprint of a key's public JWK. not_supported for HMAC keys (see JwkOptions).

@@ -55,6 +55,7 @@
 #include <utility>
 #include <vector>
 
+#include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/instance_id.hpp"
 #include "tegata/detail/thread_cache.hpp"
 #include "tegata/error.hpp"
@@ -255,7 +256,8 @@ class KeyRing {
   // keys break the ring's rules). Never throws.
   static Result<KeyRing> from_jwks(const nlohmann::json& jwks, const keys::JwkOptions& options = {},
                                    std::string_view primary_kid = {}) noexcept {
-    try {
+    // The constructor throws std::invalid_argument for keys that break the ring's rules.
+    return detail::exception_barrier([&]() -> Result<KeyRing> {
       if (!jwks.is_object()) return errc::malformed;
       const auto list = jwks.find("keys");
       if (list == jwks.end() || !list->is_array()) return errc::malformed;
@@ -284,11 +286,7 @@ class KeyRing {
       }
       // AnyKey is a shared handle without move operations: a copy is as cheap.
       return KeyRing(*first, others);
-    } catch (const std::invalid_argument&) {
-      return errc::invalid_argument;
-    } catch (const std::exception&) {
-      return errc::crypto_failure;
-    }
+    });
   }
 
   // A handle: copies share the ring. There are no move operations, so a KeyRing is never empty.
