@@ -154,7 +154,7 @@ inline bool is_parse_error(std::error_code ec) {
                      errc::unsupported_critical});
 }
 
-// Every answer verify_jwt may give for untrusted bytes (crypto_failure would mean bad_alloc).
+// Every answer verify_jwt may give for untrusted bytes (out_of_memory would mean bad_alloc).
 inline bool is_verify_error(std::error_code ec) {
   return is_parse_error(ec) ||
          one_of(ec, {errc::unknown_key, errc::bad_signature, errc::wrong_type, errc::wrong_issuer,

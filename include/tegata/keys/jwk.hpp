@@ -29,7 +29,8 @@
 //                         2^16 < e < 2^256 or above 64 bits, an EC point not on its curve or not
 //                         in its subgroup, private values that do not belong to the public key,
 //                         an HMAC secret shorter than the hash
-//  crypto_failure         OpenSSL or memory failure
+//  crypto_failure         OpenSSL failure
+//  out_of_memory          memory ran out
 // Members that tegata does not act on (x5c, x5t, x5u, ext, ...) are ignored: in particular a
 // certificate chain is never used to establish trust in a key.
 #pragma once

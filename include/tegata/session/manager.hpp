@@ -226,7 +226,7 @@ Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT>::validate(
     detail::copy_extra_claims(payload, claims.extra);
     return claims;
   } catch (const std::bad_alloc&) {
-    return errc::crypto_failure;
+    return errc::out_of_memory;
   }
 }
 
