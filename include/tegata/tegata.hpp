@@ -10,6 +10,7 @@
 // Tokens: JWS structure, claims, strict validation.
 #include "tegata/algorithm.hpp"
 #include "tegata/claims.hpp"
+#include "tegata/json.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/jwt.hpp"
 #include "tegata/signer.hpp"
