@@ -1,6 +1,6 @@
-// keys::parse_pem / parse_der / to_pem_private / to_pem_public / generate: every supported
-// encoding, and refusal of garbage, truncation, ambiguity and encrypted keys (without prompting).
-// The test keys are generated here and written with OpenSSL's OSSL_ENCODER.
+// keys::parse_pem / parse_der / to_pem_private / to_pem_public / generate / generate_secret: every
+// supported encoding, and refusal of garbage, truncation, ambiguity and encrypted keys (without
+// prompting). The test keys are generated here and written with OpenSSL's OSSL_ENCODER.
 #include "tegata/keys/pem.hpp"
 
 #include <openssl/encoder.h>
@@ -12,9 +12,11 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
+#include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
 
 namespace {
@@ -288,6 +290,20 @@ TEST_CASE("generate makes a key that fits each algorithm", "[pem]") {
                   std::invalid_argument);
   CHECK_THROWS_AS(tegata::keys::generate(Algorithm::PS256, {.rsa_bits = 32768}),
                   std::invalid_argument);
+}
+
+TEST_CASE("generate_secret makes an HMAC secret as long as the hash", "[pem]") {
+  for (const auto& [alg, size] :
+       {std::pair{Algorithm::HS256, std::size_t{32}}, std::pair{Algorithm::HS384, std::size_t{48}},
+        std::pair{Algorithm::HS512, std::size_t{64}}}) {
+    CAPTURE(tegata::to_string(alg));
+    const std::string secret = tegata::keys::generate_secret(alg);
+    CHECK(secret.size() == size);
+    CHECK(secret != tegata::keys::generate_secret(alg));
+    CHECK_NOTHROW(tegata::HmacKey(alg, secret));
+  }
+  CHECK_THROWS_AS(tegata::keys::generate_secret(Algorithm::RS256), std::invalid_argument);
+  CHECK_THROWS_AS(tegata::keys::generate_secret(Algorithm::EdDSA), std::invalid_argument);
 }
 
 TEST_CASE("A generated 3072-bit RSA key has 3072 bits", "[pem]") {

@@ -1,4 +1,5 @@
-// tegata/keys/pem.hpp - key files: PEM and DER in, PEM out, and fresh key pairs to write out.
+// tegata/keys/pem.hpp - key files: PEM and DER in, PEM out, and fresh key pairs (and HMAC
+// secrets) to write out.
 //
 // Import accepts unencrypted keys only. Encrypted keys are refused with errc::not_supported
 // before OpenSSL could ask for a passphrase, and OpenSSL is handed a passphrase callback that
@@ -27,6 +28,7 @@
 #include "tegata/algorithm.hpp"
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
+#include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
@@ -210,7 +212,7 @@ struct KeyGenOptions {
 };
 
 // A fresh key pair for alg: RSA for RS*/PS*, the algorithm's curve for ES*, Ed25519 (or Ed448)
-// for EdDSA. HMAC secrets are not key pairs: use random bytes (at least the hash length).
+// for EdDSA. HMAC secrets are not key pairs: see generate_secret.
 // Throws std::invalid_argument for HS* or rsa_bits outside 2048..16384, std::runtime_error when
 // OpenSSL fails.
 inline KeyHandle generate(Algorithm alg, const KeyGenOptions& options = {}) {
@@ -257,6 +259,18 @@ inline KeyHandle generate(Algorithm alg, const KeyGenOptions& options = {}) {
     throw std::runtime_error("tegata: OpenSSL could not generate the key");
   }
   return KeyHandle(raw);
+}
+
+// A fresh secret for alg (HS256, HS384, HS512): random bytes from OpenSSL's generator, as many
+// as the hash has (32, 48 or 64), the shortest secret HmacKey accepts (RFC 7518 §3.2). The
+// caller keeps it where secrets belong and wipes it (OPENSSL_cleanse) when done. Throws
+// std::invalid_argument for another algorithm, std::runtime_error when OpenSSL has no random
+// bytes to give.
+inline std::string generate_secret(Algorithm alg) {
+  if (!is_hmac(alg)) throw std::invalid_argument("tegata: HMAC secrets are for HS* algorithms");
+  std::string secret = detail::random_bytes(detail::hmac_size(alg));
+  if (secret.empty()) throw std::runtime_error("tegata: OpenSSL could not produce random bytes");
+  return secret;
 }
 
 }  // namespace keys
