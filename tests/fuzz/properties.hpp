@@ -520,9 +520,9 @@ inline void check_jwk(std::string_view data) {
 
 namespace detail {
 
-inline tegata::detail::evp_pkey_ptr share(EVP_PKEY* key) {
+inline tegata::KeyHandle share(EVP_PKEY* key) {
   TEGATA_PROPERTY(EVP_PKEY_up_ref(key) == 1, "EVP_PKEY_up_ref failed");
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // make() builds a key class around the parsed key. It may refuse the key, but only with

@@ -35,25 +35,25 @@ using tegata::errc;
 using tegata::keys::KeyOperation;
 namespace keys = tegata::keys;
 
-tegata::detail::evp_pkey_ptr keygen(const char* type, const char* curve = nullptr) {
+tegata::KeyHandle keygen(const char* type, const char* curve = nullptr) {
   EVP_PKEY* key = curve != nullptr ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, curve)
                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
-tegata::detail::evp_pkey_ptr rsa_keygen(std::size_t bits) {
+tegata::KeyHandle rsa_keygen(std::size_t bits) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits);
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // RSA key generation is slow: two 2048-bit keys serve every test in this file.
-tegata::detail::evp_pkey_ptr rsa_key(int which) {
-  static const tegata::detail::evp_pkey_ptr keys[2] = {rsa_keygen(2048), rsa_keygen(2048)};
+tegata::KeyHandle rsa_key(int which) {
+  static const tegata::KeyHandle keys[2] = {rsa_keygen(2048), rsa_keygen(2048)};
   EVP_PKEY* key = keys[which].get();
   REQUIRE(EVP_PKEY_up_ref(key) == 1);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // A fresh private key bound to alg (Ed448 when ed448 is set and alg is EdDSA).

@@ -39,17 +39,17 @@ using tegata::errc;
 using tegata::KeyRing;
 namespace keys = tegata::keys;
 
-tegata::detail::evp_pkey_ptr keygen(const char* type, const char* curve = nullptr) {
+tegata::KeyHandle keygen(const char* type, const char* curve = nullptr) {
   EVP_PKEY* key = curve != nullptr ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, curve)
                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
-tegata::detail::evp_pkey_ptr rsa_keygen() {
+tegata::KeyHandle rsa_keygen() {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // What an attacker can download: the public key as PEM (SubjectPublicKeyInfo) and DER.
@@ -199,7 +199,7 @@ TEST_CASE("a token of one asymmetric algorithm is refused by a key of another", 
         [&] {
           EVP_PKEY* shared = rsa.native_handle();
           REQUIRE(EVP_PKEY_up_ref(shared) == 1);
-          return tegata::detail::evp_pkey_ptr(shared);
+          return tegata::KeyHandle(shared);
         }(),
         "rsa");
     const std::string token = forge(pss, {{"alg", "PS256"}, {"kid", "rsa"}});
