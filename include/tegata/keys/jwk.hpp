@@ -83,55 +83,66 @@ struct JwkOptions {
   std::size_t max_text_bytes{std::size_t{1024} * 1024};
 };
 
+}  // namespace tegata::keys
+
+namespace tegata::detail::jwk {
+
+// keys::thumbprint_sha256 but for its exception barrier.
+inline Result<std::string> thumbprint(const nlohmann::json& jwk) {
+  if (!jwk.is_object()) return errc::malformed;
+  std::string_view kty;
+  if (auto ec = required_string(jwk, "kty", kty)) return ec;
+  // Named *_members, not after the kty alone: `ec` is the error code everywhere else.
+  static constexpr const char* rsa_members[] = {"e", "kty", "n"};
+  static constexpr const char* ec_members[] = {"crv", "kty", "x", "y"};
+  static constexpr const char* okp_members[] = {"crv", "kty", "x"};
+  static constexpr const char* oct_members[] = {"k", "kty"};
+  std::span<const char* const> required;
+  if (kty == "RSA") {
+    required = rsa_members;
+  } else if (kty == "EC") {
+    required = ec_members;
+  } else if (kty == "OKP") {
+    required = okp_members;
+  } else if (kty == "oct") {
+    required = oct_members;
+  } else {
+    return errc::not_supported;
+  }
+  // RFC 7638 §3.3: the canonical form is the JSON serialization itself. Values limited to
+  // printable ASCII without '"' and '\' are written as they are, so no escaping rule (on which
+  // JSON serializers differ) can change the hash.
+  std::string canonical = "{";
+  for (const char* name : required) {
+    std::string_view value;
+    if (auto ec = required_string(jwk, name, value)) return ec;
+    for (const char c : value) {
+      if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return errc::malformed;
+    }
+    if (canonical.size() > 1) canonical += ',';
+    canonical += '"';
+    canonical += name;
+    canonical += "\":\"";
+    canonical += value;
+    canonical += '"';
+  }
+  canonical += '}';
+  auto digest = sha256(canonical);
+  if (!digest) return digest.error();
+  return base64url_encode(*digest);
+}
+
+}  // namespace tegata::detail::jwk
+
+namespace tegata::keys {
+
 // The RFC 7638 SHA-256 thumbprint of a JWK, base64url-encoded: the hash of its required members
 // (RSA: e, kty, n; EC: crv, kty, x, y; OKP: crv, kty, x; oct: k, kty) in lexicographic order,
 // without whitespace. Other members, private ones included, do not change it. Errors: malformed
 // (not an object, a required member missing, not a string, or holding a character that JSON
 // would escape), not_supported (unknown kty), crypto_failure. Never throws.
 inline Result<std::string> thumbprint_sha256(const nlohmann::json& jwk) noexcept {
-  return detail::exception_barrier([&]() -> Result<std::string> {
-    if (!jwk.is_object()) return errc::malformed;
-    std::string_view kty;
-    if (auto ec = detail::jwk::required_string(jwk, "kty", kty)) return ec;
-    // Named *_members, not after the kty alone: `ec` is the error code everywhere else.
-    static constexpr const char* rsa_members[] = {"e", "kty", "n"};
-    static constexpr const char* ec_members[] = {"crv", "kty", "x", "y"};
-    static constexpr const char* okp_members[] = {"crv", "kty", "x"};
-    static constexpr const char* oct_members[] = {"k", "kty"};
-    std::span<const char* const> required;
-    if (kty == "RSA") {
-      required = rsa_members;
-    } else if (kty == "EC") {
-      required = ec_members;
-    } else if (kty == "OKP") {
-      required = okp_members;
-    } else if (kty == "oct") {
-      required = oct_members;
-    } else {
-      return errc::not_supported;
-    }
-    // RFC 7638 §3.3: the canonical form is the JSON serialization itself. Values limited to
-    // printable ASCII without '"' and '\' are written as they are, so no escaping rule (on which
-    // JSON serializers differ) can change the hash.
-    std::string canonical = "{";
-    for (const char* name : required) {
-      std::string_view value;
-      if (auto ec = detail::jwk::required_string(jwk, name, value)) return ec;
-      for (const char c : value) {
-        if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return errc::malformed;
-      }
-      if (canonical.size() > 1) canonical += ',';
-      canonical += '"';
-      canonical += name;
-      canonical += "\":\"";
-      canonical += value;
-      canonical += '"';
-    }
-    canonical += '}';
-    auto digest = detail::jwk::sha256(canonical);
-    if (!digest) return digest.error();
-    return base64url_encode(*digest);
-  });
+  return detail::exception_barrier([&] { return detail::jwk::thumbprint(jwk); });
 }
 
 }  // namespace tegata::keys
