@@ -30,10 +30,8 @@ struct ValidatorOptions {
   jws::Limits limits{};
 };
 
-class Validator;
-
 namespace detail {
-struct validator_access;
+struct validator_access;  // the checks on claim views, below
 }  // namespace detail
 
 class Validator {
