@@ -33,9 +33,9 @@ void issue_tokens(AsymFixture& f, Key key) {
   }
 }
 
-tegata::detail::evp_pkey_ptr shared(EVP_PKEY* key) {
+tegata::KeyHandle shared(EVP_PKEY* key) {
   EVP_PKEY_up_ref(key);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 AsymFixture make_fixture(Alg alg) {

@@ -170,9 +170,9 @@ void tegata_verify_jwt(benchmark::State& state) {
 
 // --- Signature algorithms: SessionManager::validate, stateless store ---------------------------
 
-tegata::detail::evp_pkey_ptr shared(EVP_PKEY* key) {
+tegata::KeyHandle shared(EVP_PKEY* key) {
   EVP_PKEY_up_ref(key);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // The stateless manager for alg's fixture key, made once per algorithm.

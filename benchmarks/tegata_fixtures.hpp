@@ -53,7 +53,7 @@ tegata::MemoryRevocationStore populated_store();
 Hs256Manager& hs256_manager();
 
 // A fresh key pair: EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), "ED25519", "RSA" 2048.
-inline tegata::detail::evp_pkey_ptr generate_key(tegata::Algorithm alg) {
+inline tegata::KeyHandle generate_key(tegata::Algorithm alg) {
   using tegata::Algorithm;
   EVP_PKEY* key = nullptr;
   switch (alg) {
@@ -63,7 +63,7 @@ inline tegata::detail::evp_pkey_ptr generate_key(tegata::Algorithm alg) {
     default: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048));
   }
   if (key == nullptr) throw std::runtime_error("fixture: key generation failed");
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 }  // namespace tegata_bench

@@ -57,8 +57,23 @@ constexpr std::optional<Algorithm> algorithm_from_string(std::string_view name) 
   return std::nullopt;
 }
 
+// The algorithm families, one per key class.
+
+// HS256, HS384, HS512: HmacKey.
 constexpr bool is_hmac(Algorithm alg) noexcept {
   return alg == Algorithm::HS256 || alg == Algorithm::HS384 || alg == Algorithm::HS512;
+}
+
+// RS256, RS384, RS512, PS256, PS384, PS512: RsaKey.
+constexpr bool is_rsa(Algorithm alg) noexcept {
+  return alg == Algorithm::RS256 || alg == Algorithm::RS384 || alg == Algorithm::RS512 ||
+         alg == Algorithm::PS256 || alg == Algorithm::PS384 || alg == Algorithm::PS512;
+}
+
+// ES256, ES384, ES512, ES256K: EcdsaKey. (EdDSA, the one algorithm of EddsaKey, needs no test.)
+constexpr bool is_ecdsa(Algorithm alg) noexcept {
+  return alg == Algorithm::ES256 || alg == Algorithm::ES384 || alg == Algorithm::ES512 ||
+         alg == Algorithm::ES256K;
 }
 
 }  // namespace tegata

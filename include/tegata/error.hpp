@@ -54,6 +54,7 @@ enum class errc {
   invalid_argument,   // a caller-supplied value (cookie name, subject, ...) is not acceptable
   not_found,          // the requested header, cookie or token is absent
   cross_site_request,  // a state-changing request from another site's page (http::CsrfGuard)
+  out_of_memory,       // memory ran out (std::bad_alloc) in a call that never throws
 };
 
 // The enumerator's name, e.g. "bad_signature": stable, for logs and the CLI.
@@ -91,6 +92,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::invalid_argument: return "invalid_argument";
     case errc::not_found: return "not_found";
     case errc::cross_site_request: return "cross_site_request";
+    case errc::out_of_memory: return "out_of_memory";
   }
   return "unknown";
 }
@@ -131,6 +133,7 @@ constexpr const char* describe(errc e) noexcept {
     case errc::invalid_argument: return "invalid argument";
     case errc::not_found: return "not found";
     case errc::cross_site_request: return "request comes from another site's page";
+    case errc::out_of_memory: return "out of memory";
   }
   return "unknown tegata error";
 }
@@ -178,7 +181,8 @@ enum class ErrorClass {
   bad_request,      // 400: the request is unusable as sent (a cookie sent twice, a bad argument)
   forbidden,        // 403: refused whoever sends it: a cross-site request (http::CsrfGuard)
   unavailable,      // 503: the revocation store cannot answer now: retry later
-  server_error,     // 500: the server's configuration or code is at fault, or OpenSSL failed
+  server_error,     // 500: the server's configuration or code is at fault, OpenSSL failed, or
+                    // memory ran out
 };
 
 constexpr ErrorClass classify(errc e) noexcept {
@@ -214,7 +218,8 @@ constexpr ErrorClass classify(errc e) noexcept {
     case errc::reserved_claim:
     case errc::not_supported:
     case errc::key_cannot_sign:
-    case errc::crypto_failure: return ErrorClass::server_error;
+    case errc::crypto_failure:
+    case errc::out_of_memory: return ErrorClass::server_error;
   }
   return ErrorClass::server_error;
 }

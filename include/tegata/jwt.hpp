@@ -96,7 +96,7 @@ Result<Jwt> open_jwt(std::string_view token, const S& signer, const Validator& v
     return Jwt{std::move(opened.parsed.header), std::move(*claims), std::move(payload)};
   } catch (const std::bad_alloc&) {
     // The only exception left on this path: report it as a failure, never as success.
-    return errc::crypto_failure;
+    return errc::out_of_memory;
   }
 }
 

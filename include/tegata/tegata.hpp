@@ -10,6 +10,7 @@
 // Tokens: JWS structure, claims, strict validation.
 #include "tegata/algorithm.hpp"
 #include "tegata/claims.hpp"
+#include "tegata/json.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/jwt.hpp"
 #include "tegata/signer.hpp"
@@ -20,6 +21,7 @@
 #include "tegata/algorithms/eddsa.hpp"
 #include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/keys/any_key.hpp"
 #include "tegata/keys/jwk.hpp"
 #include "tegata/keys/key_ring.hpp"

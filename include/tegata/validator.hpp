@@ -30,6 +30,10 @@ struct ValidatorOptions {
   jws::Limits limits{};
 };
 
+namespace detail {
+struct validator_access;  // the checks on claim views, below
+}  // namespace detail
+
 class Validator {
  public:
   // Throws std::invalid_argument for a leeway outside 0..5 minutes, an empty configured value, a
@@ -91,34 +95,17 @@ class Validator {
     return check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now);
   }
 
-  // --- The same checks on claims read as views (detail::read_registered_claims) ---------------
-
-  // audience_matches: whether the configured audience was among the token's aud values, as
-  // collected by audience_matcher() while the claims were read.
-  std::error_code check_issuer_and_audience(const detail::registered_claims_view& claims,
-                                            bool audience_matches) const noexcept {
-    return check_issuer_and_audience_of(claims.issuer, claims.has_audience, audience_matches);
-  }
-  std::error_code check_times(const detail::registered_claims_view& claims,
-                              std::chrono::sys_seconds now) const noexcept {
-    return check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now);
-  }
   // check_times without its one check on the passing of exp (exp must still be present unless
   // allow_missing_exp): nbf and iat as above. For ending a session with a token that expired.
-  std::error_code check_times_ignoring_expiry(const detail::registered_claims_view& claims,
+  std::error_code check_times_ignoring_expiry(const Claims& claims,
                                               std::chrono::sys_seconds now) const noexcept {
     return check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now,
                           /*check_expiry=*/false);
   }
-  // An on_audience callback for read_registered_claims that sets matches when an aud value equals
-  // the configured audience.
-  auto audience_matcher(bool& matches) const noexcept {
-    return [this, &matches](std::string_view aud) noexcept {
-      if (options_.audience && aud == *options_.audience) matches = true;
-    };
-  }
 
  private:
+  friend struct detail::validator_access;
+
   std::error_code check_issuer_and_audience_of(std::optional<std::string_view> issuer,
                                                bool has_audience,
                                                bool audience_matches) const noexcept {
@@ -166,5 +153,42 @@ class Validator {
 
   ValidatorOptions options_;
 };
+
+namespace detail {
+
+// The same checks on claims read as views (read_registered_claims), without copying a claim: for
+// the token readers of jwt.hpp, session/claims_codec.hpp and session/manager.hpp. Not a part of
+// Validator's interface, because its argument types are internal.
+struct validator_access {
+  // audience_matches: whether the configured audience was among the token's aud values, as
+  // collected by audience_matcher() while the claims were read.
+  static std::error_code check_issuer_and_audience(const Validator& validator,
+                                                   const registered_claims_view& claims,
+                                                   bool audience_matches) noexcept {
+    return validator.check_issuer_and_audience_of(claims.issuer, claims.has_audience,
+                                                  audience_matches);
+  }
+  static std::error_code check_times(const Validator& validator,
+                                     const registered_claims_view& claims,
+                                     std::chrono::sys_seconds now) noexcept {
+    return validator.check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now);
+  }
+  static std::error_code check_times_ignoring_expiry(const Validator& validator,
+                                                     const registered_claims_view& claims,
+                                                     std::chrono::sys_seconds now) noexcept {
+    return validator.check_times_of(claims.expires_at, claims.not_before, claims.issued_at, now,
+                                    /*check_expiry=*/false);
+  }
+  // An on_audience callback for read_registered_claims that sets matches when an aud value
+  // equals the configured audience.
+  static auto audience_matcher(const Validator& validator, bool& matches) noexcept {
+    return [&validator, &matches](std::string_view aud) noexcept {
+      const std::optional<std::string>& audience = validator.options_.audience;
+      if (audience && aud == *audience) matches = true;
+    };
+  }
+};
+
+}  // namespace detail
 
 }  // namespace tegata

@@ -154,7 +154,7 @@ inline bool is_parse_error(std::error_code ec) {
                      errc::unsupported_critical});
 }
 
-// Every answer verify_jwt may give for untrusted bytes (crypto_failure would mean bad_alloc).
+// Every answer verify_jwt may give for untrusted bytes (out_of_memory would mean bad_alloc).
 inline bool is_verify_error(std::error_code ec) {
   return is_parse_error(ec) ||
          one_of(ec, {errc::unknown_key, errc::bad_signature, errc::wrong_type, errc::wrong_issuer,
@@ -520,9 +520,9 @@ inline void check_jwk(std::string_view data) {
 
 namespace detail {
 
-inline tegata::detail::evp_pkey_ptr share(EVP_PKEY* key) {
+inline tegata::KeyHandle share(EVP_PKEY* key) {
   TEGATA_PROPERTY(EVP_PKEY_up_ref(key) == 1, "EVP_PKEY_up_ref failed");
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // make() builds a key class around the parsed key. It may refuse the key, but only with

@@ -29,7 +29,7 @@ namespace {
 using tegata::Algorithm;
 using tegata::EcdsaKey;
 using tegata::errc;
-using tegata::detail::evp_pkey_ptr;
+using tegata::KeyHandle;
 
 const std::chrono::sys_seconds kNow{std::chrono::seconds{1'700'000'000}};
 
@@ -40,7 +40,7 @@ const tegata::Validator& validator() {
   return v;
 }
 
-evp_pkey_ptr public_only(EVP_PKEY* key) {
+KeyHandle public_only(EVP_PKEY* key) {
   auto pem = tegata::keys::to_pem_public(key);
   REQUIRE(pem);
   auto parsed = tegata::keys::parse_pem(*pem);
@@ -69,9 +69,9 @@ std::size_t half_of(Algorithm alg) {
 }
 
 // An EC key pair whose private scalar is one key's and public point another's.
-evp_pkey_ptr mismatched_pair(Algorithm alg) {
-  const evp_pkey_ptr a = tegata::keys::generate(alg);
-  const evp_pkey_ptr b = tegata::keys::generate(alg);
+KeyHandle mismatched_pair(Algorithm alg) {
+  const KeyHandle a = tegata::keys::generate(alg);
+  const KeyHandle b = tegata::keys::generate(alg);
   BIGNUM* priv = nullptr;
   REQUIRE(EVP_PKEY_get_bn_param(a.get(), OSSL_PKEY_PARAM_PRIV_KEY, &priv) == 1);
   const tegata::detail::bignum_ptr priv_owner(priv);
@@ -96,7 +96,7 @@ evp_pkey_ptr mismatched_pair(Algorithm alg) {
                     EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEYPAIR, params) == 1;
   OSSL_PARAM_free(params);
   REQUIRE(made);
-  return evp_pkey_ptr(key);
+  return KeyHandle(key);
 }
 
 }  // namespace
@@ -105,7 +105,7 @@ TEST_CASE("EcdsaKey signs and verifies JWTs with every ES algorithm", "[ecdsa]")
   const Algorithm alg =
       GENERATE(Algorithm::ES256, Algorithm::ES384, Algorithm::ES512, Algorithm::ES256K);
   CAPTURE(tegata::to_string(alg));
-  evp_pkey_ptr pair = tegata::keys::generate(alg);
+  KeyHandle pair = tegata::keys::generate(alg);
   EVP_PKEY* const handle = pair.get();
   const EcdsaKey verifier(alg, public_only(handle), "ec-1");
   const EcdsaKey key(alg, std::move(pair), "ec-1");
@@ -157,7 +157,7 @@ TEST_CASE("EcdsaKey signs and verifies JWTs with every ES algorithm", "[ecdsa]")
 }
 
 TEST_CASE("A public EC key verifies but cannot sign", "[ecdsa]") {
-  evp_pkey_ptr pair = tegata::keys::generate(Algorithm::ES256);
+  KeyHandle pair = tegata::keys::generate(Algorithm::ES256);
   const EcdsaKey verifier(Algorithm::ES256, public_only(pair.get()));
   const EcdsaKey signer(Algorithm::ES256, std::move(pair));
   CHECK_FALSE(verifier.can_sign());
@@ -195,10 +195,10 @@ TEST_CASE("EcdsaKey refuses keys that do not fit its algorithm", "[ecdsa]") {
     }
   }
   SECTION("no key") {
-    CHECK_THROWS_AS(EcdsaKey(Algorithm::ES256, evp_pkey_ptr{}), std::invalid_argument);
+    CHECK_THROWS_AS(EcdsaKey(Algorithm::ES256, KeyHandle{}), std::invalid_argument);
   }
   SECTION("explicit curve parameters, even when they are P-256's") {
-    const evp_pkey_ptr pair = tegata::keys::generate(Algorithm::ES256);
+    const KeyHandle pair = tegata::keys::generate(Algorithm::ES256);
     REQUIRE(EVP_PKEY_set_utf8_string_param(pair.get(), OSSL_PKEY_PARAM_EC_ENCODING,
                                            OSSL_PKEY_EC_ENCODING_EXPLICIT) == 1);
     CHECK_THROWS_WITH(EcdsaKey(Algorithm::ES256, public_only(pair.get())),

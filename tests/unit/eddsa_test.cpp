@@ -29,7 +29,7 @@ using tegata::Algorithm;
 using tegata::EdCurve;
 using tegata::EddsaKey;
 using tegata::errc;
-using tegata::detail::evp_pkey_ptr;
+using tegata::KeyHandle;
 
 const std::chrono::sys_seconds kNow{std::chrono::seconds{1'700'000'000}};
 
@@ -48,7 +48,7 @@ std::string unhex(std::string_view hex) {
   return out;
 }
 
-evp_pkey_ptr public_only(EVP_PKEY* key) {
+KeyHandle public_only(EVP_PKEY* key) {
   auto pem = tegata::keys::to_pem_public(key);
   REQUIRE(pem);
   auto parsed = tegata::keys::parse_pem(*pem);
@@ -56,7 +56,7 @@ evp_pkey_ptr public_only(EVP_PKEY* key) {
   return std::move(*parsed);
 }
 
-evp_pkey_ptr generate(EdCurve curve) {
+KeyHandle generate(EdCurve curve) {
   return tegata::keys::generate(Algorithm::EdDSA, {.ed_curve = curve});
 }
 
@@ -82,7 +82,7 @@ std::string raw_param(EVP_PKEY* key, const char* name) {
 TEST_CASE("EddsaKey signs and verifies JWTs with Ed25519 and Ed448", "[eddsa]") {
   const EdCurve curve = GENERATE(EdCurve::Ed25519, EdCurve::Ed448);
   CAPTURE(tegata::to_string(curve));
-  evp_pkey_ptr pair = generate(curve);
+  KeyHandle pair = generate(curve);
   EVP_PKEY* const handle = pair.get();
   const EddsaKey verifier(public_only(handle), "ed-1");
   const EddsaKey key(std::move(pair), "ed-1");
@@ -127,7 +127,7 @@ TEST_CASE("EddsaKey reproduces RFC 8032 §7.1 TEST 1", "[eddsa]") {
       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9"
       "b46b"
       "d25bf5f0595bbe24655141438e7a100b");
-  evp_pkey_ptr raw(EVP_PKEY_new_raw_private_key_ex(
+  KeyHandle raw(EVP_PKEY_new_raw_private_key_ex(
       nullptr, "ED25519", nullptr, reinterpret_cast<const unsigned char*>(secret.data()),
       secret.size()));
   REQUIRE(raw);
@@ -141,7 +141,7 @@ TEST_CASE("EddsaKey reproduces RFC 8032 §7.1 TEST 1", "[eddsa]") {
 }
 
 TEST_CASE("A public EdDSA key verifies but cannot sign", "[eddsa]") {
-  evp_pkey_ptr pair = generate(EdCurve::Ed25519);
+  KeyHandle pair = generate(EdCurve::Ed25519);
   const EddsaKey verifier(public_only(pair.get()));
   const EddsaKey signer(std::move(pair));
   CHECK_FALSE(verifier.can_sign());
@@ -157,16 +157,16 @@ TEST_CASE("EddsaKey refuses keys that are not Ed25519 or Ed448", "[eddsa]") {
   CHECK_THROWS_WITH(EddsaKey(tegata::keys::generate(Algorithm::ES256)),
                     ContainsSubstring("Ed25519 or Ed448"));
   CHECK_THROWS_AS(EddsaKey(tegata::keys::generate(Algorithm::RS256)), std::invalid_argument);
-  CHECK_THROWS_AS(EddsaKey(evp_pkey_ptr{}), std::invalid_argument);
+  CHECK_THROWS_AS(EddsaKey(KeyHandle{}), std::invalid_argument);
   // X25519 is a key-agreement key on the same curve: never a signature key.
-  evp_pkey_ptr x25519(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+  KeyHandle x25519(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
   REQUIRE(x25519);
   CHECK_THROWS_AS(EddsaKey(std::move(x25519)), std::invalid_argument);
 }
 
 TEST_CASE("EddsaKey refuses a private key that does not match its public key", "[eddsa]") {
-  const evp_pkey_ptr a = generate(EdCurve::Ed25519);
-  const evp_pkey_ptr b = generate(EdCurve::Ed25519);
+  const KeyHandle a = generate(EdCurve::Ed25519);
+  const KeyHandle b = generate(EdCurve::Ed25519);
   std::string priv = raw_param(a.get(), OSSL_PKEY_PARAM_PRIV_KEY);
   std::string pub = raw_param(b.get(), OSSL_PKEY_PARAM_PUB_KEY);
   const OSSL_PARAM params[] = {
@@ -181,8 +181,7 @@ TEST_CASE("EddsaKey refuses a private key that does not match its public key", "
   REQUIRE(EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, const_cast<OSSL_PARAM*>(params)) ==
           1);
   OPENSSL_cleanse(priv.data(), priv.size());
-  CHECK_THROWS_WITH(EddsaKey(evp_pkey_ptr(raw)),
-                    Catch::Matchers::ContainsSubstring("does not match"));
+  CHECK_THROWS_WITH(EddsaKey(KeyHandle(raw)), Catch::Matchers::ContainsSubstring("does not match"));
 }
 
 TEST_CASE("An EdDSA token is refused by an RSA key and the other way round", "[eddsa]") {

@@ -19,7 +19,7 @@ using tegata::errc;
 using tegata::Result;
 
 constexpr int kFirst = static_cast<int>(errc::malformed);
-constexpr int kLast = static_cast<int>(errc::cross_site_request);
+constexpr int kLast = static_cast<int>(errc::out_of_memory);
 
 Result<int> parse_positive(int v) {
   if (v <= 0) return errc::invalid_argument;
@@ -203,6 +203,7 @@ TEST_CASE("error: every errc has the class that docs/api.md gives it", "[error]"
       {errc::invalid_argument, ErrorClass::bad_request},
       {errc::not_found, ErrorClass::unauthenticated},
       {errc::cross_site_request, ErrorClass::forbidden},
+      {errc::out_of_memory, ErrorClass::server_error},
   };
   for (int v = kFirst; v <= kLast; ++v) {
     const auto e = static_cast<errc>(v);

@@ -7,10 +7,14 @@
 
 #include <catch2/catch_test_macros.hpp>
 #include <initializer_list>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tegata/algorithms/ecdsa.hpp"
@@ -18,6 +22,7 @@
 #include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/base64url.hpp"
+#include "tegata/detail/exception_barrier.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/keys/any_key.hpp"
 
@@ -30,25 +35,25 @@ using tegata::errc;
 using tegata::keys::KeyOperation;
 namespace keys = tegata::keys;
 
-tegata::detail::evp_pkey_ptr keygen(const char* type, const char* curve = nullptr) {
+tegata::KeyHandle keygen(const char* type, const char* curve = nullptr) {
   EVP_PKEY* key = curve != nullptr ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, curve)
                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
-tegata::detail::evp_pkey_ptr rsa_keygen(std::size_t bits) {
+tegata::KeyHandle rsa_keygen(std::size_t bits) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits);
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // RSA key generation is slow: two 2048-bit keys serve every test in this file.
-tegata::detail::evp_pkey_ptr rsa_key(int which) {
-  static const tegata::detail::evp_pkey_ptr keys[2] = {rsa_keygen(2048), rsa_keygen(2048)};
+tegata::KeyHandle rsa_key(int which) {
+  static const tegata::KeyHandle keys[2] = {rsa_keygen(2048), rsa_keygen(2048)};
   EVP_PKEY* key = keys[which].get();
   REQUIRE(EVP_PKEY_up_ref(key) == 1);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // A fresh private key bound to alg (Ed448 when ed448 is set and alg is EdDSA).
@@ -659,7 +664,72 @@ class ForeignKey {
   }
 };
 
+// A key type tegata can rebuild under another kid (it has a secret and HmacKey's constructor),
+// whose constructor throws what the kid names.
+class ThrowingKey {
+ public:
+  ThrowingKey(Algorithm alg, std::string_view secret, std::string kid)
+      : alg_(alg), secret_(secret), kid_(std::move(kid)) {
+    if (kid_ == "bad_alloc") throw std::bad_alloc();
+    if (kid_ == "invalid_argument") throw std::invalid_argument("tegata test: refused");
+    if (kid_ == "runtime_error") throw std::runtime_error("tegata test: OpenSSL failed");
+  }
+  Algorithm algorithm() const noexcept { return alg_; }
+  const std::string& kid() const noexcept { return kid_; }
+  bool can_sign() const noexcept { return true; }
+  tegata::Result<std::string> sign_raw(std::string_view data) const { return std::string(data); }
+  bool verify_raw(std::string_view data, std::string_view signature) const {
+    return signature == data;
+  }
+  std::string_view secret() const noexcept { return secret_; }
+
+ private:
+  Algorithm alg_;
+  std::string secret_;
+  std::string kid_;
+};
+
 }  // namespace
+
+// The exception barrier of the key functions that never throw (detail/exception_barrier.hpp).
+TEST_CASE("AnyKey::with_kid returns what a rebuild throws as an error", "[jwk][any_key]") {
+  const AnyKey key = ThrowingKey(Algorithm::HS256, "secret", "k");
+  auto renamed = key.with_kid("k2");
+  REQUIRE(renamed);
+  CHECK(renamed->kid() == "k2");
+  CHECK(key.with_kid("bad_alloc").error() == errc::out_of_memory);
+  CHECK(key.with_kid("invalid_argument").error() == errc::invalid_argument);
+  CHECK(key.with_kid("runtime_error").error() == errc::crypto_failure);
+}
+
+namespace {
+
+// Each exception the barrier catches, and what it returns.
+template <class Exception>
+tegata::Result<int> throws(const char* what) {
+  return tegata::detail::exception_barrier([&]() -> tegata::Result<int> {
+    if constexpr (std::is_same_v<Exception, std::bad_alloc>) {
+      static_cast<void>(what);
+      throw std::bad_alloc();
+    } else {
+      throw Exception(what);
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("the exception barrier: bad_alloc, invalid_argument, any other std::exception", "[jwk]") {
+  STATIC_CHECK(noexcept(tegata::detail::exception_barrier([] { return tegata::Result<int>(1); })));
+  CHECK(tegata::detail::exception_barrier([] { return tegata::Result<int>(7); }).value() == 7);
+  CHECK(tegata::detail::exception_barrier([] {
+          return tegata::Result<int>(errc::malformed);
+        }).error() == errc::malformed);
+  CHECK(throws<std::bad_alloc>("").error() == errc::out_of_memory);
+  CHECK(throws<std::invalid_argument>("refused").error() == errc::invalid_argument);
+  CHECK(throws<std::runtime_error>("OpenSSL").error() == errc::crypto_failure);
+  CHECK(throws<std::length_error>("too long").error() == errc::crypto_failure);
+}
 
 TEST_CASE("AnyKey erases the key type and keeps its behaviour", "[jwk][any_key]") {
   const tegata::EcdsaKey ecdsa(Algorithm::ES256, keygen("EC", "P-256"), "ec");

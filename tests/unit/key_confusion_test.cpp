@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "tegata/algorithm.hpp"
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
 #include "tegata/algorithms/hmac.hpp"
@@ -23,9 +24,11 @@
 #include "tegata/base64url.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/jwt.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/keys/any_key.hpp"
 #include "tegata/keys/jwk.hpp"
 #include "tegata/keys/key_ring.hpp"
+#include "tegata/keys/pem.hpp"
 
 namespace {
 
@@ -36,17 +39,17 @@ using tegata::errc;
 using tegata::KeyRing;
 namespace keys = tegata::keys;
 
-tegata::detail::evp_pkey_ptr keygen(const char* type, const char* curve = nullptr) {
+tegata::KeyHandle keygen(const char* type, const char* curve = nullptr) {
   EVP_PKEY* key = curve != nullptr ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, curve)
                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
-tegata::detail::evp_pkey_ptr rsa_keygen() {
+tegata::KeyHandle rsa_keygen() {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 // What an attacker can download: the public key as PEM (SubjectPublicKeyInfo) and DER.
@@ -196,7 +199,7 @@ TEST_CASE("a token of one asymmetric algorithm is refused by a key of another", 
         [&] {
           EVP_PKEY* shared = rsa.native_handle();
           REQUIRE(EVP_PKEY_up_ref(shared) == 1);
-          return tegata::detail::evp_pkey_ptr(shared);
+          return tegata::KeyHandle(shared);
         }(),
         "rsa");
     const std::string token = forge(pss, {{"alg", "PS256"}, {"kid", "rsa"}});
@@ -273,4 +276,35 @@ TEST_CASE("alg none is never accepted", "[key_confusion]") {
   json jwk = keys::public_jwk(ec).value();
   jwk["alg"] = "none";
   CHECK(keys::import_jwk(jwk).error() == errc::unsupported_algorithm);
+}
+
+TEST_CASE("each algorithm is of one family, the one whose key class takes it", "[key_confusion]") {
+  // Shared by every RsaKey below: RsaKey and EcdsaKey take a reference of their own.
+  const tegata::KeyHandle rsa = rsa_keygen();
+  const auto share = [](EVP_PKEY* key) {
+    REQUIRE(EVP_PKEY_up_ref(key) == 1);
+    return tegata::KeyHandle(key);
+  };
+  const tegata::KeyHandle p256 = keygen("EC", "P-256");
+  for (int i = 0; i <= static_cast<int>(Algorithm::EdDSA); ++i) {
+    const auto alg = static_cast<Algorithm>(i);
+    INFO(tegata::to_string(alg));
+    const bool eddsa = alg == Algorithm::EdDSA;
+    CHECK(int{tegata::is_hmac(alg)} + int{tegata::is_rsa(alg)} + int{tegata::is_ecdsa(alg)} +
+              int{eddsa} ==
+          1);
+    if (tegata::is_rsa(alg)) {
+      CHECK_NOTHROW(tegata::RsaKey(alg, share(rsa.get())));
+    } else {
+      CHECK_THROWS_AS(tegata::RsaKey(alg, share(rsa.get())), std::invalid_argument);
+    }
+    if (tegata::is_ecdsa(alg)) {
+      CHECK_NOTHROW(tegata::EcdsaKey(alg, keys::generate(alg)));
+    } else {
+      CHECK_THROWS_AS(tegata::EcdsaKey(alg, share(p256.get())), std::invalid_argument);
+    }
+  }
+  STATIC_CHECK(tegata::is_rsa(Algorithm::PS512));
+  STATIC_CHECK(tegata::is_ecdsa(Algorithm::ES256K));
+  STATIC_CHECK_FALSE(tegata::is_ecdsa(Algorithm::EdDSA));
 }

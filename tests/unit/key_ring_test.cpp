@@ -42,11 +42,11 @@ using tegata::errc;
 using tegata::KeyRing;
 namespace keys = tegata::keys;
 
-tegata::detail::evp_pkey_ptr keygen(const char* type, const char* curve = nullptr) {
+tegata::KeyHandle keygen(const char* type, const char* curve = nullptr) {
   EVP_PKEY* key = curve != nullptr ? EVP_PKEY_Q_keygen(nullptr, nullptr, type, curve)
                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, type);
   REQUIRE(key != nullptr);
-  return tegata::detail::evp_pkey_ptr(key);
+  return tegata::KeyHandle(key);
 }
 
 AnyKey es256(std::string kid) {
@@ -56,13 +56,13 @@ AnyKey es256(std::string kid) {
 AnyKey ed25519(std::string kid) { return tegata::EddsaKey(keygen("ED25519"), std::move(kid)); }
 
 AnyKey rs256(std::string kid) {
-  static const tegata::detail::evp_pkey_ptr rsa = [] {
+  static const tegata::KeyHandle rsa = [] {
     EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
     REQUIRE(key != nullptr);
-    return tegata::detail::evp_pkey_ptr(key);
+    return tegata::KeyHandle(key);
   }();
   REQUIRE(EVP_PKEY_up_ref(rsa.get()) == 1);
-  return tegata::RsaKey(Algorithm::RS256, tegata::detail::evp_pkey_ptr(rsa.get()), std::move(kid));
+  return tegata::RsaKey(Algorithm::RS256, tegata::KeyHandle(rsa.get()), std::move(kid));
 }
 
 AnyKey hs256(std::string kid, char fill = 's') {

@@ -1,6 +1,6 @@
-// keys::parse_pem / parse_der / to_pem_private / to_pem_public / generate: every supported
-// encoding, and refusal of garbage, truncation, ambiguity and encrypted keys (without prompting).
-// The test keys are generated here and written with OpenSSL's OSSL_ENCODER.
+// keys::parse_pem / parse_der / to_pem_private / to_pem_public / generate / generate_secret: every
+// supported encoding, and refusal of garbage, truncation, ambiguity and encrypted keys (without
+// prompting). The test keys are generated here and written with OpenSSL's OSSL_ENCODER.
 #include "tegata/keys/pem.hpp"
 
 #include <openssl/encoder.h>
@@ -12,16 +12,18 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
+#include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
 
 namespace {
 
 using tegata::Algorithm;
 using tegata::errc;
-using tegata::detail::evp_pkey_ptr;
+using tegata::KeyHandle;
 using tegata::keys::parse_der;
 using tegata::keys::parse_pem;
 
@@ -54,8 +56,7 @@ std::string public_pem(EVP_PKEY* key, const char* structure = "SubjectPublicKeyI
 }
 
 // The key decoded from PEM or DER is the same key: equal public components.
-void check_same_key(const tegata::Result<evp_pkey_ptr>& parsed, EVP_PKEY* original,
-                    bool is_private) {
+void check_same_key(const tegata::Result<KeyHandle>& parsed, EVP_PKEY* original, bool is_private) {
   REQUIRE(parsed);
   CHECK(EVP_PKEY_eq(parsed->get(), original) == 1);
   CHECK(tegata::detail::has_private_key(parsed->get()) == is_private);
@@ -64,10 +65,10 @@ void check_same_key(const tegata::Result<evp_pkey_ptr>& parsed, EVP_PKEY* origin
 // Algorithm-independent: the error queue must hold nothing from a refused parse.
 void check_error_queue_clean() { CHECK(ERR_peek_error() == 0); }
 
-evp_pkey_ptr rsa_key() {
-  static const evp_pkey_ptr key = tegata::keys::generate(Algorithm::PS256);
+KeyHandle rsa_key() {
+  static const KeyHandle key = tegata::keys::generate(Algorithm::PS256);
   EVP_PKEY_up_ref(key.get());
-  return evp_pkey_ptr(key.get());
+  return KeyHandle(key.get());
 }
 
 std::string replace_all(std::string text, std::string_view from, std::string_view to) {
@@ -83,7 +84,7 @@ TEST_CASE("PKCS#8 and SubjectPublicKeyInfo PEM are read for every key type", "[p
   const Algorithm alg = GENERATE(Algorithm::RS256, Algorithm::ES256, Algorithm::ES384,
                                  Algorithm::ES512, Algorithm::ES256K, Algorithm::EdDSA);
   CAPTURE(tegata::to_string(alg));
-  const evp_pkey_ptr key = alg == Algorithm::RS256 ? rsa_key() : tegata::keys::generate(alg);
+  const KeyHandle key = alg == Algorithm::RS256 ? rsa_key() : tegata::keys::generate(alg);
   const std::string priv = private_pem(key.get());
   const std::string pub = public_pem(key.get());
   CHECK(priv.rfind("-----BEGIN PRIVATE KEY-----\n", 0) == 0);
@@ -103,15 +104,15 @@ TEST_CASE("PKCS#8 and SubjectPublicKeyInfo PEM are read for every key type", "[p
 }
 
 TEST_CASE("Ed448 PEM is read", "[pem]") {
-  const evp_pkey_ptr key =
+  const KeyHandle key =
       tegata::keys::generate(Algorithm::EdDSA, {.ed_curve = tegata::EdCurve::Ed448});
   check_same_key(parse_pem(private_pem(key.get())), key.get(), true);
   check_same_key(parse_pem(public_pem(key.get())), key.get(), false);
 }
 
 TEST_CASE("Traditional RSA and EC PEM and DER are read", "[pem]") {
-  const evp_pkey_ptr rsa = rsa_key();
-  const evp_pkey_ptr ec = tegata::keys::generate(Algorithm::ES384);
+  const KeyHandle rsa = rsa_key();
+  const KeyHandle ec = tegata::keys::generate(Algorithm::ES384);
   const std::string rsa_private = private_pem(rsa.get(), "type-specific");
   const std::string rsa_public = public_pem(rsa.get(), "type-specific");
   const std::string ec_private = private_pem(ec.get(), "type-specific");
@@ -136,7 +137,7 @@ TEST_CASE("Traditional RSA and EC PEM and DER are read", "[pem]") {
 }
 
 TEST_CASE("Parsed keys sign and verify with the key classes", "[pem]") {
-  const evp_pkey_ptr key = tegata::keys::generate(Algorithm::ES256);
+  const KeyHandle key = tegata::keys::generate(Algorithm::ES256);
   auto priv = parse_pem(private_pem(key.get()));
   auto pub = parse_pem(public_pem(key.get()));
   REQUIRE(priv);
@@ -149,7 +150,7 @@ TEST_CASE("Parsed keys sign and verify with the key classes", "[pem]") {
 }
 
 TEST_CASE("Malformed PEM is refused with bad_encoding", "[pem]") {
-  const evp_pkey_ptr key = tegata::keys::generate(Algorithm::ES256);
+  const KeyHandle key = tegata::keys::generate(Algorithm::ES256);
   const std::string priv = private_pem(key.get());
   const std::string pub = public_pem(key.get());
   ERR_clear_error();
@@ -196,7 +197,7 @@ TEST_CASE("Malformed PEM is refused with bad_encoding", "[pem]") {
 }
 
 TEST_CASE("Malformed DER is refused with bad_encoding", "[pem]") {
-  const evp_pkey_ptr key = tegata::keys::generate(Algorithm::ES256);
+  const KeyHandle key = tegata::keys::generate(Algorithm::ES256);
   const std::string spki = encode(key.get(), EVP_PKEY_PUBLIC_KEY, "DER", "SubjectPublicKeyInfo");
   ERR_clear_error();
   CHECK(parse_der("").error() == errc::bad_encoding);
@@ -214,7 +215,7 @@ TEST_CASE("Malformed DER is refused with bad_encoding", "[pem]") {
 }
 
 TEST_CASE("Encrypted keys are refused with not_supported and no passphrase prompt", "[pem]") {
-  const evp_pkey_ptr key = tegata::keys::generate(Algorithm::ES256);
+  const KeyHandle key = tegata::keys::generate(Algorithm::ES256);
   ERR_clear_error();
   SECTION("PKCS#8 ENCRYPTED PRIVATE KEY") {
     const std::string pem =
@@ -250,7 +251,7 @@ TEST_CASE("Encrypted keys are refused with not_supported and no passphrase promp
 
 TEST_CASE("to_pem_private and to_pem_public write PKCS#8 and SPKI", "[pem]") {
   const Algorithm alg = GENERATE(Algorithm::PS256, Algorithm::ES512, Algorithm::EdDSA);
-  const evp_pkey_ptr key = alg == Algorithm::PS256 ? rsa_key() : tegata::keys::generate(alg);
+  const KeyHandle key = alg == Algorithm::PS256 ? rsa_key() : tegata::keys::generate(alg);
   auto priv = tegata::keys::to_pem_private(key.get());
   auto pub = tegata::keys::to_pem_public(key.get());
   REQUIRE(priv);
@@ -290,7 +291,21 @@ TEST_CASE("generate makes a key that fits each algorithm", "[pem]") {
                   std::invalid_argument);
 }
 
+TEST_CASE("generate_secret makes an HMAC secret as long as the hash", "[pem]") {
+  for (const auto& [alg, size] :
+       {std::pair{Algorithm::HS256, std::size_t{32}}, std::pair{Algorithm::HS384, std::size_t{48}},
+        std::pair{Algorithm::HS512, std::size_t{64}}}) {
+    CAPTURE(tegata::to_string(alg));
+    const std::string secret = tegata::keys::generate_secret(alg);
+    CHECK(secret.size() == size);
+    CHECK(secret != tegata::keys::generate_secret(alg));
+    CHECK_NOTHROW(tegata::HmacKey(alg, secret));
+  }
+  CHECK_THROWS_AS(tegata::keys::generate_secret(Algorithm::RS256), std::invalid_argument);
+  CHECK_THROWS_AS(tegata::keys::generate_secret(Algorithm::EdDSA), std::invalid_argument);
+}
+
 TEST_CASE("A generated 3072-bit RSA key has 3072 bits", "[pem]") {
-  const evp_pkey_ptr key = tegata::keys::generate(Algorithm::RS384, {.rsa_bits = 3072});
+  const KeyHandle key = tegata::keys::generate(Algorithm::RS384, {.rsa_bits = 3072});
   CHECK(tegata::detail::key_bits(key.get()) == 3072);
 }

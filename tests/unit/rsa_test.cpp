@@ -28,8 +28,8 @@ namespace {
 
 using tegata::Algorithm;
 using tegata::errc;
+using tegata::KeyHandle;
 using tegata::RsaKey;
-using tegata::detail::evp_pkey_ptr;
 
 const std::chrono::sys_seconds kNow{std::chrono::seconds{1'700'000'000}};
 
@@ -41,18 +41,18 @@ const tegata::Validator& validator() {
 }
 
 // Another owner of the same EVP_PKEY, so one generated key can back several RsaKeys.
-evp_pkey_ptr share(EVP_PKEY* key) {
+KeyHandle share(EVP_PKEY* key) {
   REQUIRE(EVP_PKEY_up_ref(key) == 1);
-  return evp_pkey_ptr(key);
+  return KeyHandle(key);
 }
 
 // RSA key generation is slow: one 2048-bit key pair for the whole file.
 EVP_PKEY* rsa2048() {
-  static const evp_pkey_ptr key = tegata::keys::generate(Algorithm::RS256);
+  static const KeyHandle key = tegata::keys::generate(Algorithm::RS256);
   return key.get();
 }
 
-evp_pkey_ptr public_only(EVP_PKEY* key) {
+KeyHandle public_only(EVP_PKEY* key) {
   auto pem = tegata::keys::to_pem_public(key);
   REQUIRE(pem);
   auto parsed = tegata::keys::parse_pem(*pem);
@@ -61,7 +61,7 @@ evp_pkey_ptr public_only(EVP_PKEY* key) {
 }
 
 // An RSA key generated directly with OpenSSL, for sizes and exponents tegata refuses to make.
-evp_pkey_ptr raw_rsa(std::size_t bits, unsigned exponent = 65537, const char* type = "RSA") {
+KeyHandle raw_rsa(std::size_t bits, unsigned exponent = 65537, const char* type = "RSA") {
   const tegata::detail::evp_pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   REQUIRE(ctx);
   REQUIRE(EVP_PKEY_keygen_init(ctx.get()) == 1);
@@ -71,7 +71,7 @@ evp_pkey_ptr raw_rsa(std::size_t bits, unsigned exponent = 65537, const char* ty
   REQUIRE(EVP_PKEY_CTX_set_params(ctx.get(), params) == 1);
   EVP_PKEY* key = nullptr;
   REQUIRE(EVP_PKEY_generate(ctx.get(), &key) == 1);
-  return evp_pkey_ptr(key);
+  return KeyHandle(key);
 }
 
 // A compact token whose header names header_alg, signed by key over that exact header.
@@ -227,7 +227,7 @@ TEST_CASE("RsaKey refuses unsuitable keys and algorithms at construction", "[rsa
                     std::invalid_argument);
   }
   SECTION("no key") {
-    CHECK_THROWS_AS(RsaKey(Algorithm::RS256, evp_pkey_ptr{}), std::invalid_argument);
+    CHECK_THROWS_AS(RsaKey(Algorithm::RS256, KeyHandle{}), std::invalid_argument);
   }
   SECTION("an algorithm of another family") {
     for (Algorithm alg :

@@ -1,7 +1,9 @@
 // SessionManager and sign_jwt under input they cannot sign: nothing throws, nothing is issued or
-// stored, and a refresh that fails while minting leaves the presented refresh token usable.
+// stored, and a refresh that fails while minting leaves the presented refresh token usable. And
+// validate and verify_jwt when memory runs out: an error, never an exception.
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
+#include <new>
 #include <string>
 #include <string_view>
 #include <tegata/tegata.hpp>
@@ -18,16 +20,21 @@ const std::chrono::sys_seconds kStart{std::chrono::seconds{1'800'000'000}};
 // Bytes that are not UTF-8: a lone continuation byte, a truncated sequence, an overlong '/'.
 const std::string kNotUtf8[] = {"\x80", "alice\xff", "caf\xc3", "\xc0\xaf"};
 
-// A signer that can be told to fail, as a crypto error (an HSM, a provider) would make it.
+// A signer that can be told to fail, as a crypto error (an HSM, a provider) would make it, or to
+// run out of memory while it verifies.
 struct FlakySigner {
   tegata::HmacKey key{tegata::Algorithm::HS256, std::string(32, 's'), "k1"};
   bool fail = false;
+  bool out_of_memory = false;
 
   tegata::Result<std::string> sign(std::string_view typ, std::string_view payload) const {
     if (fail) return errc::crypto_failure;
     return key.sign(typ, payload);
   }
-  std::error_code verify(const tegata::jws::Parsed& token) const { return key.verify(token); }
+  std::error_code verify(const tegata::jws::Parsed& token) const {
+    if (out_of_memory) throw std::bad_alloc();
+    return key.verify(token);
+  }
 };
 
 tegata::SessionOptions strict_options() {
@@ -214,4 +221,19 @@ TEST_CASE("sign_jwt: claims or typ that are not UTF-8 are invalid_argument", "[j
     CHECK(tegata::sign_jwt(key, {{"sub", "alice"}}, bad).error() == errc::invalid_argument);
   }
   CHECK(tegata::sign_jwt(key, {{"sub", "zoë"}}));
+}
+
+TEST_CASE("validate and verify_jwt: memory running out is out_of_memory", "[session][jwt]") {
+  Fixture f;
+  auto login = f.manager.issue("alice");
+  REQUIRE(login);
+  f.manager.signer().out_of_memory = true;
+  CHECK(f.manager.validate(login->access_token).error() == errc::out_of_memory);
+  const tegata::Validator validator(
+      {.issuer = "https://auth.example", .audience = "api", .type = "at+jwt"});
+  CHECK(tegata::verify_jwt(login->access_token, f.manager.signer(), validator, kStart).error() ==
+        errc::out_of_memory);
+  f.manager.signer().out_of_memory = false;
+  CHECK(f.manager.validate(login->access_token));
+  CHECK(tegata::verify_jwt(login->access_token, f.manager.signer(), validator, kStart));
 }

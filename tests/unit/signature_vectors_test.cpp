@@ -104,7 +104,7 @@ std::optional<Algorithm> hash_to_alg(std::string_view sha, std::string_view fami
   return tegata::algorithm_from_string(std::string(family) + suffix);
 }
 
-tegata::detail::evp_pkey_ptr der_key(const json& group, const char* member) {
+tegata::KeyHandle der_key(const json& group, const char* member) {
   auto key = tegata::keys::parse_der(hex_decode(group.at(member).get<std::string>()));
   REQUIRE(key);
   return std::move(*key);

@@ -146,6 +146,64 @@ TEST_CASE("validator: check_times agrees with verify_jwt at the boundaries", "[v
   CHECK(v.check_times(claims, at(kT0 - 111)) == errc::not_yet_valid);
 }
 
+TEST_CASE("validator: check_times_ignoring_expiry is check_times without the passing of exp",
+          "[validator]") {
+  tegata::Claims claims;
+  claims.expires_at = at(kT0);
+  claims.not_before = at(kT0 - 100);
+  claims.issued_at = at(kT0 - 100);
+  const Validator v = with_leeway(10);
+  for (const std::int64_t t : {kT0 - 111, kT0 - 110, kT0 + 9, kT0 + 10, kT0 + 100'000}) {
+    INFO("now " << t);
+    const std::error_code checked = v.check_times(claims, at(t));
+    CHECK(v.check_times_ignoring_expiry(claims, at(t)) ==
+          (checked == errc::expired ? std::error_code{} : checked));
+  }
+  claims.expires_at.reset();  // exp is still required
+  CHECK(v.check_times_ignoring_expiry(claims, at(kT0)) == errc::missing_claim);
+}
+
+// The token readers check claims read as views (detail::registered_claims_view) through
+// detail::validator_access: the same rules as the public checks on Claims.
+TEST_CASE("validator: the internal checks on claim views agree with the public ones",
+          "[validator]") {
+  using access = tegata::detail::validator_access;
+  tegata::Claims claims;
+  claims.expires_at = at(kT0);
+  claims.not_before = at(kT0 - 100);
+  claims.issued_at = at(kT0 - 100);
+  tegata::detail::registered_claims_view view;
+  view.expires_at = claims.expires_at;
+  view.not_before = claims.not_before;
+  view.issued_at = claims.issued_at;
+  const Validator v = with_leeway(10);
+  for (const std::int64_t t : {kT0 - 111, kT0 - 110, kT0 + 9, kT0 + 10}) {
+    INFO("now " << t);
+    CHECK(access::check_times(v, view, at(t)) == v.check_times(claims, at(t)));
+    CHECK(access::check_times_ignoring_expiry(v, view, at(t)) ==
+          v.check_times_ignoring_expiry(claims, at(t)));
+  }
+
+  const Validator bound({.issuer = "https://issuer.example", .audience = "api"});
+  bool matches = false;
+  const auto matcher = access::audience_matcher(bound, matches);
+  matcher("other");
+  CHECK_FALSE(matches);
+  matcher("api");
+  CHECK(matches);
+  view.issuer = "https://issuer.example";
+  view.has_audience = true;
+  claims.issuer = "https://issuer.example";
+  claims.audience = {"other", "api"};
+  CHECK(access::check_issuer_and_audience(bound, view, true) == std::error_code{});
+  CHECK(bound.check_issuer_and_audience(claims) == std::error_code{});
+  CHECK(access::check_issuer_and_audience(bound, view, false) == errc::wrong_audience);
+  view.issuer = "https://other.example";
+  CHECK(access::check_issuer_and_audience(bound, view, true) == errc::wrong_issuer);
+  view.issuer.reset();
+  CHECK(access::check_issuer_and_audience(bound, view, true) == errc::missing_claim);
+}
+
 TEST_CASE("validator: iss must match when configured and be absent otherwise", "[validator]") {
   const ManualClock clock{at(kT0)};
   const json base = {{"exp", kT0 + 60}};

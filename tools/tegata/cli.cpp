@@ -12,8 +12,8 @@
 #include <ctime>
 #include <istream>
 
-#include "tegata/detail/json.hpp"
 #include "tegata/error.hpp"
+#include "tegata/json.hpp"
 
 namespace tegata::cli {
 
@@ -109,7 +109,7 @@ std::int64_t parse_integer(std::string_view option, std::string_view text, std::
 }
 
 nlohmann::json parse_json_argument(std::string_view option, std::string_view text) {
-  auto object = tegata::detail::parse_json_object(text, kMaxArgumentDepth);
+  auto object = parse_json_object(text, kMaxArgumentDepth);
   if (!object) {
     usage_error("option --" + std::string(option) + " is not a valid JSON object (" +
                 error_name(object.error()) + ")");

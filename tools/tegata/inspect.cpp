@@ -6,7 +6,7 @@
 #include "commands.hpp"
 #include "tegata/base64url.hpp"
 #include "tegata/claims.hpp"
-#include "tegata/detail/json.hpp"
+#include "tegata/json.hpp"
 
 namespace tegata::cli {
 
@@ -36,7 +36,7 @@ bool print_segment(std::ostream& out, std::string_view label, std::string_view e
     out << "  " << label << ": cannot decode (" << error_name(bytes.error()) << ")\n";
     return false;
   }
-  auto parsed = tegata::detail::parse_json_object(*bytes, kMaxDepth);
+  auto parsed = parse_json_object(*bytes, kMaxDepth);
   if (parsed) {
     out << "  " << label << ": " << dump(*parsed) << '\n';
     if (object != nullptr) *object = std::move(*parsed);

@@ -56,7 +56,7 @@ int run_keygen(std::span<char* const> argv) {
   const std::string out = args.required("out");
   keys::KeyGenOptions options;
   if (auto bits = args.get("bits")) {
-    if (!tegata::detail::is_rsa(alg)) usage_error("--bits is only for RS* and PS* keys");
+    if (!is_rsa(alg)) usage_error("--bits is only for RS* and PS* keys");
     options.rsa_bits = static_cast<int>(parse_integer("bits", *bits, kMaxRsaBits));
   }
   if (auto curve = args.get("curve")) {

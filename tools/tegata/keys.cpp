@@ -1,24 +1,29 @@
 // tools/tegata/keys.cpp - key files: PEM, DER, JWK, JWK Sets and raw HMAC secrets.
 #include "keys.hpp"
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <cstddef>
 #include <stdexcept>
 #include <vector>
 
 #include "cli.hpp"
+#include "tegata/algorithm.hpp"
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
 #include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
-#include "tegata/detail/json.hpp"
-#include "tegata/detail/openssl.hpp"
+#include "tegata/json.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/keys/jwk.hpp"
+#include "tegata/keys/pem.hpp"
 
 namespace tegata::cli {
 
 namespace {
 
-using tegata::detail::evp_pkey_ptr;
 using Operation = keys::KeyOperation;
 
 constexpr std::size_t kMaxJsonDepth = 16;
@@ -54,7 +59,7 @@ enum class Format { pem, jwk, der, raw };
 // JSON that is an object naming "kty" (a JWK) or "keys" (a JWK Set). Random secret bytes never
 // are, even when they happen to start with '{'.
 bool is_jwk_text(std::string_view bytes) {
-  auto object = tegata::detail::parse_json_object(bytes, kMaxJsonDepth);
+  auto object = parse_json_object(bytes, kMaxJsonDepth);
   return object && (object->contains("kty") || object->contains("keys"));
 }
 
@@ -91,13 +96,25 @@ Format detect(std::string_view bytes, std::optional<Algorithm> alg) {
 
 // --- PEM and DER ---------------------------------------------------------------------------------
 
+// The named curve of an EC key as OpenSSL spells it ("prime256v1", "secp384r1", ...), empty for
+// another key type or a curve without a name.
+std::string curve_name(const EVP_PKEY* key) {
+  if (!EVP_PKEY_is_a(key, "EC")) return {};
+  char name[80] = {};
+  std::size_t length = 0;
+  ERR_set_mark();  // a failed query leaves nothing behind on OpenSSL's error queue
+  const bool named = EVP_PKEY_get_group_name(key, name, sizeof name, &length) == 1;
+  ERR_pop_to_mark();
+  return named ? std::string(name, length) : std::string();
+}
+
 // "an RSA key", "an EC key on secp384r1", "an Ed25519 key": what a file holds, for messages.
 std::string describe(const EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS")) return "an RSA key";
   if (EVP_PKEY_is_a(key, "ED25519")) return "an Ed25519 key";
   if (EVP_PKEY_is_a(key, "ED448")) return "an Ed448 key";
   if (EVP_PKEY_is_a(key, "EC")) {
-    const std::string curve = tegata::detail::curve_name(key);
+    const std::string curve = curve_name(key);
     return curve.empty() ? "an EC key on an unnamed curve" : "an EC key on " + curve;
   }
   return "a key of a type JWS does not use";
@@ -105,7 +122,7 @@ std::string describe(const EVP_PKEY* key) {
 
 std::optional<Algorithm> only_algorithm(const EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448")) return Algorithm::EdDSA;
-  const std::string curve = tegata::detail::curve_name(key);
+  const std::string curve = curve_name(key);
   if (curve == "prime256v1" || curve == "P-256") return Algorithm::ES256;
   if (curve == "secp384r1" || curve == "P-384") return Algorithm::ES384;
   if (curve == "secp521r1" || curve == "P-521") return Algorithm::ES512;
@@ -114,18 +131,18 @@ std::optional<Algorithm> only_algorithm(const EVP_PKEY* key) {
 }
 
 bool family_matches(Algorithm alg, const EVP_PKEY* key) {
-  if (tegata::detail::is_rsa(alg)) {
+  if (is_rsa(alg)) {
     return EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS");
   }
-  if (tegata::detail::is_ecdsa(alg)) return EVP_PKEY_is_a(key, "EC");
+  if (is_ecdsa(alg)) return EVP_PKEY_is_a(key, "EC");
   return alg == Algorithm::EdDSA && (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448"));
 }
 
 // The key class for alg; it refuses what does not fit exactly (RSA below 2048 bits, another
 // curve, a private key that does not match its public key) with std::invalid_argument.
-AnyKey make_key(Algorithm alg, evp_pkey_ptr pkey, std::string kid) {
-  if (tegata::detail::is_rsa(alg)) return RsaKey(alg, std::move(pkey), std::move(kid));
-  if (tegata::detail::is_ecdsa(alg)) return EcdsaKey(alg, std::move(pkey), std::move(kid));
+AnyKey make_key(Algorithm alg, KeyHandle pkey, std::string kid) {
+  if (is_rsa(alg)) return RsaKey(alg, std::move(pkey), std::move(kid));
+  if (is_ecdsa(alg)) return EcdsaKey(alg, std::move(pkey), std::move(kid));
   return EddsaKey(std::move(pkey), std::move(kid));
 }
 
@@ -145,7 +162,7 @@ AnyKey load_pem_or_der(const std::string& path, std::string_view bytes, Format f
                                            : " is not a PEM, DER or JWK key file"));
     }
   }
-  evp_pkey_ptr pkey = std::move(*parsed);
+  KeyHandle pkey = std::move(*parsed);
   std::optional<Algorithm> alg = request.alg ? request.alg : only_algorithm(pkey.get());
   if (!alg) usage_error(in_quotes(path) + " holds " + describe(pkey.get()) + ": give --alg");
   if (!family_matches(*alg, pkey.get())) {
@@ -227,7 +244,7 @@ keys::JwkOptions jwk_options(const nlohmann::json& jwk, const Request& request) 
 }
 
 nlohmann::json parse_json_file(const std::string& path, std::string_view text) {
-  auto json = tegata::detail::parse_json_object(text, kMaxJsonDepth);
+  auto json = parse_json_object(text, kMaxJsonDepth);
   if (!json) {
     usage_error(in_quotes(path) + " is not a valid JSON object (" + error_name(json.error()) + ")");
   }
@@ -371,12 +388,8 @@ KeyRing load_key_set(Algorithm alg, const std::string& path) {
 }
 
 std::string generate_key(Algorithm alg, const keys::KeyGenOptions& options) {
-  if (is_hmac(alg)) {
-    // RFC 7518 §3.2: a secret as long as the hash output.
-    std::string secret = tegata::detail::random_bytes(tegata::detail::hmac_size(alg));
-    if (secret.empty()) throw std::runtime_error("OpenSSL could not produce random bytes");
-    return secret;
-  }
+  // RFC 7518 §3.2: a secret as long as the hash output.
+  if (is_hmac(alg)) return keys::generate_secret(alg);
   const auto pkey = keys::generate(alg, options);
   auto pem = keys::to_pem_private(pkey.get());
   if (!pem) throw std::runtime_error("OpenSSL could not encode the new key");

@@ -25,16 +25,12 @@
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
 #include "tegata/error.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/signer.hpp"
 
 namespace tegata {
 
 namespace detail {
-
-constexpr bool is_ecdsa(Algorithm alg) noexcept {
-  return alg == Algorithm::ES256 || alg == Algorithm::ES384 || alg == Algorithm::ES512 ||
-         alg == Algorithm::ES256K;
-}
 
 // The curve each algorithm is defined over and the byte length of R and S on it.
 struct ecdsa_curve {
@@ -197,7 +193,7 @@ class EcdsaKey : public detail::single_key_signer<EcdsaKey> {
   // Throws std::invalid_argument when alg is not ES256/ES384/ES512/ES256K, key is null or not an
   // EC key, its curve is not the algorithm's (P-256, P-384, P-521, secp256k1), its public point
   // is invalid, or its private key does not match its public point.
-  EcdsaKey(Algorithm alg, detail::evp_pkey_ptr key, std::string kid = {})
+  EcdsaKey(Algorithm alg, KeyHandle key, std::string kid = {})
       : state_(std::make_shared<const detail::ecdsa_state>(alg, std::move(key), std::move(kid))) {}
 
   Algorithm algorithm() const noexcept { return state_->alg; }

@@ -17,6 +17,7 @@
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
 #include "tegata/error.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/signer.hpp"
 
 namespace tegata {
@@ -75,7 +76,7 @@ class EddsaKey : public detail::single_key_signer<EddsaKey> {
  public:
   // Throws std::invalid_argument when key is null, not Ed25519/Ed448, or a private key that
   // does not match its public key.
-  explicit EddsaKey(detail::evp_pkey_ptr key, std::string kid = {})
+  explicit EddsaKey(KeyHandle key, std::string kid = {})
       : state_(std::make_shared<const detail::eddsa_state>(std::move(key), std::move(kid))) {}
 
   Algorithm algorithm() const noexcept { return Algorithm::EdDSA; }

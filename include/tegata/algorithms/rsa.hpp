@@ -16,6 +16,7 @@
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
 #include "tegata/error.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/signer.hpp"
 
 namespace tegata {
@@ -28,11 +29,6 @@ namespace detail {
 
 constexpr bool is_rsa_pss(Algorithm alg) noexcept {
   return alg == Algorithm::PS256 || alg == Algorithm::PS384 || alg == Algorithm::PS512;
-}
-
-constexpr bool is_rsa(Algorithm alg) noexcept {
-  return is_rsa_pss(alg) || alg == Algorithm::RS256 || alg == Algorithm::RS384 ||
-         alg == Algorithm::RS512;
 }
 
 // Signs a fixed message and verifies the result with the same key: proves that the private part
@@ -115,7 +111,7 @@ class RsaKey : public detail::single_key_signer<RsaKey> {
   // Throws std::invalid_argument when alg is not RS*/PS*, key is null or not a plain RSA key,
   // the modulus has fewer than 2048 (or more than 16384) bits, or the public exponent is outside
   // odd 2^16 < e < 2^256.
-  RsaKey(Algorithm alg, detail::evp_pkey_ptr key, std::string kid = {})
+  RsaKey(Algorithm alg, KeyHandle key, std::string kid = {})
       : state_(std::make_shared<const detail::rsa_state>(alg, std::move(key), std::move(kid))) {}
 
   Algorithm algorithm() const noexcept { return state_->alg; }

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "tegata/key_handle.hpp"
+
 namespace tegata::detail {
 
 template <class T, void (*Free)(T*)>
@@ -22,7 +24,8 @@ using evp_mac_ctx_ptr =
     std::unique_ptr<EVP_MAC_CTX, openssl_deleter<EVP_MAC_CTX, EVP_MAC_CTX_free>>;
 using evp_md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, openssl_deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 using evp_md_ptr = std::unique_ptr<EVP_MD, openssl_deleter<EVP_MD, EVP_MD_free>>;
-using evp_pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_deleter<EVP_PKEY, EVP_PKEY_free>>;
+// The internal name of the public KeyHandle (tegata/key_handle.hpp).
+using evp_pkey_ptr = KeyHandle;
 using evp_pkey_ctx_ptr =
     std::unique_ptr<EVP_PKEY_CTX, openssl_deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
 

@@ -26,8 +26,10 @@
 #include <utility>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/error.hpp"
+#include "tegata/key_handle.hpp"
 #include "tegata/signer.hpp"
 
 namespace tegata {
@@ -111,10 +113,10 @@ class any_key_model final : public any_key_base {
                   std::constructible_from<K, Algorithm, std::string_view, std::string>) {
       return std::make_shared<const any_key_model>(K(algorithm_, key_.secret(), std::move(kid)));
     } else if constexpr (key_with_native_handle<K> &&
-                         std::constructible_from<K, Algorithm, evp_pkey_ptr, std::string>) {
+                         std::constructible_from<K, Algorithm, KeyHandle, std::string>) {
       return std::make_shared<const any_key_model>(K(algorithm_, shared_pkey(), std::move(kid)));
     } else if constexpr (key_with_native_handle<K> &&
-                         std::constructible_from<K, evp_pkey_ptr, std::string>) {
+                         std::constructible_from<K, KeyHandle, std::string>) {
       return std::make_shared<const any_key_model>(K(shared_pkey(), std::move(kid)));
     } else {
       return nullptr;
@@ -127,12 +129,12 @@ class any_key_model final : public any_key_base {
 
  private:
   // A second owning reference to the same immutable OpenSSL key.
-  evp_pkey_ptr shared_pkey() const {
+  KeyHandle shared_pkey() const {
     EVP_PKEY* pkey = key_.native_handle();
     if (pkey == nullptr || EVP_PKEY_up_ref(pkey) != 1) {
       throw std::runtime_error("tegata: cannot share an OpenSSL key");
     }
-    return evp_pkey_ptr(pkey);
+    return KeyHandle(pkey);
   }
 
   K key_;
@@ -188,13 +190,11 @@ class AnyKey : public detail::single_key_signer<AnyKey> {
   // The same key material under another kid (keys are immutable, so this is a new key).
   // not_supported for a foreign key type that tegata cannot rebuild.
   Result<AnyKey> with_kid(std::string kid) const noexcept {
-    try {
+    return detail::exception_barrier([&]() -> Result<AnyKey> {
       auto rebound = impl_->rebind_kid(std::move(kid));
       if (!rebound) return errc::not_supported;
       return AnyKey(std::move(rebound));
-    } catch (const std::exception&) {
-      return errc::crypto_failure;
-    }
+    });
   }
 
  private:

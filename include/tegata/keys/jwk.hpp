@@ -29,7 +29,8 @@
 //                         2^16 < e < 2^256 or above 64 bits, an EC point not on its curve or not
 //                         in its subgroup, private values that do not belong to the public key,
 //                         an HMAC secret shorter than the hash
-//  crypto_failure         OpenSSL or memory failure
+//  crypto_failure         OpenSSL failure
+//  out_of_memory          memory ran out
 // Members that tegata does not act on (x5c, x5t, x5u, ext, ...) are ignored: in particular a
 // certificate chain is never used to establish trust in a key.
 #pragma once
@@ -53,6 +54,7 @@
 #include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/base64url.hpp"
+#include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/json.hpp"
 #include "tegata/detail/jwk_params.hpp"
 #include "tegata/error.hpp"
@@ -81,57 +83,66 @@ struct JwkOptions {
   std::size_t max_text_bytes{std::size_t{1024} * 1024};
 };
 
+}  // namespace tegata::keys
+
+namespace tegata::detail::jwk {
+
+// keys::thumbprint_sha256 but for its exception barrier.
+inline Result<std::string> thumbprint(const nlohmann::json& jwk) {
+  if (!jwk.is_object()) return errc::malformed;
+  std::string_view kty;
+  if (auto ec = required_string(jwk, "kty", kty)) return ec;
+  // Named *_members, not after the kty alone: `ec` is the error code everywhere else.
+  static constexpr const char* rsa_members[] = {"e", "kty", "n"};
+  static constexpr const char* ec_members[] = {"crv", "kty", "x", "y"};
+  static constexpr const char* okp_members[] = {"crv", "kty", "x"};
+  static constexpr const char* oct_members[] = {"k", "kty"};
+  std::span<const char* const> required;
+  if (kty == "RSA") {
+    required = rsa_members;
+  } else if (kty == "EC") {
+    required = ec_members;
+  } else if (kty == "OKP") {
+    required = okp_members;
+  } else if (kty == "oct") {
+    required = oct_members;
+  } else {
+    return errc::not_supported;
+  }
+  // RFC 7638 §3.3: the canonical form is the JSON serialization itself. Values limited to
+  // printable ASCII without '"' and '\' are written as they are, so no escaping rule (on which
+  // JSON serializers differ) can change the hash.
+  std::string canonical = "{";
+  for (const char* name : required) {
+    std::string_view value;
+    if (auto ec = required_string(jwk, name, value)) return ec;
+    for (const char c : value) {
+      if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return errc::malformed;
+    }
+    if (canonical.size() > 1) canonical += ',';
+    canonical += '"';
+    canonical += name;
+    canonical += "\":\"";
+    canonical += value;
+    canonical += '"';
+  }
+  canonical += '}';
+  auto digest = sha256(canonical);
+  if (!digest) return digest.error();
+  return base64url_encode(*digest);
+}
+
+}  // namespace tegata::detail::jwk
+
+namespace tegata::keys {
+
 // The RFC 7638 SHA-256 thumbprint of a JWK, base64url-encoded: the hash of its required members
 // (RSA: e, kty, n; EC: crv, kty, x, y; OKP: crv, kty, x; oct: k, kty) in lexicographic order,
 // without whitespace. Other members, private ones included, do not change it. Errors: malformed
 // (not an object, a required member missing, not a string, or holding a character that JSON
 // would escape), not_supported (unknown kty), crypto_failure. Never throws.
 inline Result<std::string> thumbprint_sha256(const nlohmann::json& jwk) noexcept {
-  try {
-    if (!jwk.is_object()) return errc::malformed;
-    std::string_view kty;
-    if (auto ec = detail::jwk::required_string(jwk, "kty", kty)) return ec;
-    // Named *_members, not after the kty alone: `ec` is the error code everywhere else.
-    static constexpr const char* rsa_members[] = {"e", "kty", "n"};
-    static constexpr const char* ec_members[] = {"crv", "kty", "x", "y"};
-    static constexpr const char* okp_members[] = {"crv", "kty", "x"};
-    static constexpr const char* oct_members[] = {"k", "kty"};
-    std::span<const char* const> required;
-    if (kty == "RSA") {
-      required = rsa_members;
-    } else if (kty == "EC") {
-      required = ec_members;
-    } else if (kty == "OKP") {
-      required = okp_members;
-    } else if (kty == "oct") {
-      required = oct_members;
-    } else {
-      return errc::not_supported;
-    }
-    // RFC 7638 §3.3: the canonical form is the JSON serialization itself. Values limited to
-    // printable ASCII without '"' and '\' are written as they are, so no escaping rule (on which
-    // JSON serializers differ) can change the hash.
-    std::string canonical = "{";
-    for (const char* name : required) {
-      std::string_view value;
-      if (auto ec = detail::jwk::required_string(jwk, name, value)) return ec;
-      for (const char c : value) {
-        if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return errc::malformed;
-      }
-      if (canonical.size() > 1) canonical += ',';
-      canonical += '"';
-      canonical += name;
-      canonical += "\":\"";
-      canonical += value;
-      canonical += '"';
-    }
-    canonical += '}';
-    auto digest = detail::jwk::sha256(canonical);
-    if (!digest) return digest.error();
-    return base64url_encode(*digest);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  return detail::exception_barrier([&] { return detail::jwk::thumbprint(jwk); });
 }
 
 }  // namespace tegata::keys
@@ -284,14 +295,9 @@ namespace tegata::keys {
 // Imports one JWK. See the top of this file for the rules and the errors. Never throws.
 inline Result<AnyKey> import_jwk(const nlohmann::json& jwk,
                                  const JwkOptions& options = {}) noexcept {
-  try {
-    return detail::jwk::import_key(jwk, options);
-  } catch (const std::invalid_argument&) {
-    // A key class refused the key (e.g. the RSA exponent, the EC subgroup check).
-    return errc::invalid_argument;
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  // A key class that refuses the key (e.g. the RSA exponent, the EC subgroup check) throws
+  // std::invalid_argument, which the barrier returns as invalid_argument.
+  return detail::exception_barrier([&] { return detail::jwk::import_key(jwk, options); });
 }
 
 // Imports every key of a JWK Set ({"keys": [...]}) with the same options. All or nothing: one
@@ -301,7 +307,7 @@ inline Result<AnyKey> import_jwk(const nlohmann::json& jwk,
 // malformed (no "keys" array), too_large (more than options.max_keys keys). Never throws.
 inline Result<std::vector<AnyKey>> import_jwks(const nlohmann::json& jwks,
                                                const JwkOptions& options = {}) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<std::vector<AnyKey>> {
     if (!jwks.is_object()) return errc::malformed;
     const auto list = jwks.find("keys");
     if (list == jwks.end() || !list->is_array()) return errc::malformed;
@@ -316,64 +322,50 @@ inline Result<std::vector<AnyKey>> import_jwks(const nlohmann::json& jwks,
       keys.push_back(std::move(*key));
     }
     return keys;
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 // JSON text to a key: like import_jwk after a strict parse that refuses duplicate member names
 // (bad_json, duplicate_member, too_deep), which nlohmann::json::parse would silently resolve.
 // Text longer than options.max_text_bytes is too_large, unread.
 inline Result<AnyKey> parse_jwk(std::string_view text, const JwkOptions& options = {}) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<AnyKey> {
     if (text.size() > options.max_text_bytes) return errc::too_large;
     auto object = detail::parse_json_object(text, 16);
     if (!object) return object.error();
     return import_jwk(*object, options);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 // JSON text to a key set: import_jwks after the same size check and strict parse as parse_jwk.
 inline Result<std::vector<AnyKey>> parse_jwks(std::string_view text,
                                               const JwkOptions& options = {}) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<std::vector<AnyKey>> {
     if (text.size() > options.max_text_bytes) return errc::too_large;
     auto object = detail::parse_json_object(text, 16);
     if (!object) return object.error();
     return import_jwks(*object, options);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 // The public JWK of a key, for publication: key-type members, "alg", "kid" (when the key has
 // one) and "use": "sig". Never a private member. An HMAC key has no public form: not_supported,
 // as for a foreign key type without an OpenSSL key. Never throws.
 inline Result<nlohmann::json> public_jwk(const AnyKey& key) noexcept {
-  try {
-    return detail::jwk::export_key(key, false);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  return detail::exception_barrier([&] { return detail::jwk::export_key(key, false); });
 }
 
 // The private JWK of a key (d, and for RSA the CRT values when the key has them; k for HMAC),
 // for writing key files: never publish it. key_cannot_sign for a public key. The returned JSON
 // holds the secret in ordinary memory that nlohmann::json does not wipe. Never throws.
 inline Result<nlohmann::json> private_jwk(const AnyKey& key) noexcept {
-  try {
-    return detail::jwk::export_key(key, true);
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  return detail::exception_barrier([&] { return detail::jwk::export_key(key, true); });
 }
 
 // {"keys": [public JWK, ...]} for /.well-known/jwks.json. Errors: those of public_jwk (an HMAC
 // key is not_supported rather than silently left out), invalid_argument for a duplicate kid.
 inline Result<nlohmann::json> public_jwks(std::span<const AnyKey> keys) noexcept {
-  try {
+  return detail::exception_barrier([&]() -> Result<nlohmann::json> {
     nlohmann::json list = nlohmann::json::array();
     std::set<std::string_view> kids;
     for (const AnyKey& key : keys) {
@@ -383,9 +375,7 @@ inline Result<nlohmann::json> public_jwks(std::span<const AnyKey> keys) noexcept
       list.push_back(std::move(*jwk));
     }
     return nlohmann::json{{"keys", std::move(list)}};
-  } catch (const std::exception&) {
-    return errc::crypto_failure;
-  }
+  });
 }
 
 // The RFC 7638 thumbprint of a key's public JWK. not_supported for HMAC keys (see JwkOptions).

@@ -55,6 +55,7 @@
 #include <utility>
 #include <vector>
 
+#include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/instance_id.hpp"
 #include "tegata/detail/thread_cache.hpp"
 #include "tegata/error.hpp"
@@ -255,40 +256,8 @@ class KeyRing {
   // keys break the ring's rules). Never throws.
   static Result<KeyRing> from_jwks(const nlohmann::json& jwks, const keys::JwkOptions& options = {},
                                    std::string_view primary_kid = {}) noexcept {
-    try {
-      if (!jwks.is_object()) return errc::malformed;
-      const auto list = jwks.find("keys");
-      if (list == jwks.end() || !list->is_array()) return errc::malformed;
-      if (list->empty()) return errc::not_found;
-      if (list->size() > options.max_keys) return errc::too_large;
-      std::size_t primary = 0;
-      if (!primary_kid.empty()) {
-        primary = detail::kNoKey;
-        for (std::size_t i = 0; i < list->size() && primary == detail::kNoKey; ++i) {
-          if (declared_kid(list->at(i), options) == primary_kid) primary = i;
-        }
-        if (primary == detail::kNoKey) return errc::unknown_key;
-      }
-      keys::JwkOptions verify_only = options;
-      verify_only.operation = keys::KeyOperation::verify;
-      std::vector<AnyKey> others;
-      std::optional<AnyKey> first;
-      for (std::size_t i = 0; i < list->size(); ++i) {
-        auto key = keys::import_jwk(list->at(i), i == primary ? options : verify_only);
-        if (!key) return key.error();
-        if (i == primary) {
-          first.emplace(std::move(*key));
-        } else {
-          others.push_back(std::move(*key));
-        }
-      }
-      // AnyKey is a shared handle without move operations: a copy is as cheap.
-      return KeyRing(*first, others);
-    } catch (const std::invalid_argument&) {
-      return errc::invalid_argument;
-    } catch (const std::exception&) {
-      return errc::crypto_failure;
-    }
+    // The constructor throws std::invalid_argument for keys that break the ring's rules.
+    return detail::exception_barrier([&] { return import_ring(jwks, options, primary_kid); });
   }
 
   // A handle: copies share the ring. There are no move operations, so a KeyRing is never empty.
@@ -409,6 +378,39 @@ class KeyRing {
       detail::check_ring(*next);
       replaced = shared_->publish(std::move(next));
     }
+  }
+
+  // from_jwks but for its exception barrier.
+  static Result<KeyRing> import_ring(const nlohmann::json& jwks, const keys::JwkOptions& options,
+                                     std::string_view primary_kid) {
+    if (!jwks.is_object()) return errc::malformed;
+    const auto list = jwks.find("keys");
+    if (list == jwks.end() || !list->is_array()) return errc::malformed;
+    if (list->empty()) return errc::not_found;
+    if (list->size() > options.max_keys) return errc::too_large;
+    std::size_t primary = 0;
+    if (!primary_kid.empty()) {
+      primary = detail::kNoKey;
+      for (std::size_t i = 0; i < list->size() && primary == detail::kNoKey; ++i) {
+        if (declared_kid(list->at(i), options) == primary_kid) primary = i;
+      }
+      if (primary == detail::kNoKey) return errc::unknown_key;
+    }
+    keys::JwkOptions verify_only = options;
+    verify_only.operation = keys::KeyOperation::verify;
+    std::vector<AnyKey> others;
+    std::optional<AnyKey> first;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      auto key = keys::import_jwk(list->at(i), i == primary ? options : verify_only);
+      if (!key) return key.error();
+      if (i == primary) {
+        first.emplace(std::move(*key));
+      } else {
+        others.push_back(std::move(*key));
+      }
+    }
+    // AnyKey is a shared handle without move operations: a copy is as cheap.
+    return KeyRing(*first, others);
   }
 
   // The kid a JWKS entry will have once imported with options: its "kid" member, or its

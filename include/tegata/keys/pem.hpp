@@ -1,12 +1,13 @@
-// tegata/keys/pem.hpp - key files: PEM and DER in, PEM out, and fresh key pairs to write out.
+// tegata/keys/pem.hpp - key files: PEM and DER in, PEM out, and fresh key pairs (and HMAC
+// secrets) to write out.
 //
 // Import accepts unencrypted keys only. Encrypted keys are refused with errc::not_supported
 // before OpenSSL could ask for a passphrase, and OpenSSL is handed a passphrase callback that
 // refuses as well, so nothing ever prompts on a terminal (a server must never block on one).
 // Decrypt such a key beforehand, e.g. `openssl pkey -in encrypted.pem -out key.pem`.
 //
-// The result is a bare EVP_PKEY; RsaKey, EcdsaKey and EddsaKey decide whether it fits an
-// algorithm.
+// The result is a KeyHandle (an owned EVP_PKEY); RsaKey, EcdsaKey and EddsaKey decide whether it
+// fits an algorithm.
 #pragma once
 
 #include <openssl/core_names.h>
@@ -27,10 +28,12 @@
 #include "tegata/algorithm.hpp"
 #include "tegata/algorithms/ecdsa.hpp"
 #include "tegata/algorithms/eddsa.hpp"
+#include "tegata/algorithms/hmac.hpp"
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
 #include "tegata/error.hpp"
+#include "tegata/key_handle.hpp"
 
 namespace tegata {
 
@@ -164,7 +167,7 @@ namespace keys {
 // exactly one key block. Never throws on bad input.
 // Errors: too_large, bad_encoding (no key block, two key blocks, truncated or corrupt data, a
 // private label without a private key), not_supported (an encrypted key), crypto_failure.
-inline Result<detail::evp_pkey_ptr> parse_pem(std::string_view pem) {
+inline Result<KeyHandle> parse_pem(std::string_view pem) {
   if (pem.size() > kMaxKeyFileBytes) return errc::too_large;
   auto block = detail::find_pem_key_block(pem);
   if (!block) return block.error();
@@ -174,7 +177,7 @@ inline Result<detail::evp_pkey_ptr> parse_pem(std::string_view pem) {
 // A key from DER: PKCS#8 PrivateKeyInfo, SubjectPublicKeyInfo, or the PKCS#1 RSAPrivateKey /
 // RSAPublicKey and SEC 1 ECPrivateKey structures. Every byte must belong to the key.
 // Errors: as parse_pem; an EncryptedPrivateKeyInfo is not_supported.
-inline Result<detail::evp_pkey_ptr> parse_der(std::string_view der) {
+inline Result<KeyHandle> parse_der(std::string_view der) {
   if (der.size() > kMaxKeyFileBytes) return errc::too_large;
   if (der.empty()) return errc::bad_encoding;
   static constexpr std::array<detail::key_format, 6> formats{{
@@ -209,10 +212,10 @@ struct KeyGenOptions {
 };
 
 // A fresh key pair for alg: RSA for RS*/PS*, the algorithm's curve for ES*, Ed25519 (or Ed448)
-// for EdDSA. HMAC secrets are not key pairs: use random bytes (at least the hash length).
+// for EdDSA. HMAC secrets are not key pairs: see generate_secret.
 // Throws std::invalid_argument for HS* or rsa_bits outside 2048..16384, std::runtime_error when
 // OpenSSL fails.
-inline detail::evp_pkey_ptr generate(Algorithm alg, const KeyGenOptions& options = {}) {
+inline KeyHandle generate(Algorithm alg, const KeyGenOptions& options = {}) {
   const char* type = nullptr;
   const char* group = nullptr;
   std::size_t bits = 0;
@@ -255,7 +258,19 @@ inline detail::evp_pkey_ptr generate(Algorithm alg, const KeyGenOptions& options
       EVP_PKEY_CTX_set_params(ctx.get(), params) != 1 || EVP_PKEY_generate(ctx.get(), &raw) != 1) {
     throw std::runtime_error("tegata: OpenSSL could not generate the key");
   }
-  return detail::evp_pkey_ptr(raw);
+  return KeyHandle(raw);
+}
+
+// A fresh secret for alg (HS256, HS384, HS512): random bytes from OpenSSL's generator, as many
+// as the hash has (32, 48 or 64), the shortest secret HmacKey accepts (RFC 7518 §3.2). The
+// caller keeps it where secrets belong and wipes it (OPENSSL_cleanse) when done. Throws
+// std::invalid_argument for another algorithm, std::runtime_error when OpenSSL has no random
+// bytes to give.
+inline std::string generate_secret(Algorithm alg) {
+  if (!is_hmac(alg)) throw std::invalid_argument("tegata: HMAC secrets are for HS* algorithms");
+  std::string secret = detail::random_bytes(detail::hmac_size(alg));
+  if (secret.empty()) throw std::runtime_error("tegata: OpenSSL could not produce random bytes");
+  return secret;
 }
 
 }  // namespace keys

@@ -227,7 +227,7 @@ Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT>::validate(
     detail::copy_extra_claims(payload, claims.extra);
     return claims;
   } catch (const std::bad_alloc&) {
-    return errc::crypto_failure;
+    return errc::out_of_memory;
   }
 }
 
@@ -275,7 +275,7 @@ Result<void> SessionManager<SignerT, ClockT, StoreT>::revoke(std::string_view to
   if (ec) return ec;
   detail::session_reading read;
   const auto check_times = [&](const detail::registered_claims_view& registered) {
-    return validator->check_times_ignoring_expiry(registered, now);
+    return detail::validator_access::check_times_ignoring_expiry(*validator, registered, now);
   };
   if (auto ec2 = detail::read_session_token(opened.document(), *validator, check_times, read)) {
     return ec2;
@@ -314,7 +314,9 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::rotate(std::string_vi
   // The absolute limit is the server's own rule, so it is reported before the token's exp
   // (which it caps) and without leeway.
   if (now >= absolute_end(session.auth_time)) return errc::session_expired;
-  if (auto ec = refresh_validator_.check_times(read.registered, now)) return ec;
+  if (auto ec = detail::validator_access::check_times(refresh_validator_, read.registered, now)) {
+    return ec;
+  }
   std::uint64_t version = 0;
   if (auto ec = check_store(session, now, &version)) return ec;
   if (auto ec = prepare(session)) return ec;
