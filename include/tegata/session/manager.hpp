@@ -24,9 +24,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
+#include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
 #include "tegata/detail/function_ref.hpp"
 #include "tegata/error.hpp"

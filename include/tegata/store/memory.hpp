@@ -57,7 +57,6 @@
 #include <string_view>
 #include <utility>
 
-#include "tegata/detail/expiring_map.hpp"  // used by the Redis store's cache
 #include "tegata/detail/id_table.hpp"
 #include "tegata/detail/read_mostly_mutex.hpp"
 #include "tegata/detail/siphash.hpp"
