@@ -12,10 +12,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "tegata/algorithm.hpp"
 #include "tegata/error.hpp"
-#include "tegata/jws.hpp"
+#include "tegata/jws/compact.hpp"
 
 namespace tegata {
 
@@ -30,7 +31,9 @@ concept Key = requires(const K& key, std::string_view bytes) {
 
 template <class S>
 concept Signer = requires(const S& signer, std::string_view text, const jws::Parsed& token) {
-  // Compact JWS over payload with the given typ header (omitted when empty).
+  // Compact JWS over payload with the given typ header (omitted when empty). Errors:
+  // invalid_argument when typ or the key's kid is not UTF-8 (JSON cannot carry it),
+  // key_cannot_sign, crypto_failure.
   { signer.sign(text, text) } -> std::same_as<Result<std::string>>;
   // Success is an empty error_code; otherwise unknown_key, unsupported_algorithm or bad_signature.
   { signer.verify(token) } -> std::same_as<std::error_code>;
@@ -58,8 +61,11 @@ std::error_code verify_with_key(const K& key, const jws::Parsed& token) {
 template <Key K>
 Result<std::string> sign_with_key(const K& key, std::string_view typ, std::string_view payload) {
   if (!key.can_sign()) return errc::key_cannot_sign;
-  std::string input = jws::make_signing_input(
-      jws::make_header(to_string(key.algorithm()), key.kid(), typ), payload);
+  std::string header;
+  if (!jws::detail::append_header(header, to_string(key.algorithm()), key.kid(), typ)) {
+    return errc::invalid_argument;
+  }
+  std::string input = jws::make_signing_input(header, payload);
   auto signature = key.sign_raw(input);
   if (!signature) return signature.error();
   return jws::finish_compact(std::move(input), *signature);

@@ -389,6 +389,19 @@ TEST_CASE("jws: the JSON string writer without nlohmann writes what nlohmann doe
         "\"tab\\there \\\"quoted\\\" \\\\ \x7f caf\xC3\xA9 \xF0\x9F\x94\x91\"");
 }
 
+TEST_CASE("jws: a header string that is not UTF-8", "[jws][utf8]") {
+  // The writer Signers use answers false and leaves its output as it was...
+  std::string out = "x";
+  CHECK_FALSE(jws::detail::append_header(out, "HS256", "k\xFF", "JWT"));
+  CHECK_FALSE(jws::detail::append_header(out, "HS256", "k1", "\xC3"));
+  CHECK(out == "x");
+  CHECK(jws::detail::append_header(out, "HS256", "k1", "JWT"));
+  CHECK(out == "x" + jws::make_header("HS256", "k1", "JWT"));
+  // ...while make_header throws nlohmann's type_error, as it always has.
+  CHECK_THROWS_AS(jws::make_header("HS256", "k\xFF", ""), nlohmann::json::type_error);
+  CHECK_THROWS_AS(jws::make_header("HS256", "", "\xC3"), nlohmann::json::type_error);
+}
+
 TEST_CASE("jws: make_header, make_signing_input and finish_compact round trip", "[jws]") {
   CHECK(jws::make_header("HS256", "", "") == R"({"alg":"HS256"})");
   CHECK(jws::make_header("HS256", "k1", "") == R"({"alg":"HS256","kid":"k1"})");

@@ -187,6 +187,22 @@ TEST_CASE("issue: a string that is not UTF-8 is invalid_argument, nothing issued
   CHECK(claims->extra["name"] == "Zoë 東京");
 }
 
+TEST_CASE("a kid or typ that is not UTF-8 is invalid_argument from every signer, not an exception",
+          "[session][utf8]") {
+  for (const std::string& bad : kNotUtf8) {
+    INFO(tegata::base64url_encode(bad));
+    const tegata::HmacKey key{tegata::Algorithm::HS256, std::string(32, 's'), bad};
+    CHECK(key.sign("JWT", "{}").error() == errc::invalid_argument);
+    CHECK(tegata::AnyKey(key).sign("JWT", "{}").error() == errc::invalid_argument);
+    CHECK(tegata::sign_jwt(key, {{"sub", "alice"}}).error() == errc::invalid_argument);
+    const tegata::HmacKey good{tegata::Algorithm::HS256, std::string(32, 's'), "k1"};
+    CHECK(good.sign(bad, "{}").error() == errc::invalid_argument);
+    CHECK(tegata::KeyRing(good).sign(bad, "{}").error() == errc::invalid_argument);
+    tegata::SessionManager manager(key, strict_options(), tegata::ManualClock{kStart});
+    CHECK(manager.issue("alice").error() == errc::invalid_argument);
+  }
+}
+
 TEST_CASE("refresh: extra claims that are not UTF-8 are invalid_argument, nothing consumed",
           "[session][utf8]") {
   Fixture f;

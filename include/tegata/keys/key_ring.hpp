@@ -58,7 +58,7 @@
 #include "tegata/detail/instance_id.hpp"
 #include "tegata/detail/thread_cache.hpp"
 #include "tegata/error.hpp"
-#include "tegata/jws.hpp"
+#include "tegata/jws/compact.hpp"
 #include "tegata/keys/any_key.hpp"
 #include "tegata/keys/jwk.hpp"
 #include "tegata/signer.hpp"

@@ -32,6 +32,7 @@
 #include "tegata/clock.hpp"
 #include "tegata/detail/function_ref.hpp"
 #include "tegata/error.hpp"
+#include "tegata/jws/compact.hpp"
 #include "tegata/jwt.hpp"
 #include "tegata/session/claims_codec.hpp"
 #include "tegata/session/options.hpp"
