@@ -23,7 +23,7 @@ struct FlakySigner {
   tegata::HmacKey key{tegata::Algorithm::HS256, std::string(32, 's'), "k1"};
   bool fail = false;
 
-  tegata::Result<std::string> sign(std::string_view typ, std::string_view payload) const {
+  tegata::Result<std::string> sign(tegata::TokenType typ, std::string_view payload) const {
     if (fail) return errc::crypto_failure;
     return key.sign(typ, payload);
   }
@@ -192,12 +192,14 @@ TEST_CASE("a kid or typ that is not UTF-8 is invalid_argument from every signer,
   for (const std::string& bad : kNotUtf8) {
     INFO(tegata::base64url_encode(bad));
     const tegata::HmacKey key{tegata::Algorithm::HS256, std::string(32, 's'), bad};
-    CHECK(key.sign("JWT", "{}").error() == errc::invalid_argument);
-    CHECK(tegata::AnyKey(key).sign("JWT", "{}").error() == errc::invalid_argument);
+    CHECK(key.sign(tegata::TokenType("JWT"), "{}").error() == errc::invalid_argument);
+    CHECK(tegata::AnyKey(key).sign(tegata::TokenType("JWT"), "{}").error() ==
+          errc::invalid_argument);
     CHECK(tegata::sign_jwt(key, {{"sub", "alice"}}).error() == errc::invalid_argument);
     const tegata::HmacKey good{tegata::Algorithm::HS256, std::string(32, 's'), "k1"};
-    CHECK(good.sign(bad, "{}").error() == errc::invalid_argument);
-    CHECK(tegata::KeyRing(good).sign(bad, "{}").error() == errc::invalid_argument);
+    CHECK(good.sign(tegata::TokenType(bad), "{}").error() == errc::invalid_argument);
+    CHECK(tegata::KeyRing(good).sign(tegata::TokenType(bad), "{}").error() ==
+          errc::invalid_argument);
     tegata::SessionManager manager(key, strict_options(), tegata::ManualClock{kStart});
     CHECK(manager.issue("alice").error() == errc::invalid_argument);
   }

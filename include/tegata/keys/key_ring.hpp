@@ -300,7 +300,7 @@ class KeyRing {
 
   // Signs with the primary key; alg, kid and key come from the same snapshot. Errors:
   // key_cannot_sign (the primary is a public key), crypto_failure.
-  Result<std::string> sign(std::string_view typ, std::string_view payload) const {
+  Result<std::string> sign(TokenType typ, std::string_view payload) const {
     const detail::key_ring_lease ring(shared_);
     return detail::sign_with_key(ring->keys[ring->primary], typ, payload);
   }
