@@ -35,6 +35,7 @@ class TokenType {
   // Implicit, as std::string's is: wherever a string_view is expected, the text is what is meant.
   constexpr operator std::string_view() const noexcept { return value_; }
 
+  friend constexpr bool operator==(const TokenType&, const TokenType&) noexcept = default;
   friend constexpr bool operator==(TokenType a, std::string_view b) noexcept {
     return a.value_ == b;
   }
