@@ -299,7 +299,8 @@ class KeyRing {
   // --- Signer ---------------------------------------------------------------------------------
 
   // Signs with the primary key; alg, kid and key come from the same snapshot. Errors:
-  // key_cannot_sign (the primary is a public key), crypto_failure.
+  // key_cannot_sign (the primary is a public key), invalid_argument (typ or the primary's kid is
+  // not UTF-8), crypto_failure.
   Result<std::string> sign(TokenType typ, std::string_view payload) const {
     const detail::key_ring_lease ring(shared_);
     return detail::sign_with_key(ring->keys[ring->primary], typ, payload);
