@@ -15,6 +15,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tegata/base64url.hpp"
 #include "tegata/detail/base64url_fast.hpp"
 #include "tegata/detail/json_string.hpp"
 
