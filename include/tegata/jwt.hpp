@@ -39,7 +39,7 @@ Result<std::string> sign_jwt(const S& signer, const nlohmann::json& claims,
                              std::string_view typ = "JWT") {
   if (!claims.is_object()) return errc::invalid_argument;
   try {
-    return signer.sign(typ, claims.dump());
+    return signer.sign(TokenType(typ), claims.dump());
   } catch (const nlohmann::json::type_error&) {  // invalid UTF-8, the serializer's only type_error
     return errc::invalid_argument;
   }

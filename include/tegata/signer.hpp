@@ -12,12 +12,37 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "tegata/algorithm.hpp"
 #include "tegata/error.hpp"
-#include "tegata/jws.hpp"
+#include "tegata/jws/compact.hpp"
 
 namespace tegata {
+
+// The typ header parameter (RFC 7515 §4.1.9) that Signer::sign writes into a token, or none when
+// empty. A type of its own, made from a string only explicitly (TokenType("JWT")), so that sign's
+// two arguments cannot be swapped: sign(payload, typ) does not compile. Like the std::string_view
+// it holds, it refers to the characters it was made from, and reads as that view.
+// SessionManager's kAccessTokenType and kRefreshTokenType are TokenTypes.
+class TokenType {
+ public:
+  constexpr TokenType() noexcept = default;
+  constexpr explicit TokenType(std::string_view value) noexcept : value_(value) {}
+
+  constexpr std::string_view value() const noexcept { return value_; }
+  constexpr bool empty() const noexcept { return value_.empty(); }
+  // Implicit, as std::string's is: wherever a string_view is expected, the text is what is meant.
+  constexpr operator std::string_view() const noexcept { return value_; }
+
+  friend constexpr bool operator==(const TokenType&, const TokenType&) noexcept = default;
+  friend constexpr bool operator==(TokenType a, std::string_view b) noexcept {
+    return a.value_ == b;
+  }
+
+ private:
+  std::string_view value_;
+};
 
 template <class K>
 concept Key = requires(const K& key, std::string_view bytes) {
@@ -29,9 +54,12 @@ concept Key = requires(const K& key, std::string_view bytes) {
 };
 
 template <class S>
-concept Signer = requires(const S& signer, std::string_view text, const jws::Parsed& token) {
-  // Compact JWS over payload with the given typ header (omitted when empty).
-  { signer.sign(text, text) } -> std::same_as<Result<std::string>>;
+concept Signer = requires(const S& signer, TokenType typ, std::string_view payload,
+                          const jws::Parsed& token) {
+  // Compact JWS over payload with the given typ header (omitted when empty). Errors:
+  // invalid_argument when typ or the key's kid is not UTF-8 (JSON cannot carry it),
+  // key_cannot_sign, crypto_failure.
+  { signer.sign(typ, payload) } -> std::same_as<Result<std::string>>;
   // Success is an empty error_code; otherwise unknown_key, unsupported_algorithm or bad_signature.
   { signer.verify(token) } -> std::same_as<std::error_code>;
 };
@@ -56,10 +84,13 @@ std::error_code verify_with_key(const K& key, const jws::Parsed& token) {
 }
 
 template <Key K>
-Result<std::string> sign_with_key(const K& key, std::string_view typ, std::string_view payload) {
+Result<std::string> sign_with_key(const K& key, TokenType typ, std::string_view payload) {
   if (!key.can_sign()) return errc::key_cannot_sign;
-  std::string input = jws::make_signing_input(
-      jws::make_header(to_string(key.algorithm()), key.kid(), typ), payload);
+  std::string header;
+  if (!jws::detail::append_header(header, to_string(key.algorithm()), key.kid(), typ.value())) {
+    return errc::invalid_argument;
+  }
+  std::string input = jws::make_signing_input(header, payload);
   auto signature = key.sign_raw(input);
   if (!signature) return signature.error();
   return jws::finish_compact(std::move(input), *signature);
@@ -69,7 +100,7 @@ Result<std::string> sign_with_key(const K& key, std::string_view typ, std::strin
 template <class Derived>
 class single_key_signer {
  public:
-  Result<std::string> sign(std::string_view typ, std::string_view payload) const {
+  Result<std::string> sign(TokenType typ, std::string_view payload) const {
     return sign_with_key(self(), typ, payload);
   }
   std::error_code verify(const jws::Parsed& token) const { return verify_with_key(self(), token); }

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "tegata/claims.hpp"
 #include "tegata/error.hpp"

@@ -22,7 +22,9 @@
 //     alone answers under that bound, values included, and the strict reader refuses
 //     (too_large) exactly the objects it otherwise accepts with more members than the bound;
 //  4. the fast base64url decoder and encoder agree with base64url.hpp's, byte for byte and on
-//     every rejection, and the JSON string writer agrees with nlohmann::json::dump().
+//     every rejection, and both JSON string writers (detail/json_writer.hpp's for claims,
+//     detail/json_string.hpp's for the header a Signer writes) agree with nlohmann::json::dump(),
+//     the second answering false exactly where dump() throws.
 // A violated property aborts with a message, so libFuzzer keeps the input.
 //
 // Build and run (clang, one job), from the repository root:
@@ -50,6 +52,7 @@
 #include "tegata/detail/fast_json.hpp"
 #include "tegata/detail/json_document.hpp"
 #include "tegata/detail/json.hpp"
+#include "tegata/detail/json_string.hpp"
 #include "tegata/detail/json_writer.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/jwt.hpp"
@@ -369,6 +372,11 @@ inline void check_json_writer(std::string_view input) {
   } catch (const json::exception&) {
   }
   CLAIMS_DIFFERENTIAL_CHECK(written == reference, "JSON string writer differs from dump()");
+
+  std::string out = "x";
+  const bool wrote = tegata::detail::try_append_json_string(out, input);
+  CLAIMS_DIFFERENTIAL_CHECK(wrote ? reference == out.substr(1) : !reference && out == "x",
+                            "JSON string writer of signers differs from dump()");
 }
 
 inline void check_differential(std::string_view input) {

@@ -37,7 +37,7 @@ const tegata::HmacKey& test_key() {
 
 // Signs payload_text verbatim and verifies it at kNow with the strict default validator.
 std::error_code verify_payload(std::string_view payload_text) {
-  const std::string token = test_key().sign("JWT", payload_text).value();
+  const std::string token = test_key().sign(tegata::TokenType("JWT"), payload_text).value();
   const tegata::ManualClock clock{at(kNow)};
   return tegata::verify_jwt(token, test_key(), tegata::Validator(tegata::ValidatorOptions{}), clock)
       .error();

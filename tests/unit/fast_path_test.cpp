@@ -528,7 +528,7 @@ const std::string kSecret = "fast path test secret, 32 bytes!";
 
 std::string sign_payload(const nlohmann::json& payload, std::string_view typ = "at+jwt") {
   const tegata::HmacKey key(tegata::Algorithm::HS256, kSecret);
-  return key.sign(typ, payload.dump()).value();
+  return key.sign(tegata::TokenType(typ), payload.dump()).value();
 }
 
 nlohmann::json access_payload(std::chrono::sys_seconds now) {
@@ -565,7 +565,7 @@ TEST_CASE("fast path: validate gives the same claims whichever path reads the pa
 
   const auto a = manager.validate(sign_payload(plain));
   const tegata::HmacKey key(tegata::Algorithm::HS256, kSecret);
-  const auto b = manager.validate(key.sign("at+jwt", escaped).value());
+  const auto b = manager.validate(key.sign(tegata::kAccessTokenType, escaped).value());
   const auto c = manager.validate(sign_payload(nested));
   REQUIRE(a);
   REQUIRE(b);
@@ -609,12 +609,15 @@ TEST_CASE("fast path: rejections through validate are the strict path's", "[fast
   // Duplicates and bad JSON under a valid signature.
   const std::string payload = access_payload(now).dump();
   CHECK(manager
-            .validate(
-                key.sign("at+jwt", payload.substr(0, payload.size() - 1) + R"(,"exp":1})").value())
+            .validate(key.sign(tegata::kAccessTokenType,
+                               payload.substr(0, payload.size() - 1) + R"(,"exp":1})")
+                          .value())
             .error() == errc::duplicate_member);
-  CHECK(manager.validate(key.sign("at+jwt", "[]").value()).error() == errc::bad_json);
-  CHECK(manager.validate(key.sign("at+jwt", "not json").value()).error() == errc::bad_json);
-  CHECK(manager.validate(key.sign("at+jwt", "").value()).error() == errc::bad_json);
+  CHECK(manager.validate(key.sign(tegata::kAccessTokenType, "[]").value()).error() ==
+        errc::bad_json);
+  CHECK(manager.validate(key.sign(tegata::kAccessTokenType, "not json").value()).error() ==
+        errc::bad_json);
+  CHECK(manager.validate(key.sign(tegata::kAccessTokenType, "").value()).error() == errc::bad_json);
 }
 
 // --- The header cache

@@ -78,7 +78,7 @@ std::error_code verify_error(std::string_view token, const HmacKey& key) {
 
 // A compact token over an arbitrary payload text, signed correctly by key with typ "JWT".
 std::string sign_text(const HmacKey& key, std::string_view payload) {
-  return key.sign("JWT", payload).value();
+  return key.sign(tegata::TokenType("JWT"), payload).value();
 }
 
 }  // namespace
@@ -245,7 +245,7 @@ TEST_CASE("hmac: one shared key is safe to use from several threads", "[hmac]") 
       for (int i = 0; i < kIterations; ++i) {
         const std::string payload =
             R"({"t":)" + std::to_string(t) + R"(,"i":)" + std::to_string(i) + "}";
-        auto token = key.sign("JWT", payload);
+        auto token = key.sign(tegata::TokenType("JWT"), payload);
         auto parsed = token ? tegata::jws::parse(*token) : tegata::jws::parse("");
         const bool ok = token.has_value() && parsed.has_value() && !key.verify(*parsed) &&
                         key.verify_raw(parsed->signing_input, parsed->signature) &&

@@ -745,7 +745,7 @@ TEST_CASE("AnyKey erases the key type and keeps its behaviour", "[jwk][any_key]"
   CHECK(signs_for(ecdsa, key));
 
   SECTION("it is a Signer") {
-    auto token = key.sign("JWT", R"({"sub":"a"})");
+    auto token = key.sign(tegata::TokenType("JWT"), R"({"sub":"a"})");
     REQUIRE(token);
     auto parsed = tegata::jws::parse(*token);
     REQUIRE(parsed);

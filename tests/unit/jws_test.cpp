@@ -3,10 +3,13 @@
 
 #include <catch2/catch_test_macros.hpp>
 #include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "tegata/base64url.hpp"
+#include "tegata/detail/json_string.hpp"
 #include "tegata/error.hpp"
 
 namespace {
@@ -327,6 +330,76 @@ TEST_CASE("jws: a payload segment with characters outside base64url is bad_encod
     INFO("payload segment: " << payload << " -- BUG in jws::parse: only the length is checked");
     CHECK(parse_error(h + "." + payload + "." + kSignature) == errc::bad_encoding);
   }
+}
+
+namespace {
+
+// What nlohmann_json writes for s as a JSON string, or nothing where it throws (not UTF-8).
+std::optional<std::string> dumped(std::string_view s) {
+  try {
+    return nlohmann::json(s).dump();
+  } catch (const nlohmann::json::type_error&) {
+    return std::nullopt;
+  }
+}
+
+// What try_append_json_string writes for s, or nothing where it answers false; out must then be
+// as it was.
+std::optional<std::string> written(std::string_view s) {
+  std::string out = "prefix";
+  if (!tegata::detail::try_append_json_string(out, s)) {
+    CHECK(out == "prefix");
+    return std::nullopt;
+  }
+  return out.substr(6);
+}
+
+}  // namespace
+
+TEST_CASE("jws: the JSON string writer without nlohmann writes what nlohmann does", "[jws]") {
+  // Every string of one and of two bytes: each ASCII escape, each lead and continuation byte.
+  std::size_t mismatches = 0;
+  std::string s;
+  for (int a = 0; a < 256; ++a) {
+    s.assign(1, static_cast<char>(a));
+    if (written(s) != dumped(s)) ++mismatches;
+    for (int b = 0; b < 256; ++b) {
+      s.assign({static_cast<char>(a), static_cast<char>(b)});
+      if (written(s) != dumped(s)) ++mismatches;
+    }
+  }
+  // Sequences of three and four bytes from every lead byte from 0xE0, with following bytes at
+  // each boundary of Unicode's Table 3-7, alone, after ASCII and before escapes.
+  const int follow[] = {0x00, 0x22, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF};
+  for (int a = 0xE0; a < 256; ++a) {
+    for (const int b : follow) {
+      for (const int c : follow) {
+        for (const int d : follow) {
+          const std::string three{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c)};
+          for (const std::string& t : {three, three + static_cast<char>(d),
+                                       "ab" + three + static_cast<char>(d) + "\"\\\x01\x1f"}) {
+            if (written(t) != dumped(t)) ++mismatches;
+          }
+        }
+      }
+    }
+  }
+  CHECK(mismatches == 0);
+  CHECK(written("tab\there \"quoted\" \\ \x7f caf\xC3\xA9 \xF0\x9F\x94\x91") ==
+        "\"tab\\there \\\"quoted\\\" \\\\ \x7f caf\xC3\xA9 \xF0\x9F\x94\x91\"");
+}
+
+TEST_CASE("jws: a header string that is not UTF-8", "[jws][utf8]") {
+  // The writer Signers use answers false and leaves its output as it was...
+  std::string out = "x";
+  CHECK_FALSE(jws::detail::append_header(out, "HS256", "k\xFF", "JWT"));
+  CHECK_FALSE(jws::detail::append_header(out, "HS256", "k1", "\xC3"));
+  CHECK(out == "x");
+  CHECK(jws::detail::append_header(out, "HS256", "k1", "JWT"));
+  CHECK(out == "x" + jws::make_header("HS256", "k1", "JWT"));
+  // ...while make_header throws nlohmann's type_error, as it always has.
+  CHECK_THROWS_AS(jws::make_header("HS256", "k\xFF", ""), nlohmann::json::type_error);
+  CHECK_THROWS_AS(jws::make_header("HS256", "", "\xC3"), nlohmann::json::type_error);
 }
 
 TEST_CASE("jws: make_header, make_signing_input and finish_compact round trip", "[jws]") {

@@ -70,7 +70,7 @@ AnyKey hs256(std::string kid, char fill = 's') {
 }
 
 std::string sign(const KeyRing& ring, std::string_view payload = R"({"sub":"alice"})") {
-  auto token = ring.sign("JWT", payload);
+  auto token = ring.sign(tegata::TokenType("JWT"), payload);
   REQUIRE(token);
   return *token;
 }
@@ -293,7 +293,7 @@ TEST_CASE("the ring's rules", "[key_ring]") {
     auto public_key = keys::import_jwk(keys::public_jwk(es256("pub")).value());
     REQUIRE(public_key);
     const KeyRing ring(*public_key);
-    CHECK(ring.sign("JWT", "{}").error() == errc::key_cannot_sign);
+    CHECK(ring.sign(tegata::TokenType("JWT"), "{}").error() == errc::key_cannot_sign);
   }
   SECTION("error messages carry no key material") {
     const std::string secret(32, 'Q');
@@ -318,7 +318,7 @@ TEST_CASE("a KeyRing from a JWK Set", "[key_ring]") {
     auto ring = KeyRing::from_jwks(public_set);
     REQUIRE(ring);
     CHECK(ring->primary_kid() == "first");
-    CHECK(ring->sign("JWT", "{}").error() == errc::key_cannot_sign);
+    CHECK(ring->sign(tegata::TokenType("JWT"), "{}").error() == errc::key_cannot_sign);
     CHECK_FALSE(verify(*ring, sign(KeyRing(second))));
     CHECK_FALSE(verify(*ring, sign(KeyRing(first))));
   }
@@ -407,7 +407,7 @@ TEST_CASE("rotation while other threads sign and verify", "[key_ring][concurrenc
       int iterations = 0;
       while (!done.load() || iterations < 200) {
         ++iterations;
-        auto token = handle.sign("JWT", R"({"w":)" + std::to_string(w) + "}");
+        auto token = handle.sign(tegata::TokenType("JWT"), R"({"w":)" + std::to_string(w) + "}");
         if (!token) {
           sign_failures.fetch_add(1);
           continue;
@@ -465,7 +465,7 @@ TEST_CASE("a rotation is seen by another thread's next operation", "[key_ring][c
       while (turn.load() != 2 * r) std::this_thread::yield();
       const auto round = static_cast<std::size_t>(r);
       if (r > 0) retired[round] = verify_in_thread(handle, tokens[round - 1]);
-      auto token = handle.sign("JWT", R"({"sub":"alice"})");
+      auto token = handle.sign(tegata::TokenType("JWT"), R"({"sub":"alice"})");
       if (token) {
         tokens[round] = *token;
         auto parsed = tegata::jws::parse(*token);
@@ -570,7 +570,7 @@ TEST_CASE("key material cached by a thread is released", "[key_ring]") {
     std::atomic<int> turn{0};
     std::error_code result = errc::crypto_failure;
     std::thread worker([&, &ring = ring] {
-      auto token = ring->sign("JWT", "{}");
+      auto token = ring->sign(tegata::TokenType("JWT"), "{}");
       result = token ? verify_in_thread(*ring, *token) : token.error();
       turn.store(1);
       while (turn.load() != 2) std::this_thread::yield();
@@ -718,7 +718,7 @@ TEST_CASE("rotations of several rings while threads use them all", "[key_ring][c
           const std::lock_guard<std::mutex> lock(transient_mutex);
           ring = transient;
         }
-        auto token = ring.sign("JWT", "{}");
+        auto token = ring.sign(tegata::TokenType("JWT"), "{}");
         if (!token) {
           spurious.fetch_add(1);
           continue;

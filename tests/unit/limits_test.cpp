@@ -211,7 +211,7 @@ TEST_CASE("limits: max_claims applies to session tokens", "[limits][session]") {
                    {"auth_time", now}};
     for (std::size_t i = claims.size(); i < n; ++i) claims["x" + std::to_string(i)] = i;
     REQUIRE(claims.size() == n);
-    return hs_key().sign("at+jwt", claims.dump()).value();
+    return hs_key().sign(tegata::kAccessTokenType, claims.dump()).value();
   };
   CHECK(manager.validate(access_token(64)));
   CHECK(manager.validate(access_token(65)).error() == errc::too_large);

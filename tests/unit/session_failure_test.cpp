@@ -27,7 +27,7 @@ struct FlakySigner {
   bool fail = false;
   bool out_of_memory = false;
 
-  tegata::Result<std::string> sign(std::string_view typ, std::string_view payload) const {
+  tegata::Result<std::string> sign(tegata::TokenType typ, std::string_view payload) const {
     if (fail) return errc::crypto_failure;
     return key.sign(typ, payload);
   }
@@ -192,6 +192,24 @@ TEST_CASE("issue: a string that is not UTF-8 is invalid_argument, nothing issued
   REQUIRE(claims);
   CHECK(claims->subject == "zoë@example.com");
   CHECK(claims->extra["name"] == "Zoë 東京");
+}
+
+TEST_CASE("a kid or typ that is not UTF-8 is invalid_argument from every signer, not an exception",
+          "[session][utf8]") {
+  for (const std::string& bad : kNotUtf8) {
+    INFO(tegata::base64url_encode(bad));
+    const tegata::HmacKey key{tegata::Algorithm::HS256, std::string(32, 's'), bad};
+    CHECK(key.sign(tegata::TokenType("JWT"), "{}").error() == errc::invalid_argument);
+    CHECK(tegata::AnyKey(key).sign(tegata::TokenType("JWT"), "{}").error() ==
+          errc::invalid_argument);
+    CHECK(tegata::sign_jwt(key, {{"sub", "alice"}}).error() == errc::invalid_argument);
+    const tegata::HmacKey good{tegata::Algorithm::HS256, std::string(32, 's'), "k1"};
+    CHECK(good.sign(tegata::TokenType(bad), "{}").error() == errc::invalid_argument);
+    CHECK(tegata::KeyRing(good).sign(tegata::TokenType(bad), "{}").error() ==
+          errc::invalid_argument);
+    tegata::SessionManager manager(key, strict_options(), tegata::ManualClock{kStart});
+    CHECK(manager.issue("alice").error() == errc::invalid_argument);
+  }
 }
 
 TEST_CASE("refresh: extra claims that are not UTF-8 are invalid_argument, nothing consumed",

@@ -428,18 +428,18 @@ TEST_CASE("a validly signed token without session claims is refused", "[session]
                            {"sub", "alice"},
                            {"iat", kStart.time_since_epoch().count()},
                            {"exp", (kStart + 5min).time_since_epoch().count()}};
-  auto no_sid = key.sign("at+jwt", claims.dump());
+  auto no_sid = key.sign(tegata::kAccessTokenType, claims.dump());
   REQUIRE(no_sid);
   CHECK(f.manager.validate(*no_sid).error() == errc::missing_claim);
   claims["sid"] = "s";
   claims["jti"] = "j";
   claims["auth_time"] = kStart.time_since_epoch().count();
   claims["ver"] = "0";
-  auto bad_ver = key.sign("at+jwt", claims.dump());
+  auto bad_ver = key.sign(tegata::kAccessTokenType, claims.dump());
   REQUIRE(bad_ver);
   CHECK(f.manager.validate(*bad_ver).error() == errc::invalid_claim);
   claims["ver"] = 0;
-  auto ok = key.sign("at+jwt", claims.dump());
+  auto ok = key.sign(tegata::kAccessTokenType, claims.dump());
   REQUIRE(ok);
   CHECK(f.manager.validate(*ok));
 }
@@ -521,7 +521,7 @@ TEST_CASE("logout works with an expired token: only exp is relaxed", "[session][
     // A JWT of another type (typ JWT) is neither an access nor a refresh token.
     const tegata::HmacKey key = test_key();
     auto payload = payload_of(pair->access_token);
-    auto plain = key.sign("JWT", payload.dump());
+    auto plain = key.sign(tegata::TokenType("JWT"), payload.dump());
     REQUIRE(plain);
     CHECK(f.manager.revoke(*plain).error() == errc::wrong_type);
     // None of these ended the session.
@@ -534,12 +534,12 @@ TEST_CASE("logout works with an expired token: only exp is relaxed", "[session][
     const tegata::HmacKey key = test_key();
     auto claims = payload_of(pair->access_token);
     claims["iat"] = (kStart + 1h).time_since_epoch().count();
-    auto from_future = key.sign("at+jwt", claims.dump());
+    auto from_future = key.sign(tegata::kAccessTokenType, claims.dump());
     REQUIRE(from_future);
     CHECK(f.manager.revoke(*from_future).error() == errc::issued_in_future);
     claims = payload_of(pair->access_token);
     claims["nbf"] = (kStart + 1h).time_since_epoch().count();
-    auto not_yet = key.sign("at+jwt", claims.dump());
+    auto not_yet = key.sign(tegata::kAccessTokenType, claims.dump());
     REQUIRE(not_yet);
     CHECK(f.manager.revoke(*not_yet).error() == errc::not_yet_valid);
     CHECK(f.manager.refresh(pair->refresh_token));
@@ -550,7 +550,7 @@ TEST_CASE("logout works with an expired token: only exp is relaxed", "[session][
     const tegata::HmacKey key = test_key();
     auto claims = payload_of(pair->access_token);
     claims.erase("exp");
-    auto no_exp = key.sign("at+jwt", claims.dump());
+    auto no_exp = key.sign(tegata::kAccessTokenType, claims.dump());
     REQUIRE(no_exp);
     CHECK(f.manager.revoke(*no_exp).error() == errc::missing_claim);
     CHECK(f.manager.refresh(pair->refresh_token));

@@ -15,40 +15,17 @@
 #include "tegata/algorithm.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
+#include "tegata/detail/rsa_checks.hpp"
 #include "tegata/error.hpp"
 #include "tegata/key_handle.hpp"
 #include "tegata/signer.hpp"
 
 namespace tegata {
 
-// RFC 7518 §3.3 requires at least 2048 bits. Above 16384 bits OpenSSL refuses to operate.
-inline constexpr int kMinRsaBits = 2048;
-inline constexpr int kMaxRsaBits = 16384;
-
 namespace detail {
 
 constexpr bool is_rsa_pss(Algorithm alg) noexcept {
   return alg == Algorithm::PS256 || alg == Algorithm::PS384 || alg == Algorithm::PS512;
-}
-
-// Signs a fixed message and verifies the result with the same key: proves that the private part
-// (with or without CRT values) belongs to the public key. A key that fails would sign tokens its
-// own public key never verifies.
-inline bool rsa_signs_consistently(EVP_PKEY* key) {
-  const openssl_error_scope errors;
-  static constexpr unsigned char message[] = "tegata RSA private key consistency check";
-  unsigned char signature[kMaxRsaBits / 8];
-  std::size_t length = sizeof signature;
-  const evp_md_ctx_ptr sign(EVP_MD_CTX_new());
-  const evp_md_ctx_ptr verify(EVP_MD_CTX_new());
-  if (!sign || !verify) return false;
-  if (EVP_DigestSignInit_ex(sign.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
-      EVP_DigestSign(sign.get(), signature, &length, message, sizeof message) != 1) {
-    return false;
-  }
-  return EVP_DigestVerifyInit_ex(verify.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) ==
-             1 &&
-         EVP_DigestVerify(verify.get(), signature, length, message, sizeof message) == 1;
 }
 
 // Refuses what RsaKey must not use. The public exponent must lie in FIPS 186-4's range

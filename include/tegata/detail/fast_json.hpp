@@ -124,8 +124,9 @@ namespace fast_json {
 // The reader's pieces are forced inline into fast_parse_object, where the reader is a local
 // object, so that its cursor lives in a register. Left to GCC 12's heuristics (-O3), the member
 // loop stayed out of line, with the cursor in memory, reloaded after every store into the
-// flat_object: 6% more instructions per claims object than the single function this reader
-// replaced (callgrind); inlined, 10% fewer. Undefined at the end of this file.
+// flat_object, and a claims object took more instructions than with the single function this
+// reader replaced; inlined, fewer (benchmarks/README.md has the callgrind figures). Undefined at
+// the end of this file.
 #if defined(__GNUC__) || defined(__clang__)
 #define TEGATA_FAST_JSON_INLINE [[gnu::always_inline]]
 #else

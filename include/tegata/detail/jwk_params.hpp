@@ -23,10 +23,10 @@
 #include <system_error>
 
 #include "tegata/algorithm.hpp"
-#include "tegata/algorithms/rsa.hpp"
 #include "tegata/base64url.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
+#include "tegata/detail/rsa_checks.hpp"
 #include "tegata/error.hpp"
 
 namespace tegata::detail::jwk {

@@ -1,8 +1,9 @@
 // tegata/detail/random_pool.hpp - random bytes for token and session ids, drawn from OpenSSL's
 // DRBG in bulk.
 //
-// One RAND_bytes call costs more than an HMAC-SHA256 of a whole token (about 0.8 us here, nearly
-// all of it fixed overhead), and a login needs 48 random bytes. So each thread draws kPoolSize
+// One RAND_bytes call costs more than an HMAC-SHA256 of a whole token, nearly all of it fixed
+// overhead whatever the length (benchmarks/README.md has the measurement), and a login needs 48
+// random bytes. So each thread draws kPoolSize
 // bytes at a time and hands them out in order, each byte once; handed-out bytes are wiped from
 // the pool, and the rest is wiped when the thread exits. The bytes are exactly what RAND_bytes
 // returns, only fetched earlier.

@@ -59,7 +59,7 @@
 #include "tegata/detail/instance_id.hpp"
 #include "tegata/detail/thread_cache.hpp"
 #include "tegata/error.hpp"
-#include "tegata/jws.hpp"
+#include "tegata/jws/compact.hpp"
 #include "tegata/keys/any_key.hpp"
 #include "tegata/keys/jwk.hpp"
 #include "tegata/signer.hpp"
@@ -268,8 +268,9 @@ class KeyRing {
   // --- Signer ---------------------------------------------------------------------------------
 
   // Signs with the primary key; alg, kid and key come from the same snapshot. Errors:
-  // key_cannot_sign (the primary is a public key), crypto_failure.
-  Result<std::string> sign(std::string_view typ, std::string_view payload) const {
+  // key_cannot_sign (the primary is a public key), invalid_argument (typ or the primary's kid is
+  // not UTF-8), crypto_failure.
+  Result<std::string> sign(TokenType typ, std::string_view payload) const {
     const detail::key_ring_lease ring(shared_);
     return detail::sign_with_key(ring->keys[ring->primary], typ, payload);
   }

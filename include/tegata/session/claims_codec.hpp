@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include "tegata/claims.hpp"
@@ -23,6 +24,7 @@
 #include "tegata/detail/json_writer.hpp"
 #include "tegata/detail/random_pool.hpp"
 #include "tegata/error.hpp"
+#include "tegata/jws/compact.hpp"
 #include "tegata/jwt.hpp"
 #include "tegata/validator.hpp"
 

@@ -24,12 +24,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
+#include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
 #include "tegata/detail/function_ref.hpp"
 #include "tegata/error.hpp"
+#include "tegata/jws/compact.hpp"
 #include "tegata/jwt.hpp"
 #include "tegata/session/claims_codec.hpp"
 #include "tegata/session/options.hpp"
@@ -52,8 +55,8 @@
 namespace tegata {
 
 // Header typ values (RFC 9068 for access tokens); each kind is refused where the other is expected.
-inline constexpr std::string_view kAccessTokenType = "at+jwt";
-inline constexpr std::string_view kRefreshTokenType = "rt+jwt";
+inline constexpr TokenType kAccessTokenType{"at+jwt"};
+inline constexpr TokenType kRefreshTokenType{"rt+jwt"};
 
 // A function that computes the custom claims of the access token a refresh hands out, from the
 // subject and the session id of the verified refresh token (views, valid during the call):
@@ -140,7 +143,7 @@ class SessionManager {
                          const nlohmann::json& extra, std::string_view access_id,
                          std::string_view refresh_id,
                          std::optional<std::uint64_t> version = std::nullopt);
-  Result<std::string> sign(std::string_view type, std::string_view claims,
+  Result<std::string> sign(TokenType type, std::string_view claims,
                            bool has_custom_claims = false) const;
 
   static SessionOptions checked(SessionOptions options) {
@@ -409,7 +412,7 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::mint(
 // (token and header size, and for custom claims their count and depth) hold for every token
 // signed here. The manager's own claims are flat and few; only custom ones need reading.
 template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<std::string> SessionManager<SignerT, ClockT, StoreT>::sign(std::string_view type,
+Result<std::string> SessionManager<SignerT, ClockT, StoreT>::sign(TokenType type,
                                                                   std::string_view claims,
                                                                   bool has_custom_claims) const {
   const jws::Limits& limits = access_validator_.options().limits;

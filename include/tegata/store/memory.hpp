@@ -23,13 +23,11 @@
 // drops the expired facts of its shard, then of every shard; if the store is still full it fails
 // with errc::store_full and changes nothing. Reads are never refused for that reason.
 //
-// Size of an entry (detail/id_table.hpp has the layout), measured by benchmarks/ (every block's
-// usable size plus glibc's 8-byte chunk header, libstdc++ 12, x86-64) at 10^6 live entries of one
-// kind with 22-character ids (a base64url-encoded 128-bit value, as the manager makes them):
-// about 62 bytes per revoked jti, 77 per session family, 69 per subject version and 101 per
-// consumed refresh jti (it holds both its sid and its jti). An entry's ids are stored inline up to
-// 23 bytes; longer ones add a heap block of their length. Storage keeps its peak size after
-// pruning. So the default bound of 1,000,000 entries means at most about 110 MB.
+// Size of an entry (detail/id_table.hpp has the layout): an entry's ids are stored inline up to
+// 23 bytes (the manager's ids have 22); longer ones add a heap block of their length. A consumed
+// refresh jti, which holds both its sid and its jti, is the largest kind. benchmarks/README.md
+// gives the measured bytes per live entry of each kind, and so the memory the default bound of
+// 1,000,000 entries can take. Storage keeps its peak size after pruning.
 //
 // Failure. status() never throws. A write that cannot allocate memory (std::bad_alloc) or lock
 // returns errc::store_unavailable and leaves the store as it was, so the manager fails closed.
@@ -57,7 +55,6 @@
 #include <string_view>
 #include <utility>
 
-#include "tegata/detail/expiring_map.hpp"  // used by the Redis store's cache
 #include "tegata/detail/id_table.hpp"
 #include "tegata/detail/read_mostly_mutex.hpp"
 #include "tegata/detail/siphash.hpp"

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -47,7 +48,7 @@
 #include <utility>
 #include <vector>
 
-#include "tegata/store/memory.hpp"
+#include "tegata/detail/expiring_map.hpp"
 #include "tegata/store/redis/connection.hpp"
 #include "tegata/store/redis/options.hpp"
 #include "tegata/store/redis/scripts.hpp"

@@ -31,6 +31,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 
 #include "tegata/store/redis/connection.hpp"
 
