@@ -36,6 +36,21 @@ class stored_id {
   stored_id() noexcept = default;
   stored_id(const stored_id&) = delete;
   stored_id& operator=(const stored_id&) = delete;
+  // Moves take the bytes (and a heap block with them) and leave the source empty: a record's
+  // ids move (current to previous) without allocating.
+  stored_id(stored_id&& other) noexcept : tag_(other.tag_) {
+    std::memcpy(bytes_, other.bytes_, kInline);
+    other.tag_ = 0;
+  }
+  stored_id& operator=(stored_id&& other) noexcept {
+    if (this != &other) {
+      reset();
+      std::memcpy(bytes_, other.bytes_, kInline);
+      tag_ = other.tag_;
+      other.tag_ = 0;
+    }
+    return *this;
+  }
   ~stored_id() { reset(); }
 
   // Only on an empty id. Strong guarantee: if the heap copy cannot be made, it stays empty.
@@ -177,11 +192,25 @@ class expiring_table {
     --size_;
   }
 
+  // Sets the entry's time, earlier or later.
+  void set_until(entry& e, std::chrono::sys_seconds until) noexcept {
+    e.until = until;
+    sift_down(e.heap_position);
+    sift_up(e.heap_position);
+  }
+
   // Drops every entry with until <= now; returns how many.
   std::size_t prune(std::chrono::sys_seconds now) noexcept {
+    return prune(now, [](entry&) noexcept {});
+  }
+  // The same, calling before_erase(entry&) (noexcept) on each entry just before it goes.
+  template <class BeforeErase>
+  std::size_t prune(std::chrono::sys_seconds now, BeforeErase&& before_erase) noexcept {
     std::size_t dropped = 0;
     while (!heap_.empty() && at(heap_.front()).until <= now) {
-      erase(at(heap_.front()));
+      entry& e = at(heap_.front());
+      before_erase(e);
+      erase(e);
       ++dropped;
     }
     return dropped;
