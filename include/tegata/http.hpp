@@ -204,12 +204,14 @@ struct cookie_template {
   std::string before_max_age;  // "; Path=...[; Domain=...]"
   std::string after_max_age;   // "; HttpOnly; Secure; SameSite=..."
 
+  // An empty max_age leaves Max-Age out: a session cookie, which ends with the browser.
   std::string build(std::string_view value, std::string_view max_age) const {
     std::string out;
     out.reserve(name.size() + 1 + value.size() + before_max_age.size() + 10 + max_age.size() +
                 after_max_age.size());
     out.append(name).append(1, '=').append(value).append(before_max_age);
-    out.append("; Max-Age=").append(max_age).append(after_max_age);
+    if (!max_age.empty()) out.append("; Max-Age=").append(max_age);
+    out.append(after_max_age);
     return out;
   }
 };
@@ -362,12 +364,19 @@ class CookieWriter {
   }
 
   // Both cookies for a freshly issued or rotated token pair (a tegata TokenPair, or anything with
-  // its fields). Fails as access() or refresh() would, and then returns neither cookie.
+  // its fields). Fails as access() or refresh() would, and then returns neither cookie. A pair
+  // whose `persistent` member is false (a login without "remember me", IssueOptions) gets
+  // session cookies: no Max-Age, so the browser drops them when it closes; the tokens still end
+  // at their exp.
   template <TokenPairFields Pair>
   Result<SetCookies> write(const Pair& pair, std::chrono::sys_seconds now) const {
-    auto a = access(pair.access_token, pair.access_expires_at, now);
+    bool persistent = true;
+    if constexpr (requires { static_cast<bool>(pair.persistent); }) {
+      persistent = static_cast<bool>(pair.persistent);
+    }
+    auto a = make(access_, pair.access_token, pair.access_expires_at, now, persistent);
     if (!a) return a.error();
-    auto r = refresh(pair.refresh_token, pair.refresh_expires_at, now);
+    auto r = make(refresh_, pair.refresh_token, pair.refresh_expires_at, now, persistent);
     if (!r) return r.error();
     return SetCookies{std::move(*a), std::move(*r)};
   }
@@ -406,11 +415,12 @@ class CookieWriter {
   }
 
   static Result<std::string> make(const detail::cookie_template& cookie, std::string_view token,
-                                  std::chrono::sys_seconds expires_at,
-                                  std::chrono::sys_seconds now) {
+                                  std::chrono::sys_seconds expires_at, std::chrono::sys_seconds now,
+                                  bool persistent = true) {
     if (token.empty() || !detail::is_cookie_value(token)) return errc::invalid_argument;
     if (cookie.name.size() + token.size() > kMaxCookieNameValueBytes) return errc::too_large;
     if (expires_at <= now) return errc::expired;
+    if (!persistent) return cookie.build(token, {});
     // The difference of two int64 counts can overflow int64 but not uint64 once ordered.
     const std::uint64_t remaining =
         static_cast<std::uint64_t>(expires_at.time_since_epoch().count()) -
