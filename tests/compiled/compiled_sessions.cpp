@@ -15,7 +15,8 @@ namespace {
 
 template <class SignerT>
 bool session_round_trip(std::string_view name, SignerT signer) {
-  tegata::SessionManager sessions(std::move(signer), {.issuer = "i", .audience = "a"});
+  tegata::SessionManager sessions(std::move(signer),
+                                  {.issuer = "i", .audience = "a", .reuse_grace = {}});
   auto pair = sessions.issue("alice", {{"role", "editor"}});
   if (!pair) return false;
   auto claims = sessions.validate(pair->access_token);

@@ -351,11 +351,10 @@ inline constexpr tegata::Algorithm kAlgorithms[] = {
 namespace detail {
 
 inline bool is_jwk_error(std::error_code ec) {
-  return one_of(ec,
-                {errc::bad_json, errc::duplicate_member, errc::too_deep, errc::malformed,
-                 errc::invalid_argument, errc::unsupported_algorithm, errc::not_supported,
-                 errc::bad_encoding, errc::key_cannot_sign, errc::unknown_key, errc::not_found,
-                 errc::too_large});
+  return one_of(ec, {errc::bad_json, errc::duplicate_member, errc::too_deep, errc::malformed,
+                     errc::invalid_argument, errc::unsupported_algorithm, errc::not_supported,
+                     errc::bad_encoding, errc::key_cannot_sign, errc::unknown_key, errc::not_found,
+                     errc::too_large});
 }
 
 inline tegata::keys::JwkOptions jwk_options(std::uint8_t flags) {
@@ -676,7 +675,8 @@ inline void check_cookie(std::string_view header, std::string_view name) {
 inline void check_cookie_writer(std::string_view token) {
   using namespace std::chrono_literals;
   static const tegata::http::CookieWriter writer{};
-  static const tegata::http::CookieWriter scoped{{.refresh_path = "/auth/refresh", .host_prefix = false}};
+  static const tegata::http::CookieWriter scoped{
+      {.refresh_path = "/auth/refresh", .host_prefix = false}};
   const bool octets =
       !token.empty() && std::all_of(token.begin(), token.end(), ref_is_cookie_octet);
   const auto check = [&](const tegata::Result<std::string>& cookie, const std::string& name,
@@ -851,13 +851,15 @@ class session_program {
            (cut != subject_cut_.end() && p.serial < cut->second);
   }
 
-  void record(tegata::TokenPair&& tokens, std::string subject) {
+  // same_chain: a pair handed out within the grace window, whose refresh token is the session's
+  // current one; signed in the same second as that one, it is the same string.
+  void record(tegata::TokenPair&& tokens, std::string subject, bool same_chain = false) {
     TEGATA_PROPERTY(
         !tokens.access_token.empty() && !tokens.refresh_token.empty() && !tokens.session_id.empty(),
         "a token pair has an empty member");
-    TEGATA_PROPERTY(
-        find(tokens.access_token, false) == nullptr && find(tokens.refresh_token, true) == nullptr,
-        "a token was issued twice");
+    TEGATA_PROPERTY(find(tokens.access_token, false) == nullptr &&
+                        (same_chain || find(tokens.refresh_token, true) == nullptr),
+                    "a token was issued twice");
     const std::size_t index = pairs_.size();
     access_index_.emplace(tokens.access_token, index);
     refresh_index_.emplace(tokens.refresh_token, index);
@@ -869,8 +871,13 @@ class session_program {
     const std::string subject(kSubjects[s % std::size(kSubjects)]);
     const std::size_t before = store_.size();
     auto tokens = manager_.issue(subject);
-    TEGATA_PROPERTY(store_.size() <= before, "a login stored something");
-    TEGATA_PROPERTY(tokens.has_value(), "a login failed");
+    // Its record, and its subject's index if it is the subject's only live session.
+    TEGATA_PROPERTY(store_.size() <= before + 2, "a login stored more than two entries");
+    if (!tokens) {
+      TEGATA_PROPERTY(store_trouble(tokens.error()), "a login failed");
+      TEGATA_PROPERTY(store_.size() <= before, "a failed login grew the store");
+      return;
+    }
     record(std::move(*tokens), subject);
   }
 
@@ -913,31 +920,37 @@ class session_program {
                         "an access token was refused as a refresh token for another reason");
       }
       if (tokens.error() == errc::refresh_reused) {
-        TEGATA_PROPERTY(p != nullptr && first_use_.count(token) != 0,
+        TEGATA_PROPERTY(p != nullptr && first_use_.count(jti_of(token)) != 0,
                         "refresh_reused for a token that was never used");
         dead_families_.insert(p->sid);
       }
       if (!store_trouble(tokens.error())) rejected_refresh_.insert(token);
       return;
     }
-    TEGATA_PROPERTY(after <= before + 2, "a refresh stored more than two entries");
+    TEGATA_PROPERTY(after <= before, "a refresh grew the store");  // it updates the record
     TEGATA_PROPERTY(p != nullptr, "refresh accepted a token that was never issued");
     TEGATA_PROPERTY(!dead(*p), "refresh accepted a token of a revoked session or subject");
     TEGATA_PROPERTY(rejected_refresh_.count(token) == 0,
                     "refresh accepted a token it had rejected");
     TEGATA_PROPERTY(tokens->session_id == p->sid, "a refresh left its session family");
+    // Uses are counted by refresh token id: a pair within the grace window carries the session's
+    // current id in a token of its own.
     const auto now = clock_.now();
-    const auto used = first_use_.find(token);
+    const std::string jti = jti_of(token);
+    const auto used = first_use_.find(jti);
     if (used == first_use_.end()) {
-      first_use_.emplace(token, now);
-      latest_[p->sid] = token;
+      first_use_.emplace(jti, now);
+      latest_[p->sid] = jti;
     } else {
       TEGATA_PROPERTY(grace_ > 0 && now - used->second <= std::chrono::seconds{grace_} &&
-                          latest_[p->sid] == token,
+                          latest_[p->sid] == jti,
                       "a used refresh token was accepted again");
     }
+    const bool same_chain = used != first_use_.end();
+    TEGATA_PROPERTY(!same_chain || jti_of(tokens->refresh_token) != jti,
+                    "a pair within the grace window forked or repeated the chain");
     const std::string subject = p->subject;  // p dangles once pairs_ grows
-    record(std::move(*tokens), subject);
+    record(std::move(*tokens), subject, same_chain);
   }
 
   void revoke(std::string token) {
@@ -960,6 +973,14 @@ class session_program {
     const auto done = manager_.revoke_all(subject);
     TEGATA_PROPERTY(store_.size() <= before + (done ? 1 : 0), "revoke_all stored too much");
     if (done) subject_cut_[subject] = next_serial_;
+  }
+
+  // The jti of a token the manager issued (its payload is the manager's JSON).
+  static std::string jti_of(const std::string& token) {
+    const std::size_t dot1 = token.find('.');
+    const std::size_t dot2 = token.rfind('.');
+    const auto payload = tegata::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+    return nlohmann::json::parse(*payload).at("jti").get<std::string>();
   }
 
   static std::string mutate(const std::string& token, ByteReader& in) {
@@ -1027,7 +1048,7 @@ class session_program {
   std::map<std::string, std::size_t, std::less<>> subject_cut_;
   std::set<std::string, std::less<>> rejected_access_, rejected_refresh_;
   std::map<std::string, std::chrono::sys_seconds, std::less<>> first_use_;
-  std::map<std::string, std::string, std::less<>> latest_;  // sid -> latest first-used refresh
+  std::map<std::string, std::string, std::less<>> latest_;  // sid -> latest first-used refresh jti
 };
 
 }  // namespace detail

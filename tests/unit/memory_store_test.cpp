@@ -1,7 +1,8 @@
 // MemoryRevocationStore: what only the memory store has (entry counting, pruning, the entry
-// bound) and NullRevocationStore. The behaviour every store shares is the contract suite in
-// tests/support/store_contract.hpp, instantiated here for MemoryRevocationStore (and in
-// tests/redis/ for the Redis store). Time is always passed explicitly.
+// bound, records that do not grow with refreshes) and NullRevocationStore. The behaviour every
+// store shares is the contract suite in tests/support/store_contract.hpp, instantiated here for
+// MemoryRevocationStore (and in tests/redis/ for the Redis store). Time is always passed
+// explicitly.
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <cstdint>
@@ -26,14 +27,17 @@ namespace {
 using std::chrono::seconds;
 using std::chrono::sys_seconds;
 using store_contract::at;
-using store_contract::consume;
+using store_contract::create;
 using store_contract::family_revoked;
 using store_contract::kStart;
+using store_contract::listed;
 using store_contract::min_version;
+using store_contract::record;
+using store_contract::rotate;
 using store_contract::token_revoked;
 using tegata::errc;
 using tegata::MemoryRevocationStore;
-using tegata::RefreshUse;
+using tegata::RotationVerdict;
 
 MemoryRevocationStore small_store(std::size_t max_entries, std::size_t shards) {
   return MemoryRevocationStore(
@@ -68,8 +72,8 @@ TEST_CASE("every fact is one entry, counted until it is dropped", "[memory_store
   CHECK_FALSE(token_revoked(store, "jti-1", at(200)));  // expired, not yet dropped
   CHECK(store.size() == 1);
 
-  REQUIRE(store.revoke_family("sid-1", at(100), at(0)));
-  REQUIRE(store.revoke_family("sid-1", at(500), at(10)));
+  REQUIRE(store.end_session("alice", "sid-1", at(100), at(0)));  // a marker without a record
+  REQUIRE(store.end_session("alice", "sid-1", at(500), at(10)));
   CHECK(store.size() == 2);
 
   const auto v1 = store.bump_version("alice", at(100), at(0));
@@ -78,25 +82,39 @@ TEST_CASE("every fact is one entry, counted until it is dropped", "[memory_store
   REQUIRE(v2.has_value());
   CHECK(store.size() == 3);
 
-  CHECK(consume(store, "sid", "r1", at(100), at(0)) == RefreshUse::first);
-  CHECK(store.size() == 5);  // the consumed jti and its family
-  CHECK(consume(store, "sid", "r1", at(100), at(0)) == RefreshUse::reused);
+  // A session: its record and its subject's index; a second session of the subject, one more.
+  create(store, "bob", record("sid-2", "r1", at(0)), at(0));
   CHECK(store.size() == 5);
-  CHECK(consume(store, "other", "r1", at(100), at(0)) == RefreshUse::first);
-  CHECK(consume(store, "sid", "r2", at(100), at(0)) == RefreshUse::first);
-  CHECK(store.size() == 8);
+  create(store, "bob", record("sid-3", "r1", at(0)), at(0));
+  CHECK(store.size() == 6);
+  // Refreshes change the record in place, however many there are.
+  std::string current = "r1";
+  for (int i = 0; i < 1000; ++i) {
+    const std::string next = "r" + std::to_string(i + 2);
+    REQUIRE(rotate(store, "bob", "sid-2", current, next, at(1)).verdict ==
+            RotationVerdict::rotated);
+    current = next;
+  }
+  CHECK(store.size() == 6);
+  // An ended session is its marker (while its access tokens live): the index entry stays for
+  // sid-3, and goes with the last live session of the subject.
+  REQUIRE(store.end_session("bob", "sid-2", at(1), at(1)));
+  CHECK(store.size() == 6);
+  REQUIRE(store.end_session("bob", "sid-3", at(1), at(1)));
+  CHECK(store.size() == 5);
 
   MemoryRevocationStore copy = store;
-  CHECK(copy.size() == 8);
+  CHECK(copy.size() == 5);
 }
 
 TEST_CASE("nothing is stored for a fact that is already over or refused", "[memory_store]") {
   MemoryRevocationStore store;
   REQUIRE(store.revoke_token("jti", at(10), at(10)));
   REQUIRE(store.revoke_token("jti", at(5), at(10)));
-  REQUIRE(store.revoke_family("sid", at(10), at(10)));
-  CHECK(store.consume_refresh("sid", "r1", at(10), at(10), seconds{0}).error() ==
-        errc::invalid_argument);
+  REQUIRE(store.end_session("alice", "sid", at(10), at(10)));
+  CHECK(
+      store.create_session("alice", record("sid", "r", at(10), seconds{0}), 100, at(10)).error() ==
+      errc::invalid_argument);
   CHECK(store.size() == 0);
 }
 
@@ -116,11 +134,11 @@ TEST_CASE("prune drops every expired entry", "[memory_store]") {
   for (int i = 0; i < 50; ++i) {
     const auto id = std::to_string(i);
     REQUIRE(store.revoke_token("jti-" + id, at(100 + i), at(0)));
-    REQUIRE(store.revoke_family("sid-" + id, at(200 + i), at(0)));
+    REQUIRE(store.end_session("user-" + id, "sid-" + id, at(200 + i), at(0)));
     REQUIRE(store.bump_version("user-" + id, at(150), at(0)));
-    REQUIRE(consume(store, "fam-" + id, "r-" + id, at(300), at(0)) == RefreshUse::first);
+    create(store, "user-" + id, record("fam-" + id, "r-" + id, at(0), seconds{300}), at(0));
   }
-  CHECK(store.size() == 250);  // 50 each of jti, revoked family, version, consumed jti + family
+  CHECK(store.size() == 250);  // 50 each of jti, marker, version, record, subject index
 
   store.prune(at(99));
   CHECK(store.size() == 250);
@@ -128,13 +146,18 @@ TEST_CASE("prune drops every expired entry", "[memory_store]") {
   CHECK(store.size() == 249);
   store.prune(at(150));
   CHECK(store.size() == 150);  // jtis and versions gone
-  CHECK(family_revoked(store, "sid-0", at(150)));
-  CHECK(consume(store, "fam-0", "r-0", at(300), at(150)) == RefreshUse::reused);
-  store.prune(at(299));
+  CHECK(family_revoked(store, "user-0", "sid-0", at(150)));
+  CHECK(listed(store, "user-0", at(150)) == store_contract::ids{"fam-0"});
+  store.prune(at(249));
   CHECK(store.size() == 100);
-  store.prune(at(300));
+  store.prune(at(300));  // the records end, and their subjects' indexes with them
   CHECK(store.size() == 0);
-  CHECK_FALSE(family_revoked(store, "sid-0", at(300)));
+  CHECK_FALSE(family_revoked(store, "user-0", "sid-0", at(300)));
+  CHECK(listed(store, "user-0", at(300)).empty());
+  // The index is gone, and a new session starts afresh.
+  create(store, "user-0", record("fam-new", "r", at(300)), at(300));
+  CHECK(listed(store, "user-0", at(300)) == store_contract::ids{"fam-new"});
+  CHECK(store.size() == 2);
 }
 
 TEST_CASE("writes drop the expired entries of their shard", "[memory_store]") {
@@ -142,37 +165,47 @@ TEST_CASE("writes drop the expired entries of their shard", "[memory_store]") {
   for (int i = 0; i < 20; ++i) {
     const auto id = std::to_string(i);
     REQUIRE(store.revoke_token("jti-" + id, at(10), at(0)));
-    REQUIRE(store.revoke_family("sid-" + id, at(20), at(0)));
+    REQUIRE(store.end_session("user-" + id, "sid-" + id, at(20), at(0)));
     REQUIRE(store.bump_version("user-" + id, at(10), at(0)));
-    REQUIRE(consume(store, "fam-" + id, "r-" + id, at(30), at(0)) == RefreshUse::first);
+    create(store, "user-" + id, record("fam-" + id, "r-" + id, at(0), seconds{30}), at(0));
   }
   CHECK(store.size() == 100);
   REQUIRE(store.revoke_token("late", at(100), at(30)));
   CHECK(store.size() == 1);
-  REQUIRE(consume(store, "fam-late", "r", at(200), at(100)) == RefreshUse::first);
+  create(store, "late", record("fam-late", "r", at(100)), at(100));
   CHECK(store.size() == 2);  // "late" expired at 100 and went with that write
   store.prune(at(200));
   CHECK(store.size() == 0);
 }
 
-TEST_CASE("the entry bound refuses new entries, never reads", "[memory_store]") {
+TEST_CASE("the entry bound refuses new entries, never reads nor refreshes", "[memory_store]") {
   MemoryRevocationStore store = small_store(4, 1);
-  for (int i = 0; i < 4; ++i) {
+  create(store, "alice", record("sid", "r1", at(0), seconds{1000}), at(0));  // two entries
+  for (int i = 0; i < 2; ++i) {
     REQUIRE(store.revoke_token("jti-" + std::to_string(i), at(100), at(0)));
   }
   CHECK(store.size() == 4);
 
   CHECK(store.revoke_token("jti-4", at(100), at(1)).error() == errc::store_full);
-  CHECK(store.revoke_family("sid", at(100), at(1)).error() == errc::store_full);
-  CHECK(store.bump_version("alice", at(100), at(1)).error() == errc::store_full);
-  CHECK(store.consume_refresh("sid", "r1", at(100), at(1), seconds{0}).error() == errc::store_full);
+  CHECK(store.end_session("bob", "sid", at(100), at(1)).error() == errc::store_full);
+  CHECK(store.bump_version("bob", at(100), at(1)).error() == errc::store_full);
+  CHECK(store.create_session("bob", record("sid-b", "r", at(1)), 100, at(1)).error() ==
+        errc::store_full);
+  // A second session of alice would need one entry: refused whole, nothing evicted.
+  CHECK(store.create_session("alice", record("sid-2", "r", at(1)), 1, at(1)).error() ==
+        errc::store_full);
+  CHECK(listed(store, "alice", at(1)) == store_contract::ids{"sid"});
   CHECK(store.size() == 4);
 
-  // Extending what is already there needs no new entry.
-  REQUIRE(store.revoke_token("jti-0", at(200), at(1)));
-  // Reads are unaffected.
-  CHECK(token_revoked(store, "jti-3", at(1)));
+  // Refreshing and ending a live session need no new entry.
+  CHECK(rotate(store, "alice", "sid", "r1", "r2", at(1)).verdict == RotationVerdict::rotated);
+  REQUIRE(store.revoke_token("jti-0", at(200), at(1)));  // extending, likewise
+  CHECK(token_revoked(store, "jti-1", at(1)));
   CHECK_FALSE(token_revoked(store, "jti-4", at(1)));
+  const auto ended = store.end_session("alice", "sid", at(50), at(1));
+  REQUIRE(ended.has_value());
+  CHECK(*ended);
+  CHECK(store.size() == 3);  // the marker, the two jtis; the index went
 
   // Once time has passed, writes make room again by dropping what expired.
   REQUIRE(store.revoke_token("jti-4", at(300), at(100)));
@@ -180,23 +213,23 @@ TEST_CASE("the entry bound refuses new entries, never reads", "[memory_store]") 
   CHECK(token_revoked(store, "jti-0", at(100)));
 }
 
-TEST_CASE("a refresh use that needs two entries is refused whole", "[memory_store]") {
-  MemoryRevocationStore store = small_store(3, 1);
-  REQUIRE(store.revoke_token("a", at(100), at(0)));
-  REQUIRE(store.revoke_token("b", at(100), at(0)));
-  // A new family needs its family entry and the consumed jti: only one slot is left.
-  CHECK(store.consume_refresh("sid", "r1", at(100), at(0), seconds{0}).error() == errc::store_full);
+TEST_CASE("one account rotating far beyond the bound leaves room for everyone else",
+          "[memory_store]") {
+  MemoryRevocationStore store = small_store(1000, 4);
+  create(store, "mallory", record("m", "r0", at(0), seconds{100'000}), at(0));
+  std::string current = "r0";
+  for (int i = 1; i <= 3000; ++i) {
+    const std::string next = "r" + std::to_string(i);
+    REQUIRE(rotate(store, "mallory", "m", current, next, at(i)).verdict ==
+            RotationVerdict::rotated);
+    current = next;
+  }
   CHECK(store.size() == 2);
-  CHECK_FALSE(family_revoked(store, "sid", at(0)));
-  REQUIRE(store.revoke_family("sid", at(100), at(0)));
-  CHECK(store.size() == 3);
-  // The family exists now, but the consumed jti would still be a fourth entry.
-  CHECK(store.consume_refresh("sid", "r1", at(100), at(0), seconds{0}).error() == errc::store_full);
-  CHECK(store.size() == 3);
-  store.prune(at(100));
-  CHECK(store.size() == 0);
-  CHECK(consume(store, "sid", "r1", at(200), at(100)) == RefreshUse::first);
-  CHECK(consume(store, "sid", "r1", at(200), at(101)) == RefreshUse::reused);
+  for (int u = 0; u < 400; ++u) {
+    create(store, "user-" + std::to_string(u), record("s" + std::to_string(u), "r", at(3001)),
+           at(3001));
+  }
+  CHECK(store.size() == 802);
 }
 
 TEST_CASE("a full store sweeps every shard before refusing", "[memory_store]") {
@@ -221,9 +254,12 @@ TEST_CASE("a full store sweeps every shard before refusing", "[memory_store]") {
 
 TEST_CASE("NullRevocationStore keeps nothing and says so", "[null_store]") {
   tegata::NullRevocationStore store;
+  static_assert(!tegata::keeps_records<tegata::NullRevocationStore>);
+  static_assert(tegata::keeps_records<MemoryRevocationStore>);
   CHECK(store.revoke_token("jti", at(100), at(0)).error() == errc::not_supported);
-  CHECK(store.revoke_family("sid", at(100), at(0)).error() == errc::not_supported);
+  CHECK(store.end_session("alice", "sid", at(100), at(0)).error() == errc::not_supported);
   CHECK(store.bump_version("alice", at(100), at(0)).error() == errc::not_supported);
+  CHECK(store.sessions("alice", at(0)).error() == errc::not_supported);
 
   const auto status = store.status("jti", "sid", "alice", at(1));
   REQUIRE(status.has_value());
@@ -231,10 +267,14 @@ TEST_CASE("NullRevocationStore keeps nothing and says so", "[null_store]") {
   CHECK_FALSE(status->family_revoked);
   CHECK(status->min_version == 0);
 
-  // No reuse detection: every presentation is a first use.
+  const auto created = store.create_session("alice", record("sid", "r1", at(0)), 1, at(0));
+  REQUIRE(created.has_value());
+  CHECK(created->empty());
+  const auto lookup = store.find_session("r1", "sid", "alice", at(1));
+  REQUIRE(lookup.has_value());
+  CHECK_FALSE(lookup->record.has_value());
+  // No reuse detection: every presentation rotates.
   for (int i = 0; i < 3; ++i) {
-    const auto use = store.consume_refresh("sid", "r1", at(100), at(i), seconds{0});
-    REQUIRE(use.has_value());
-    CHECK(*use == RefreshUse::first);
+    CHECK(rotate(store, "alice", "sid", "r1", "r2", at(i)).verdict == RotationVerdict::rotated);
   }
 }

@@ -1,16 +1,26 @@
 // tegata/session/manager.hpp - the SessionManager: login, per-request validation, refresh with
 // rotation and reuse detection, logout, and log-out-everywhere.
 //
-//   login        issue(subject)       -> access (at+jwt, minutes) + refresh (rt+jwt, days)
-//   each request validate(access)     -> claims, or why not
+//   login        issue(subject)       -> access (at+jwt, minutes) + refresh (rt+jwt, days), and
+//                                        the session's record in the store
+//   each request validate(access)     -> claims, or why not (the record is not read)
 //   access gone  refresh(refresh)     -> a new pair; the old refresh token is now used up.
 //                                        Presenting a used refresh token again is theft: the
 //                                        whole session family is revoked.
 //   logout       revoke(any token)    -> the session family ends
 //   everywhere   revoke_all(subject)  -> every token issued so far for the subject is void
+//   inventory    sessions(subject)    -> the subject's live sessions; revoke_session(subject, id)
+//                                        ends one of them (e.g. a lost phone, from the laptop)
 //
-// The manager composes three policies: a Signer (key or KeyRing), a Clock (the only source of
-// time) and a RevocationStore (the only state). It performs no I/O itself.
+// The manager composes four policies: a Signer (key or KeyRing), a Clock (the only source of
+// time), a RevocationStore (the only state: one record per live session) and Events (what it
+// reports, after the store recorded it). It performs no I/O itself.
+//
+// The refresh protocol: verify the presented refresh token and read its session's record (one
+// store query), mint the next pair, then one atomic compare-and-set on the record
+// (RevocationStore::rotate_session): the current token rotates; the previous one within
+// reuse_grace of the rotation gets a pair on the same chain; anything else is theft and ends the
+// family in the same step. A failure before the compare-and-set consumes nothing.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +37,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
@@ -35,6 +46,7 @@
 #include "tegata/jws/compact.hpp"
 #include "tegata/jwt.hpp"
 #include "tegata/session/claims_codec.hpp"
+#include "tegata/session/events.hpp"
 #include "tegata/session/options.hpp"
 #include "tegata/session/tokens.hpp"
 #include "tegata/signer.hpp"
@@ -73,26 +85,41 @@ concept ExtraClaimsFunction =
                          nlohmann::json>);
 
 template <Signer SignerT, Clock ClockT = SystemClock,
-          RevocationStore StoreT = MemoryRevocationStore>
+          RevocationStore StoreT = MemoryRevocationStore, SessionEvents EventsT = NoEvents>
 class SessionManager {
  public:
   // Throws std::invalid_argument when the options are unsafe or inconsistent (see options.hpp).
-  SessionManager(SignerT signer, SessionOptions options, ClockT clock = {}, StoreT store = {});
+  SessionManager(SignerT signer, SessionOptions options, ClockT clock = {}, StoreT store = {},
+                 EventsT events = {});
 
-  // Login: starts a new session family for subject. extra holds custom claims for the access
-  // token; registered and session claim names are refused (reserved_claim).
+  // Login: starts a new session family for subject and stores its record; beyond
+  // max_sessions_per_subject the subject's least recently used session ends (event evicted).
+  // extra holds custom claims for the access token; registered and session claim names are
+  // refused (reserved_claim).
   Result<TokenPair> issue(std::string_view subject,
                           const nlohmann::json& extra = detail::empty_json_object());
+
+  // The same, with metadata and "remember me" (see IssueOptions): metadata over 1 KiB or a
+  // lifetime that is not positive is invalid_argument; with a store that keeps no records
+  // (NullRevocationStore), a shorter or non-persistent session is not_supported. (A template
+  // only so that a braced list, issue(subject, {{"role", "editor"}}), still means extra claims.)
+  template <std::same_as<IssueOptions> Options>
+  Result<TokenPair> issue(std::string_view subject, const Options& options) {
+    return start(subject, options.extra, options);
+  }
 
   // Per request: signature, type, issuer, audience, times, then the store (revoked token,
   // revoked family, subject version). Never throws. For the common token shape it allocates only
   // what the returned AccessClaims holds (see detail/fast_json.hpp).
   Result<AccessClaims> validate(std::string_view access_token) const noexcept;
 
-  // Rotation: a valid, never-used refresh token buys a new pair in the same family, with the same
-  // auth_time; the presented token is used up. A used one revokes the family (refresh_reused),
-  // except the family's latest one again within reuse_grace. extra: custom claims for the new
-  // access token (refresh tokens carry none, so they never go stale).
+  // Rotation: the session's current refresh token buys a new pair in the same family, with the
+  // same auth_time and the session's own limits (IssueOptions); the presented token is used up.
+  // The previous one within reuse_grace of that rotation gets a pair on the same chain (its
+  // refresh token is the current one). Any other used one ends the family (refresh_reused,
+  // event reuse_detected). A session that ended (logout, eviction) is session_revoked; one past
+  // its absolute end is session_expired. extra: custom claims for the new access token (refresh
+  // tokens carry none, so they never go stale).
   Result<TokenPair> refresh(std::string_view refresh_token,
                             const nlohmann::json& extra = detail::empty_json_object());
 
@@ -116,13 +143,22 @@ class SessionManager {
   Result<void> revoke(std::string_view token);
 
   // Log out everywhere (e.g. after a password change): every token issued so far for subject
-  // fails with version_mismatch; new logins work.
+  // fails with version_mismatch and every session of the subject ends; new logins work.
   Result<void> revoke_all(std::string_view subject);
+
+  // The subject's live sessions, most recently used first (not_supported without records).
+  Result<std::vector<SessionInfo>> sessions(std::string_view subject) const;
+
+  // Ends the session session_id of subject: its tokens are refused at once (event
+  // session_revoked). not_found unless subject owns that live session, so a guessed id of
+  // another user's session reveals nothing and ends nothing.
+  Result<void> revoke_session(std::string_view subject, std::string_view session_id);
 
   const SessionOptions& options() const noexcept { return options_; }
   ClockT& clock() noexcept { return clock_; }
   StoreT& store() noexcept { return store_; }
   SignerT& signer() noexcept { return signer_; }
+  EventsT& events() noexcept { return events_; }
 
  private:
   // Lets refresh's caller refuse the refresh or choose the new access token's claims (into
@@ -130,21 +166,34 @@ class SessionManager {
   using prepare_function =
       detail::function_ref<std::error_code(const detail::session_claims_view&)>;
 
+  // What a session's tokens may not outlive, from its record (or the manager's options).
+  struct session_limits {
+    std::chrono::sys_seconds end;      // the absolute end
+    std::chrono::seconds refresh_ttl;  // the idle limit
+    bool persistent;
+  };
+
+  Result<TokenPair> start(std::string_view subject, const nlohmann::json& extra,
+                          const IssueOptions& options);
   Result<TokenPair> rotate(std::string_view refresh_token, prepare_function prepare,
                            const nlohmann::json& extra);
+  static std::error_code check_status(const TokenStatus& status,
+                                      const detail::session_claims_view& session);
   std::error_code check_store(const detail::session_claims_view& session,
-                              std::chrono::sys_seconds now,
-                              std::uint64_t* min_version = nullptr) const;
-  std::error_code use_refresh_token(const detail::session_claims_view& session,
-                                    std::chrono::sys_seconds expires_at,
-                                    std::chrono::sys_seconds now);
-  Result<TokenPair> mint(std::string_view subject, std::string sid,
-                         std::chrono::sys_seconds auth_time, std::chrono::sys_seconds now,
-                         const nlohmann::json& extra, std::string_view access_id,
-                         std::string_view refresh_id,
-                         std::optional<std::uint64_t> version = std::nullopt);
+                              std::chrono::sys_seconds now) const;
+  Result<TokenPair> mint(const detail::session_token_claims& common, std::string sid,
+                         const session_limits& limits, const nlohmann::json& extra,
+                         std::string_view access_id, std::string_view refresh_id);
+  Result<std::string> sign_refresh(const detail::session_token_claims& common,
+                                   std::string_view refresh_id,
+                                   std::chrono::sys_seconds expires_at) const;
   Result<std::string> sign(TokenType type, std::string_view claims,
                            bool has_custom_claims = false) const;
+
+  void emit(SessionEventKind kind, std::string_view subject, std::string_view session_id,
+            std::chrono::sys_seconds now) noexcept {
+    events_.on_event(SessionEvent{kind, subject, session_id, now});
+  }
 
   static SessionOptions checked(SessionOptions options) {
     detail::check_session_options(options);
@@ -171,10 +220,16 @@ class SessionManager {
     return absolute_end(auth_time) + options_.leeway;
   }
 
+  // The limits of a session without a record (a store that keeps none): the manager's own.
+  session_limits default_limits(std::chrono::sys_seconds auth_time) const noexcept {
+    return {absolute_end(auth_time), options_.refresh_ttl, true};
+  }
+
   SignerT signer_;
   SessionOptions options_;
   ClockT clock_;
   StoreT store_;
+  [[no_unique_address]] EventsT events_;
   Validator access_validator_;
   Validator refresh_validator_;
   detail::session_claims_writer claims_writer_;
@@ -186,30 +241,89 @@ class SessionManager {
 // every other translation unit from doing it again.
 // ---------------------------------------------------------------------------------------------
 
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-SessionManager<SignerT, ClockT, StoreT>::SessionManager(SignerT signer, SessionOptions options,
-                                                        ClockT clock, StoreT store)
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+SessionManager<SignerT, ClockT, StoreT, EventsT>::SessionManager(SignerT signer,
+                                                                 SessionOptions options,
+                                                                 ClockT clock, StoreT store,
+                                                                 EventsT events)
     : signer_(std::move(signer)),
       options_(checked(std::move(options))),
       clock_(std::move(clock)),
       store_(std::move(store)),
+      events_(std::move(events)),
       access_validator_(validator_options(kAccessTokenType)),
       refresh_validator_(validator_options(kRefreshTokenType)),
       claims_writer_(options_.issuer, options_.audience) {}
 
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::issue(std::string_view subject,
-                                                                 const nlohmann::json& extra) {
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::issue(
+    std::string_view subject, const nlohmann::json& extra) {
+  static const IssueOptions defaults{};
+  return start(subject, extra, defaults);
+}
+
+// Login: checks the options, mints the first pair, then stores the session's record (evicting
+// the subject's least recently used sessions beyond the bound), and only then reports it.
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::start(
+    std::string_view subject, const nlohmann::json& extra, const IssueOptions& options) {
   if (subject.empty()) return errc::invalid_argument;
   if (auto ec = detail::check_extra_claims(extra)) return ec;
+  if (options.metadata.size() > IssueOptions::kMaxMetadataBytes) return errc::invalid_argument;
+  const auto positive = [](const std::optional<std::chrono::seconds>& ttl) {
+    return !ttl || *ttl > std::chrono::seconds::zero();
+  };
+  if (!positive(options.refresh_ttl) || !positive(options.absolute_ttl)) {
+    return errc::invalid_argument;
+  }
+  // Never longer than the manager's limits.
+  const std::chrono::seconds refresh_ttl =
+      std::min(options.refresh_ttl.value_or(options_.refresh_ttl), options_.refresh_ttl);
+  const std::chrono::seconds absolute_ttl =
+      std::min(options.absolute_ttl.value_or(options_.absolute_ttl), options_.absolute_ttl);
+  if constexpr (!keeps_records<StoreT>) {
+    // Without a record, nothing would keep the choice for the next rotation.
+    if (refresh_ttl != options_.refresh_ttl || absolute_ttl != options_.absolute_ttl ||
+        !options.persistent) {
+      return errc::not_supported;
+    }
+  }
   const std::chrono::sys_seconds now = clock_.now();
   std::array<detail::random_id, 3> ids;  // the family, the access token, the refresh token
   if (!detail::make_random_ids(ids)) return errc::crypto_failure;
-  return mint(subject, std::string(ids[0].view()), now, now, extra, ids[1].view(), ids[2].view());
+  const std::string_view sid = ids[0].view();
+  // The version in force for this subject now; the fresh ids cannot be revoked yet.
+  auto status = store_.status(ids[1].view(), sid, subject, now);
+  if (!status) return status.error();
+  const session_limits limits{now + absolute_ttl, refresh_ttl, options.persistent};
+  auto pair = mint({subject, sid, status->min_version, now, now}, std::string(sid), limits, extra,
+                   ids[1].view(), ids[2].view());
+  if (!pair) return pair;
+  SessionRecord record;
+  try {
+    record.session_id = pair->session_id;
+    record.refresh_id.assign(ids[2].view());
+    record.metadata = options.metadata;
+  } catch (const std::bad_alloc&) {
+    return errc::out_of_memory;
+  }
+  record.auth_time = now;
+  record.last_refresh = now;
+  record.expires_at = pair->refresh_expires_at;
+  record.absolute_end = limits.end;
+  record.refresh_ttl = refresh_ttl;
+  record.access_until = pair->access_expires_at + options_.leeway;
+  record.until = std::max(record.expires_at + options_.leeway, record.access_until);
+  record.persistent = options.persistent;
+  auto evicted = store_.create_session(subject, record, options_.max_sessions_per_subject, now);
+  if (!evicted) return evicted.error();
+  emit(SessionEventKind::login, subject, pair->session_id, now);
+  for (const std::string& id : *evicted) emit(SessionEventKind::evicted, subject, id, now);
+  return pair;
 }
 
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT>::validate(
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT, EventsT>::validate(
     std::string_view access_token) const noexcept {
   try {
     detail::opened_token opened;
@@ -234,18 +348,18 @@ Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT>::validate(
   }
 }
 
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::refresh(std::string_view refresh_token,
-                                                                   const nlohmann::json& extra) {
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::refresh(
+    std::string_view refresh_token, const nlohmann::json& extra) {
   if (auto ec = detail::check_extra_claims(extra)) return ec;
   return rotate(
       refresh_token, [](const detail::session_claims_view&) { return std::error_code{}; }, extra);
 }
 
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
 template <ExtraClaimsFunction F>
-Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::refresh(std::string_view refresh_token,
-                                                                   F&& extra_claims) {
+Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::refresh(
+    std::string_view refresh_token, F&& extra_claims) {
   nlohmann::json extra;
   return rotate(
       refresh_token,
@@ -265,8 +379,8 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::refresh(std::string_v
       extra);
 }
 
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<void> SessionManager<SignerT, ClockT, StoreT>::revoke(std::string_view token) {
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<void> SessionManager<SignerT, ClockT, StoreT, EventsT>::revoke(std::string_view token) {
   const std::chrono::sys_seconds now = clock_.now();
   detail::opened_token opened;
   const Validator* validator = &access_validator_;
@@ -283,27 +397,65 @@ Result<void> SessionManager<SignerT, ClockT, StoreT>::revoke(std::string_view to
   if (auto ec2 = detail::read_session_token(opened.document(), *validator, check_times, read)) {
     return ec2;
   }
-  const std::chrono::sys_seconds until = last_accepted(read.session.auth_time);
-  if (now >= until) return {};
-  return store_.revoke_family(read.session.session_id, until, now);
+  const detail::session_claims_view& session = read.session;
+  const std::chrono::sys_seconds last = last_accepted(session.auth_time);
+  if (now >= last) return {};
+  // Every access token of the family was issued by now, so none is accepted after this; the
+  // store keeps the family refused at least until then, and as long as its record says.
+  const std::chrono::sys_seconds until =
+      std::min(now + options_.access_ttl + options_.leeway, last);
+  auto ended = store_.end_session(session.subject, session.session_id, until, now);
+  if (!ended) return ended.error();
+  if (*ended) emit(SessionEventKind::logout, session.subject, session.session_id, now);
+  return {};
 }
 
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<void> SessionManager<SignerT, ClockT, StoreT>::revoke_all(std::string_view subject) {
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<void> SessionManager<SignerT, ClockT, StoreT, EventsT>::revoke_all(
+    std::string_view subject) {
   if (subject.empty()) return errc::invalid_argument;
   const std::chrono::sys_seconds now = clock_.now();
   // Every token issued before now is refused from now + absolute_ttl + leeway at the latest.
   auto version = store_.bump_version(subject, now + options_.absolute_ttl + options_.leeway, now);
   if (!version) return version.error();
+  emit(SessionEventKind::logout_all, subject, {}, now);
   return {};
 }
 
-// refresh: verifies the refresh token, then lets prepare (given the token's session claims)
-// refuse the refresh or fill extra, then mints the new pair, and only then uses the token up.
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::rotate(std::string_view refresh_token,
-                                                                  prepare_function prepare,
-                                                                  const nlohmann::json& extra) {
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<std::vector<SessionInfo>> SessionManager<SignerT, ClockT, StoreT, EventsT>::sessions(
+    std::string_view subject) const {
+  if (subject.empty()) return errc::invalid_argument;
+  auto records = store_.sessions(subject, clock_.now());
+  if (!records) return records.error();
+  std::vector<SessionInfo> out;
+  out.reserve(records->size());
+  for (SessionRecord& r : *records) {
+    out.push_back(SessionInfo{std::move(r.session_id), r.auth_time, r.last_refresh, r.expires_at,
+                              r.persistent, std::move(r.metadata)});
+  }
+  return out;
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<void> SessionManager<SignerT, ClockT, StoreT, EventsT>::revoke_session(
+    std::string_view subject, std::string_view session_id) {
+  if (subject.empty() || session_id.empty()) return errc::not_found;
+  const std::chrono::sys_seconds now = clock_.now();
+  // until = now: a session that is not live (or not the subject's) gets no marker.
+  auto ended = store_.end_session(subject, session_id, now, now);
+  if (!ended) return ended.error();
+  if (!*ended) return errc::not_found;
+  emit(SessionEventKind::session_revoked, subject, session_id, now);
+  return {};
+}
+
+// refresh: verifies the refresh token and reads its session's record, lets prepare (given the
+// token's session claims) refuse the refresh or fill extra, mints the next pair, and only then
+// makes the one compare-and-set on the record.
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::rotate(
+    std::string_view refresh_token, prepare_function prepare, const nlohmann::json& extra) {
   const std::chrono::sys_seconds now = clock_.now();
   detail::opened_token opened;
   if (auto ec = detail::open_token(refresh_token, signer_, refresh_validator_, opened)) return ec;
@@ -320,101 +472,123 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::rotate(std::string_vi
   if (auto ec = detail::validator_access::check_times(refresh_validator_, read.registered, now)) {
     return ec;
   }
-  std::uint64_t version = 0;
-  if (auto ec = check_store(session, now, &version)) return ec;
+  auto lookup = store_.find_session(session.token_id, session.session_id, session.subject, now);
+  if (!lookup) return lookup.error();
+  if (auto ec = check_status(lookup->status, session)) return ec;
+  session_limits limits = default_limits(session.auth_time);
+  if constexpr (keeps_records<StoreT>) {
+    // No live record: the session ended (and its marker has gone) or was never recorded.
+    if (!lookup->record) return errc::session_revoked;
+    const SessionRecord& record = *lookup->record;
+    if (now >= record.absolute_end) return errc::session_expired;  // a shortened session
+    limits = {record.absolute_end, record.refresh_ttl, record.persistent};
+  }
   if (auto ec = prepare(session)) return ec;
   // Everything that can fail (ids, both payloads, limits, signatures) happens before the one
-  // irreversible step, using up the presented token: a refresh that fails here leaves that
+  // irreversible step, the compare-and-set: a refresh that fails here leaves the presented
   // token as usable as it was, so the client's retry is not mistaken for theft.
   std::array<detail::random_id, 2> ids;  // the access token, the refresh token
   if (!detail::make_random_ids(ids)) return errc::crypto_failure;
-  // The new pair carries the subject's version as check_store just read it: a log out
+  // The new pair carries the subject's version as the lookup just read it: a log out
   // everywhere that lands after that read voids the new pair too (it fails closed).
-  auto pair = mint(session.subject, std::string(session.session_id), session.auth_time, now, extra,
-                   ids[0].view(), ids[1].view(), version);
+  const detail::session_token_claims common{session.subject, session.session_id,
+                                            lookup->status.min_version, session.auth_time, now};
+  auto pair =
+      mint(common, std::string(session.session_id), limits, extra, ids[0].view(), ids[1].view());
   if (!pair) return pair;
-  if (auto ec = use_refresh_token(session, *read.registered.expires_at, now)) return ec;
+  RotationRequest request{session.token_id,
+                          ids[1].view(),
+                          now,
+                          options_.reuse_grace,
+                          pair->refresh_expires_at,
+                          pair->access_expires_at + options_.leeway,
+                          {}};
+  request.until = std::max(request.expires_at + options_.leeway, request.access_until);
+  auto rotation = store_.rotate_session(session.subject, session.session_id, request);
+  if (!rotation) return rotation.error();
+  switch (rotation->verdict) {
+    case RotationVerdict::rotated: break;
+    case RotationVerdict::within_grace: {
+      // The loser of a concurrent refresh: a pair on the same chain, whose refresh token is the
+      // record's current one (same id, same end), so the session never forks.
+      auto same_chain = sign_refresh(common, rotation->current, rotation->expires_at);
+      if (!same_chain) return same_chain.error();
+      pair->refresh_token = std::move(*same_chain);
+      pair->refresh_expires_at = rotation->expires_at;
+      break;
+    }
+    case RotationVerdict::reused:
+      emit(SessionEventKind::reuse_detected, session.subject, session.session_id, now);
+      return errc::refresh_reused;
+    case RotationVerdict::ended: return errc::session_revoked;
+  }
+  emit(SessionEventKind::refresh, session.subject, session.session_id, now);
   return pair;
 }
 
-// The store's verdict on a token; min_version (when given) receives the subject's version.
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-std::error_code SessionManager<SignerT, ClockT, StoreT>::check_store(
-    const detail::session_claims_view& session, std::chrono::sys_seconds now,
-    std::uint64_t* min_version) const {
+// The store's verdict on a token (revoked token, ended family, subject version).
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+std::error_code SessionManager<SignerT, ClockT, StoreT, EventsT>::check_status(
+    const TokenStatus& status, const detail::session_claims_view& session) {
+  if (status.family_revoked) return errc::session_revoked;
+  if (status.token_revoked) return errc::revoked;
+  if (session.version < status.min_version) return errc::version_mismatch;
+  return {};
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+std::error_code SessionManager<SignerT, ClockT, StoreT, EventsT>::check_store(
+    const detail::session_claims_view& session, std::chrono::sys_seconds now) const {
   auto status = store_.status(session.token_id, session.session_id, session.subject, now);
   if (!status) return status.error();
-  if (status->family_revoked) return errc::session_revoked;
-  if (status->token_revoked) return errc::revoked;
-  if (session.version < status->min_version) return errc::version_mismatch;
-  if (min_version != nullptr) *min_version = status->min_version;
-  return {};
+  return check_status(*status, session);
 }
 
-// Records the use of a verified refresh token that expires at expires_at. A second use (outside
-// the store's grace rule) revokes the family and is refresh_reused.
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-std::error_code SessionManager<SignerT, ClockT, StoreT>::use_refresh_token(
-    const detail::session_claims_view& session, std::chrono::sys_seconds expires_at,
-    std::chrono::sys_seconds now) {
-  auto use = store_.consume_refresh(session.session_id, session.token_id,
-                                    expires_at + options_.leeway, now, options_.reuse_grace);
-  if (!use) return use.error();
-  if (*use == RefreshUse::reused) {
-    auto revoked = store_.revoke_family(session.session_id, last_accepted(session.auth_time), now);
-    // If the store cannot record the revocation, say so rather than pretend the theft is
-    // contained.
-    if (!revoked) return revoked.error();
-    return errc::refresh_reused;
-  }
-  return {};
-}
-
-// Signs a new pair for the family sid, whose session began at auth_time, with fresh token ids,
-// for the subject's version (read from the store when not given).
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<TokenPair> SessionManager<SignerT, ClockT, StoreT>::mint(
-    std::string_view subject, std::string sid, std::chrono::sys_seconds auth_time,
-    std::chrono::sys_seconds now, const nlohmann::json& extra, std::string_view access_id,
-    std::string_view refresh_id, std::optional<std::uint64_t> version) {
-  if (!version) {
-    // The version in force for this subject now; the fresh ids cannot be revoked yet.
-    auto status = store_.status(access_id, sid, subject, now);
-    if (!status) return status.error();
-    version = status->min_version;
-  }
-  const std::chrono::sys_seconds end = absolute_end(auth_time);
-  const std::chrono::sys_seconds access_exp = std::min(now + options_.access_ttl, end);
-  const std::chrono::sys_seconds refresh_exp = std::min(now + options_.refresh_ttl, end);
-
-  const detail::session_token_claims common{subject, sid, *version, auth_time, now};
-  std::string refresh_claims;
+// Signs a new pair of the family sid, within the session's limits, with fresh token ids.
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::mint(
+    const detail::session_token_claims& common, std::string sid, const session_limits& limits,
+    const nlohmann::json& extra, std::string_view access_id, std::string_view refresh_id) {
+  const std::chrono::sys_seconds now = common.issued_at;
+  const std::chrono::sys_seconds access_exp = std::min(now + options_.access_ttl, limits.end);
+  const std::chrono::sys_seconds refresh_exp = std::min(now + limits.refresh_ttl, limits.end);
   std::string access_claims;
   try {
-    refresh_claims =
-        claims_writer_.write(common, refresh_id, refresh_exp, detail::empty_json_object());
     access_claims = claims_writer_.write(common, access_id, access_exp, extra);
   } catch (const nlohmann::json::type_error&) {
     // The subject, or a name or value among the extra claims, is not valid UTF-8: JSON cannot
     // carry it. (nlohmann's serializer reports that, and only that, as a type_error.)
     return errc::invalid_argument;
   }
-  auto refresh_token = sign(kRefreshTokenType, refresh_claims);
+  auto refresh_token = sign_refresh(common, refresh_id, refresh_exp);
   if (!refresh_token) return refresh_token.error();
   auto access_token = sign(kAccessTokenType, access_claims, !extra.empty());
   if (!access_token) return access_token.error();
 
-  return TokenPair{std::move(*access_token), std::move(*refresh_token), std::move(sid), access_exp,
-                   refresh_exp};
+  return TokenPair{
+      std::move(*access_token), std::move(*refresh_token), std::move(sid), access_exp, refresh_exp,
+      limits.persistent};
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<std::string> SessionManager<SignerT, ClockT, StoreT, EventsT>::sign_refresh(
+    const detail::session_token_claims& common, std::string_view refresh_id,
+    std::chrono::sys_seconds expires_at) const {
+  std::string claims;
+  try {
+    claims = claims_writer_.write(common, refresh_id, expires_at, detail::empty_json_object());
+  } catch (const nlohmann::json::type_error&) {
+    return errc::invalid_argument;  // the subject is not valid UTF-8
+  }
+  return sign(kRefreshTokenType, claims);
 }
 
 // A token the manager would refuse to validate is never handed out: the limits validate applies
 // (token and header size, and for custom claims their count and depth) hold for every token
 // signed here. The manager's own claims are flat and few; only custom ones need reading.
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT>
-Result<std::string> SessionManager<SignerT, ClockT, StoreT>::sign(TokenType type,
-                                                                  std::string_view claims,
-                                                                  bool has_custom_claims) const {
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<std::string> SessionManager<SignerT, ClockT, StoreT, EventsT>::sign(
+    TokenType type, std::string_view claims, bool has_custom_claims) const {
   const jws::Limits& limits = access_validator_.options().limits;
   if (has_custom_claims) {
     if (auto ec = detail::check_custom_claims_limits(claims, limits)) return ec;

@@ -20,11 +20,17 @@ struct SessionOptions {
   std::chrono::seconds absolute_ttl{30 * 24 * 3600};
   // Accepted clock skew between servers; at most 5 minutes.
   std::chrono::seconds leeway{0};
-  // Concurrent-refresh window: the family's most recently used refresh token may be presented
-  // again this long after its first use (several tabs refreshing at once) and still rotate.
-  // 0 (the default) treats every second use as theft. At most 5 minutes.
-  std::chrono::seconds reuse_grace{0};
+  // Concurrent-refresh window: the session's previous refresh token (the one the latest rotation
+  // used up) may be presented again this long after that rotation and get a pair on the same
+  // chain (its refresh token is the current one: the session never forks). Several tabs, or a
+  // page fanning out requests, refresh at once as the normal case; their losers are not thieves.
+  // Any later reuse, or reuse of an older token, is still theft. 0 treats every second use as
+  // theft. At most 5 minutes.
+  std::chrono::seconds reuse_grace{10};
   std::size_t max_token_bytes{8192};
+  // Live sessions per subject: a login beyond it ends the subject's least recently used session
+  // (event evicted), so one account cannot grow the store without bound. At least 1.
+  std::size_t max_sessions_per_subject{100};
 };
 
 namespace detail {
@@ -49,6 +55,9 @@ inline void check_session_options(const SessionOptions& o) {
     refuse("SessionOptions::leeway must be 0..300 seconds");
   if (o.reuse_grace < seconds{0} || o.reuse_grace > seconds{300}) {
     refuse("SessionOptions::reuse_grace must be 0..300 seconds");
+  }
+  if (o.max_sessions_per_subject == 0) {
+    refuse("SessionOptions::max_sessions_per_subject must be at least 1");
   }
   if (o.max_token_bytes < 512) refuse("SessionOptions::max_token_bytes must be at least 512");
 }

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace tegata {
@@ -16,6 +18,34 @@ struct TokenPair {
   std::string session_id;     // sid, the session family both belong to
   std::chrono::sys_seconds access_expires_at{};
   std::chrono::sys_seconds refresh_expires_at{};
+  // false for a session that ends with the browser (IssueOptions::persistent): its cookies carry
+  // no Max-Age (http::CookieWriter::write follows this). Every rotation of the session keeps it.
+  bool persistent = true;
+};
+
+// How issue() starts a session, beyond the subject.
+struct IssueOptions {
+  nlohmann::json extra = nlohmann::json::object();  // custom access-token claims (as before)
+  // Opaque to tegata (device name, user agent, ...): kept in the session's record only, never in
+  // a token, and shown by sessions(). At most kMaxMetadataBytes (invalid_argument beyond).
+  std::string metadata;
+  // "Remember me": a session may be shorter than the manager's limits (a longer value counts as
+  // the manager's; zero or negative is invalid_argument) and non-persistent (its cookies carry
+  // no Max-Age, so they end with the browser). Kept in the record: every rotation honours it.
+  std::optional<std::chrono::seconds> refresh_ttl, absolute_ttl;
+  bool persistent = true;
+
+  static constexpr std::size_t kMaxMetadataBytes = 1024;
+};
+
+// One live session of a subject, as sessions() lists it.
+struct SessionInfo {
+  std::string session_id;
+  std::chrono::sys_seconds auth_time{};     // login
+  std::chrono::sys_seconds last_refresh{};  // latest rotation, auth_time if none yet
+  std::chrono::sys_seconds expires_at{};    // when it ends if left alone (idle or absolute end)
+  bool persistent = true;                   // as chosen at login
+  std::string metadata;                     // as given at login
 };
 
 // A validated access token.

@@ -3,31 +3,39 @@
 // Everything lives in this process, so it suits one server (or tests). Several servers that must
 // share revocations need a store over a shared backend (Redis, a database) instead.
 //
+// What it holds (see store/revocation_store.hpp): one record per live session, updated in place
+// by every refresh; one index per subject with live sessions (its records, for sessions() and for
+// evicting the least recently used one); ended families, as markers kept while an access token
+// of theirs may still be accepted; revoked jtis; subject versions.
+//
 // Concurrency. The state is split into `shards` independent shards, each behind its own
 // reader-writer lock (detail/read_mostly_mutex.hpp, whose readers write no cache line that
-// readers on other threads write). A key picks its shard by hash: revoked jtis by jti, subject
-// versions by subject, and everything about one session family (its revocation, every consumed
-// refresh jti and which one was consumed last) by sid, so consume_refresh decides under a single
-// lock. status() takes at most three shared locks, one after the other and never two at once:
-// there is no global lock on the validate path and no lock ordering to get wrong.
+// readers on other threads write). A key picks its shard by hash: revoked jtis by jti, and
+// everything about a subject (its version, its index, its sessions' records and markers) by
+// subject, so that a refresh's compare-and-set, the theft verdict that ends the family, a login
+// that evicts and a log-out-everywhere that ends every record each decide under a single lock.
+// status() takes two shared locks, one after the other and never both at once: there is no
+// global lock on the validate path and no lock ordering to get wrong.
 //
 // Memory. Every fact is stored with the time after which it no longer matters (the `until` the
 // manager passes). Each shard keeps its facts ordered by that time, and every write first drops
-// its shard's expired facts (O(log n) each), so memory tracks live tokens only; prune(now) sweeps
-// every shard. A fact whose time has come (until <= now) is treated as absent even before it is
-// dropped.
+// its shard's expired facts (O(log n) each), so memory tracks live sessions and tokens only;
+// prune(now) sweeps every shard. A fact whose time has come (until <= now) is treated as absent
+// even before it is dropped.
 //
 // Bound. Options::max_entries bounds the total number of entries across all shards. An entry is
-// one revoked jti, one session family (revoked, or with consumed refresh tokens), one consumed
-// refresh jti, or one subject version. A write that needs a new entry when the store is full first
-// drops the expired facts of its shard, then of every shard; if the store is still full it fails
-// with errc::store_full and changes nothing. Reads are never refused for that reason.
+// one session record (live, or ended and kept as a marker), one subject index (one per subject
+// with live sessions), one revoked jti or one subject version. A refresh changes a record in
+// place and needs no entry, so activity never fills the store: only live sessions (and markers,
+// each kept at most access_ttl plus leeway after its session ended) do. A write that needs a new
+// entry when the store is full first drops the expired facts of its shard, then of every shard;
+// if the store is still full it fails with errc::store_full and changes nothing. Reads are never
+// refused for that reason.
 //
 // Size of an entry (detail/id_table.hpp has the layout): an entry's ids are stored inline up to
-// 23 bytes (the manager's ids have 22); longer ones add a heap block of their length. A consumed
-// refresh jti, which holds both its sid and its jti, is the largest kind. benchmarks/README.md
-// gives the measured bytes per live entry of each kind, and so the memory the default bound of
-// 1,000,000 entries can take. Storage keeps its peak size after pruning.
+// 23 bytes (the manager's ids have 22); longer ones (and metadata beyond 23 bytes) add a heap
+// block of their length. benchmarks/README.md gives the measured bytes per live entry of each
+// kind. Storage keeps its peak size after pruning.
 //
 // Failure. status() never throws. A write that cannot allocate memory (std::bad_alloc) or lock
 // returns errc::store_unavailable and leaves the store as it was, so the manager fails closed.
@@ -52,8 +60,10 @@
 #include <mutex>
 #include <shared_mutex>  // std::shared_lock
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "tegata/detail/id_table.hpp"
 #include "tegata/detail/read_mostly_mutex.hpp"
@@ -91,24 +101,182 @@ class MemoryRevocationStore {
                              std::chrono::sys_seconds now) const noexcept {
     try {
       TokenStatus result;
-      {
-        const place p = state_->place_of(jti);
-        const std::shared_lock lock(p.where->mutex);
-        const auto* token = p.where->tokens.find(p.hash, {jti});
-        result.token_revoked = token != nullptr && token->until > now;
+      result.token_revoked = token_revoked(jti, now);
+      const place p = state_->place_of(subject);
+      const std::shared_lock lock(p.where->mutex);
+      read_subject(*p.where, p, sid, subject, now, result);
+      return result;
+    } catch (...) {
+      return errc::store_unavailable;
+    }
+  }
+
+  // The refresh path's read: status() and the session's live record, if any.
+  Result<SessionLookup> find_session(std::string_view jti, std::string_view sid,
+                                     std::string_view subject,
+                                     std::chrono::sys_seconds now) const noexcept {
+    try {
+      SessionLookup result;
+      result.status.token_revoked = token_revoked(jti, now);
+      const place p = state_->place_of(subject);
+      const std::shared_lock lock(p.where->mutex);
+      if (const auto* e = read_subject(*p.where, p, sid, subject, now, result.status)) {
+        result.record = record_of(*e);
       }
-      {
-        const place p = state_->place_of(sid);
-        const std::shared_lock lock(p.where->mutex);
-        const auto* family = p.where->families.find(p.hash, {sid});
-        result.family_revoked = family != nullptr && family->value.revoked_until > now;
+      return result;
+    } catch (...) {
+      return errc::store_unavailable;
+    }
+  }
+
+  // Stores the record of a new session of subject (record.session_id must be new: an id already
+  // known is errc::invalid_argument, as is record.until <= now). Beyond max_sessions live sessions
+  // the subject's least recently used ones end (as by end_session with until = now) and their
+  // ids are returned. Needs one entry, two for a subject without live sessions.
+  Result<std::vector<std::string>> create_session(std::string_view subject,
+                                                  const SessionRecord& record,
+                                                  std::size_t max_sessions,
+                                                  std::chrono::sys_seconds now) {
+    if (record.until <= now || record.session_id.empty() || max_sessions == 0) {
+      return errc::invalid_argument;
+    }
+    const place p = state_->place_of(subject);
+    const std::uint32_t family_hash = state_->pair_hash(p, record.session_id);
+    using evicted_ids = std::vector<std::string>;
+    return write<evicted_ids>(*p.where, now, [&](shard& s) -> Result<evicted_ids> {
+      if (s.families.find(family_hash, {subject, record.session_id}) != nullptr) {
+        return errc::invalid_argument;
       }
+      // Everything that allocates comes first, while nothing has changed.
+      session_state fresh;
+      fresh.current.assign(record.refresh_id);
+      fresh.metadata.assign(record.metadata);
+      fresh.auth_time = record.auth_time;
+      fresh.last_refresh = record.last_refresh;
+      fresh.expires_at = record.expires_at;
+      fresh.absolute_end = record.absolute_end;
+      fresh.refresh_ttl = record.refresh_ttl;
+      fresh.access_until = record.access_until;
+      fresh.persistent = record.persistent;
+      auto* index = s.subjects.find(p.hash, {subject});
+      subject_index new_index;
+      std::vector<family_entry*> victims;
+      evicted_ids evicted;
+      if (index != nullptr) {
+        index->value.live.reserve(index->value.live.size() + 1);
+        victims = least_recently_used(index->value.live, max_sessions);
+        evicted.reserve(victims.size());
+        for (const family_entry* victim : victims) evicted.emplace_back(victim->ids[1].view());
+      } else {
+        new_index.live.reserve(1);
+      }
+      const bool new_subject = index == nullptr;
+      family_entry* created = nullptr;
+      const bool admitted = admit(new_subject ? 2 : 1, [&] {
+        if (new_subject) {
+          index = &s.subjects.insert(p.hash, {subject}, std::move(new_index),
+                                     std::chrono::sys_seconds::max());
+        }
+        try {
+          created = &s.families.insert(family_hash, {subject, record.session_id}, std::move(fresh),
+                                       record.until);
+        } catch (...) {
+          if (new_subject) s.subjects.erase(*index);
+          throw;
+        }
+      });
+      if (!admitted) return errc::store_full;
+      created->value.owner = index;
+      created->value.recency = ++s.last_sequence;
+      index->value.live.push_back(created);  // reserved above
+      for (family_entry* victim : victims) end(s, *victim, now, now);
+      return evicted;
+    });
+  }
+
+  // The compare-and-set of a refresh, under one lock (see RotationVerdict). A theft verdict ends
+  // the family in the same step, as end_session would.
+  Result<Rotation> rotate_session(std::string_view subject, std::string_view sid,
+                                  const RotationRequest& request) {
+    const place p = state_->place_of(subject);
+    const std::uint32_t family_hash = state_->pair_hash(p, sid);
+    return write<Rotation>(*p.where, request.now, [&](shard& s) -> Result<Rotation> {
+      family_entry* e = s.families.find(family_hash, {subject, sid});
+      if (e == nullptr || e->value.owner == nullptr || e->until <= request.now) {
+        return Rotation{};  // ended
+      }
+      session_state& r = e->value;
+      if (r.current.view() == request.presented) {
+        // Allocations first: the result and the new id.
+        Rotation out{RotationVerdict::rotated, std::string(request.next), request.expires_at};
+        detail::stored_id next;
+        next.assign(request.next);
+        r.previous = std::move(r.current);
+        r.current = std::move(next);
+        r.last_refresh = request.now;
+        r.expires_at = request.expires_at;
+        r.access_until = std::max(r.access_until, request.access_until);
+        r.recency = ++s.last_sequence;
+        s.families.set_until(*e, std::max(request.until, r.access_until));
+        return out;
+      }
+      if (request.grace > std::chrono::seconds::zero() && !r.previous.view().empty() &&
+          r.previous.view() == request.presented && request.now - r.last_refresh <= request.grace) {
+        Rotation out{RotationVerdict::within_grace, std::string(r.current.view()), r.expires_at};
+        r.access_until = std::max(r.access_until, request.access_until);
+        r.recency = ++s.last_sequence;
+        s.families.extend(*e, r.access_until);
+        return out;
+      }
+      end(s, *e, request.now, request.now);
+      return Rotation{RotationVerdict::reused, {}, {}};
+    });
+  }
+
+  // Ends the session (subject, sid); see the RevocationStore concept. Ending a live record needs
+  // no entry (the record becomes the marker); a marker for a family without a record needs one.
+  Result<bool> end_session(std::string_view subject, std::string_view sid,
+                           std::chrono::sys_seconds until, std::chrono::sys_seconds now) {
+    const place p = state_->place_of(subject);
+    const std::uint32_t family_hash = state_->pair_hash(p, sid);
+    return write<bool>(*p.where, now, [&](shard& s) -> Result<bool> {
+      family_entry* e = s.families.find(family_hash, {subject, sid});
+      if (e != nullptr && e->value.owner != nullptr) {  // live: write() pruned the expired ones
+        end(s, *e, until, now);
+        return true;
+      }
+      if (until <= now) return false;
+      if (e != nullptr) {
+        s.families.extend(*e, until);
+        return false;
+      }
+      if (!admit(1, [&] { s.families.insert(family_hash, {subject, sid}, {}, until); })) {
+        return errc::store_full;
+      }
+      return false;
+    });
+  }
+
+  // The subject's live sessions, most recently used (created or refreshed) first.
+  Result<std::vector<SessionRecord>> sessions(std::string_view subject,
+                                              std::chrono::sys_seconds now) const noexcept {
+    try {
+      std::vector<std::pair<std::uint64_t, SessionRecord>> found;
       {
         const place p = state_->place_of(subject);
         const std::shared_lock lock(p.where->mutex);
-        const auto* version = p.where->versions.find(p.hash, {subject});
-        if (version != nullptr && version->until > now) result.min_version = version->value;
+        if (const auto* index = p.where->subjects.find(p.hash, {subject})) {
+          found.reserve(index->value.live.size());
+          for (const family_entry* e : index->value.live) {
+            if (e->until > now) found.emplace_back(e->value.recency, record_of(*e));
+          }
+        }
       }
+      std::sort(found.begin(), found.end(),
+                [](const auto& a, const auto& b) { return a.first > b.first; });
+      std::vector<SessionRecord> result;
+      result.reserve(found.size());
+      for (auto& item : found) result.push_back(std::move(item.second));
       return result;
     } catch (...) {
       return errc::store_unavailable;
@@ -131,28 +299,11 @@ class MemoryRevocationStore {
     });
   }
 
-  // Refuses every token of the session family until `until`; extends like revoke_token.
-  Result<void> revoke_family(std::string_view sid, std::chrono::sys_seconds until,
-                             std::chrono::sys_seconds now) {
-    if (until <= now) return {};
-    const place p = state_->place_of(sid);
-    return write<void>(*p.where, now, [&](shard& s) -> Result<void> {
-      if (auto* family = s.families.find(p.hash, {sid})) {
-        family->value.revoked_until = std::max(family->value.revoked_until, until);
-        s.families.extend(*family, until);
-        return {};
-      }
-      if (!admit(1, [&] { s.families.insert(p.hash, {sid}, family_state{until, 0}, until); })) {
-        return errc::store_full;
-      }
-      return {};
-    });
-  }
-
   // The new version is max(previous + 1, now in seconds since the epoch): strictly increasing,
   // even for two bumps in the same second. It is remembered until `until`, and in any case until
   // the clock has passed it, so that a bump after it was forgotten (and read as 0) still yields a
-  // larger version than every version handed out before.
+  // larger version than every version handed out before. Every live record of the subject goes
+  // (the version already voids their tokens), and with them the subject's index.
   Result<std::uint64_t> bump_version(std::string_view subject, std::chrono::sys_seconds until,
                                      std::chrono::sys_seconds now) {
     const place p = state_->place_of(subject);
@@ -166,58 +317,16 @@ class MemoryRevocationStore {
       if (current != nullptr) {
         current->value = version;
         s.versions.extend(*current, keep);
-        return version;
-      }
-      if (!admit(1, [&] { s.versions.insert(p.hash, {subject}, version, keep); })) {
+      } else if (!admit(1, [&] { s.versions.insert(p.hash, {subject}, version, keep); })) {
         return errc::store_full;
       }
-      return version;
-    });
-  }
-
-  // Records one use of the refresh token `jti` of family `sid`, remembered until `until` (its exp;
-  // add the validator's leeway if there is one: the use must be remembered for as long as the
-  // token could still be accepted). First use: RefreshUse::first, and the token becomes the
-  // family's most recently consumed one. Used before: RefreshUse::within_grace if grace > 0, it is
-  // the family's most recently consumed token and now <= its first use + grace; otherwise
-  // RefreshUse::reused. Revoking the family after a reuse is the caller's decision.
-  // until <= now is errc::invalid_argument: a use that is forgotten at once could be repeated
-  // without ever being detected, so the store refuses rather than answer `first`.
-  Result<RefreshUse> consume_refresh(std::string_view sid, std::string_view jti,
-                                     std::chrono::sys_seconds until, std::chrono::sys_seconds now,
-                                     std::chrono::seconds grace) {
-    if (until <= now) return errc::invalid_argument;
-    const place p = state_->place_of(sid);
-    // A consumed jti lives in its family's shard, so consume_refresh decides under one lock.
-    const std::uint32_t use_hash = state_->pair_hash(p, jti);
-    return write<RefreshUse>(*p.where, now, [&](shard& s) -> Result<RefreshUse> {
-      auto* family = s.families.find(p.hash, {sid});
-      if (const auto* used = s.refreshes.find(use_hash, {sid, jti})) {
-        // A live refresh entry implies its family entry: the family lives at least as long.
-        const bool latest = family != nullptr && family->value.last_refresh == used->value.sequence;
-        if (grace > std::chrono::seconds::zero() && latest &&
-            now - used->value.first_use <= grace) {
-          return RefreshUse::within_grace;
-        }
-        return RefreshUse::reused;
+      if (auto* index = s.subjects.find(p.hash, {subject})) {
+        const std::vector<family_entry*> live = std::move(index->value.live);
+        s.subjects.erase(*index);
+        for (family_entry* e : live) s.families.erase(*e);
+        state_->release(live.size() + 1);
       }
-      const std::uint64_t sequence = ++s.last_sequence;
-      const bool admitted = admit(family != nullptr ? 1 : 2, [&] {
-        auto& use = s.refreshes.insert(use_hash, {sid, jti}, refresh_use{now, sequence}, until);
-        if (family == nullptr) {
-          try {
-            family = &s.families.insert(p.hash, {sid},
-                                        family_state{std::chrono::sys_seconds::min(), 0}, until);
-          } catch (...) {
-            s.refreshes.erase(use);
-            throw;
-          }
-        }
-      });
-      if (!admitted) return errc::store_full;
-      family->value.last_refresh = sequence;
-      s.families.extend(*family, until);
-      return RefreshUse::first;
+      return version;
     });
   }
 
@@ -229,13 +338,34 @@ class MemoryRevocationStore {
   std::size_t size() const noexcept { return state_->entries.load(std::memory_order_relaxed); }
 
  private:
-  struct family_state {
-    std::chrono::sys_seconds revoked_until;  // sys_seconds::min() when only refreshes are recorded
-    std::uint64_t last_refresh;              // sequence of the most recently consumed refresh jti
+  struct session_state;
+  struct subject_index;
+  using family_table = detail::expiring_table<2, session_state>;  // by (subject, sid)
+  using family_entry = family_table::entry;
+  using index_table = detail::expiring_table<1, subject_index>;  // by subject
+  using index_entry = index_table::entry;
+
+  // A session's record while owner is set; once ended, a marker (owner null, ids and metadata
+  // released) that refuses the family's tokens until the entry's until.
+  struct session_state {
+    detail::stored_id current;   // refresh token id
+    detail::stored_id previous;  // the one before, empty until the first rotation
+    detail::stored_id metadata;
+    std::chrono::sys_seconds auth_time{};
+    std::chrono::sys_seconds last_refresh{};
+    std::chrono::sys_seconds expires_at{};
+    std::chrono::sys_seconds absolute_end{};
+    std::chrono::sys_seconds access_until{};
+    std::chrono::seconds refresh_ttl{};
+    std::uint64_t recency = 0;     // per shard, increasing: orders the subject's sessions
+    index_entry* owner = nullptr;  // the subject's index while the session is live
+    bool persistent = true;
   };
-  struct refresh_use {
-    std::chrono::sys_seconds first_use;
-    std::uint64_t sequence;  // per shard, increasing: identifies the family's latest use
+  // The live sessions of one subject, in no order (recency orders them). Entries never move,
+  // so pointers stay valid until the entry is erased, and every erasure of a live record
+  // unlinks it first.
+  struct subject_index {
+    std::vector<family_entry*> live;
   };
   struct revoked {};
 
@@ -244,13 +374,33 @@ class MemoryRevocationStore {
   struct alignas(64) shard {
     mutable detail::read_mostly_mutex mutex;
     detail::expiring_table<1, revoked> tokens;          // by jti
-    detail::expiring_table<1, family_state> families;   // by sid
-    detail::expiring_table<2, refresh_use> refreshes;   // by (sid, jti), in the sid's shard
+    family_table families;                              // by (subject, sid), in the subject's shard
+    index_table subjects;                               // by subject
     detail::expiring_table<1, std::uint64_t> versions;  // by subject
     std::uint64_t last_sequence = 0;
 
+    // Removes a live record from its subject's index (and the index once empty); returns the
+    // number of entries that freed (0 or 1).
+    std::size_t unlink(family_entry& e) noexcept {
+      index_entry* index = e.value.owner;
+      e.value.owner = nullptr;
+      auto& live = index->value.live;
+      const auto found = std::find(live.begin(), live.end(), &e);
+      if (found != live.end()) {
+        *found = live.back();
+        live.pop_back();
+      }
+      if (!live.empty()) return 0;
+      subjects.erase(*index);
+      return 1;
+    }
+
     std::size_t prune(std::chrono::sys_seconds now) noexcept {
-      return tokens.prune(now) + families.prune(now) + refreshes.prune(now) + versions.prune(now);
+      std::size_t unlinked = 0;
+      const std::size_t records = families.prune(now, [&](family_entry& e) noexcept {
+        if (e.value.owner != nullptr) unlinked += unlink(e);
+      });
+      return tokens.prune(now) + versions.prune(now) + records + unlinked;
     }
   };
 
@@ -274,9 +424,9 @@ class MemoryRevocationStore {
       return {&shards[static_cast<std::size_t>(h >> 32) & mask], static_cast<std::uint32_t>(h), h};
     }
 
-    // The hash of (sid, jti) in the sid's shard.
-    std::uint32_t pair_hash(const place& sid, std::string_view jti) const noexcept {
-      return static_cast<std::uint32_t>(hash(jti) + 0x9e3779b97f4a7c15ULL * sid.full);
+    // The hash of a pair of ids (subject and sid) in the first one's shard.
+    std::uint32_t pair_hash(const place& first, std::string_view second) const noexcept {
+      return static_cast<std::uint32_t>(hash(second) + 0x9e3779b97f4a7c15ULL * first.full);
     }
 
     void sweep(std::chrono::sys_seconds now) {
@@ -327,6 +477,78 @@ class MemoryRevocationStore {
     constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
     if (version >= max) return std::chrono::sys_seconds::max();
     return std::chrono::sys_seconds{std::chrono::seconds{static_cast<std::int64_t>(version) + 1}};
+  }
+
+  bool token_revoked(std::string_view jti, std::chrono::sys_seconds now) const {
+    const place p = state_->place_of(jti);
+    const std::shared_lock lock(p.where->mutex);
+    const auto* token = p.where->tokens.find(p.hash, {jti});
+    return token != nullptr && token->until > now;
+  }
+
+  // Under a lock of the subject's shard: fills the family and version parts of status and
+  // returns the session's live record, if any.
+  const family_entry* read_subject(const shard& s, const place& p, std::string_view sid,
+                                   std::string_view subject, std::chrono::sys_seconds now,
+                                   TokenStatus& status) const noexcept {
+    const auto* version = s.versions.find(p.hash, {subject});
+    if (version != nullptr && version->until > now) status.min_version = version->value;
+    const auto* e = s.families.find(state_->pair_hash(p, sid), {subject, sid});
+    if (e == nullptr || e->until <= now) return nullptr;
+    if (e->value.owner == nullptr) {
+      status.family_revoked = true;
+      return nullptr;
+    }
+    return e;
+  }
+
+  static SessionRecord record_of(const family_entry& e) {
+    const session_state& r = e.value;
+    SessionRecord out;
+    out.session_id.assign(e.ids[1].view());
+    out.refresh_id.assign(r.current.view());
+    out.auth_time = r.auth_time;
+    out.last_refresh = r.last_refresh;
+    out.expires_at = r.expires_at;
+    out.absolute_end = r.absolute_end;
+    out.refresh_ttl = r.refresh_ttl;
+    out.access_until = r.access_until;
+    out.until = e.until;
+    out.persistent = r.persistent;
+    out.metadata.assign(r.metadata.view());
+    return out;
+  }
+
+  // The sessions to end so that one more fits within max_sessions: the least recently used.
+  static std::vector<family_entry*> least_recently_used(const std::vector<family_entry*>& live,
+                                                        std::size_t max_sessions) {
+    if (live.size() < max_sessions) return {};
+    std::vector<family_entry*> sorted = live;
+    const std::size_t excess = live.size() + 1 - max_sessions;
+    std::partial_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(excess),
+                      sorted.end(), [](const family_entry* a, const family_entry* b) {
+                        return a->value.recency < b->value.recency;
+                      });
+    sorted.resize(excess);
+    return sorted;
+  }
+
+  // Ends a live record: it leaves its subject's index and becomes a marker until the later of
+  // until and its access_until, or goes at once if that has passed. Never fails.
+  void end(shard& s, family_entry& e, std::chrono::sys_seconds until,
+           std::chrono::sys_seconds now) noexcept {
+    std::size_t freed = s.unlink(e);
+    const auto keep = std::max(until, e.value.access_until);
+    if (keep > now) {
+      e.value.current.reset();
+      e.value.previous.reset();
+      e.value.metadata.reset();
+      s.families.set_until(e, keep);
+    } else {
+      s.families.erase(e);
+      ++freed;
+    }
+    state_->release(freed);
   }
 
   // Reserves n entries and runs insert (which adds them); gives the reservation back if insert

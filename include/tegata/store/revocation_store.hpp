@@ -1,56 +1,143 @@
 // tegata/store/revocation_store.hpp - the RevocationStore policy: the only state tegata keeps.
 //
-// A store remembers exactly four things, each only as long as the tokens it concerns can live:
-// revoked token ids (jti), revoked session families (sid), the version of each subject that
-// signed out everywhere, and which refresh tokens have been used. The SessionManager passes the
-// current time into every call (a store never reads a clock) and says until when each fact
-// matters, so a store can forget it afterwards. Every operation is atomic on its own; a remote
-// store answers errc::store_unavailable when it cannot reach its backend, and the manager then
-// fails closed. Each `until` already covers the validator's leeway: a fact is needed until the
-// last second at which any token it concerns could still be accepted.
+// A store remembers, each only as long as it matters:
+//  - one record per live session family (SessionRecord), created at login, updated in place by
+//    every refresh and gone at the session's end: state grows with live sessions, never with
+//    activity, so one account that refreshes a million times still holds one record;
+//  - ended families (logout, theft, eviction), as long as an access token of theirs may still be
+//    accepted (the record's access_until), since access tokens validate without the record;
+//  - revoked token ids (jti), and the version of each subject that signed out everywhere.
+// The SessionManager passes the current time into every call (a store never reads a clock) and
+// says until when each fact matters, so a store can forget it afterwards. Every operation is
+// atomic on its own; a remote store answers errc::store_unavailable when it cannot reach its
+// backend, and the manager then fails closed. Each `until` already covers the validator's
+// leeway: a fact is needed until the last second at which any token it concerns could still be
+// accepted.
+//
+// A session is named by (subject, session id) in every call: both come from a verified token or
+// from the application, and a store may keep everything about a subject together (the memory
+// store does, so that a refresh, a theft verdict and the subject's index change under one lock).
 #pragma once
 
 #include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "tegata/error.hpp"
 
 namespace tegata {
 
-// What consuming a refresh token id found.
-enum class RefreshUse {
-  first,         // never used before: rotate
-  within_grace,  // the family's most recently used refresh token, again within the grace window
-  reused,        // used before and not excused by the grace window: treat as theft
-};
-
 // What the validate path needs to know about one access token, in one query.
 struct TokenStatus {
   bool token_revoked = false;     // its jti was revoked
-  bool family_revoked = false;    // its session family was revoked
+  bool family_revoked = false;    // its session family ended (logout, theft, eviction)
   std::uint64_t min_version = 0;  // the subject's current version; older tokens are void
 };
 
-template <class S>
-concept RevocationStore = requires(S& store, const S& const_store, std::string_view id,
-                                   std::chrono::sys_seconds time, std::chrono::seconds grace) {
-  // The validate path: status of (jti, sid, subject) at now.
-  { const_store.status(id, id, id, time) } -> std::same_as<Result<TokenStatus>>;
-  // revoke_token(jti, until, now): the jti is refused until `until` (the token's exp).
-  { store.revoke_token(id, time, time) } -> std::same_as<Result<void>>;
-  // revoke_family(sid, until, now): every token of the family is refused until `until`
-  // (the family's absolute end, after which none of its tokens can be valid anyway).
-  { store.revoke_family(id, time, time) } -> std::same_as<Result<void>>;
-  // bump_version(subject, until, now): makes every token issued so far for the subject void and
-  // returns the new version. Versions are seconds since the epoch of the latest bump, strictly
-  // increasing, so a store may forget a version at `until` (when every token it voided has
-  // expired) and reading 0 afterwards is still correct.
-  { store.bump_version(id, time, time) } -> std::same_as<Result<std::uint64_t>>;
-  // consume_refresh(sid, jti, until, now, grace): atomically records the use of a refresh token
-  // (remembered until `until`, its exp) and reports whether it was the first use.
-  { store.consume_refresh(id, id, time, time, grace) } -> std::same_as<Result<RefreshUse>>;
+// One live session family, as the store keeps it. The manager writes every field at login; a
+// rotation changes refresh_id, last_refresh, expires_at, access_until and until.
+struct SessionRecord {
+  std::string session_id;                   // sid
+  std::string refresh_id;                   // jti of the current refresh token: the next refresh
+                                            // must present it (or, within the grace window, the
+                                            // previous one, which the store keeps beside it)
+  std::chrono::sys_seconds auth_time{};     // login
+  std::chrono::sys_seconds last_refresh{};  // latest rotation (auth_time if none); also the first
+                                            // use of the previous refresh token
+  std::chrono::sys_seconds expires_at{};    // the current refresh token's exp: the idle end, or
+                                            // the absolute end if that comes first
+  std::chrono::sys_seconds absolute_end{};  // no token of the session lives past it
+  std::chrono::seconds refresh_ttl{};       // this session's idle limit (IssueOptions may shorten
+                                            // the manager's): every rotation honours it
+  std::chrono::sys_seconds access_until{};  // the last second an access token of the session may
+                                            // be accepted (its exp plus leeway): how long the
+                                            // session must be remembered as ended once it ends
+  std::chrono::sys_seconds until{};         // when the store forgets the record: expires_at plus
+                                            // leeway, never before access_until
+  bool persistent = true;                   // "remember me": cookies with Max-Age or without
+  std::string metadata;                     // the application's, opaque; never in a token
 };
+
+// The refresh path's read, in one query: the presented refresh token's status and its session's
+// live record (absent when the session ended or the store keeps no records).
+struct SessionLookup {
+  TokenStatus status;
+  std::optional<SessionRecord> record;
+};
+
+// What a refresh proposes to the record, after it has minted the next pair.
+struct RotationRequest {
+  std::string_view presented;  // jti of the refresh token presented
+  std::string_view next;       // jti of the refresh token just minted
+  std::chrono::sys_seconds now;
+  std::chrono::seconds grace;             // SessionOptions::reuse_grace
+  std::chrono::sys_seconds expires_at;    // the new refresh token's exp
+  std::chrono::sys_seconds access_until;  // the new access token's exp plus leeway
+  std::chrono::sys_seconds until;         // the record's new until
+};
+
+enum class RotationVerdict {
+  rotated,       // presented was current: current := next, previous := presented, last_refresh
+                 // := now; the record now ends at request.expires_at (until at request.until)
+  within_grace,  // presented was the previous token, within grace of last_refresh: nothing
+                 // rotates; the caller hands out a pair on the same chain (Rotation::current)
+  reused,        // anything else: theft. The family ended in the same atomic step
+  ended,         // no live record: the session is over (revoked, evicted, expired) or unknown
+};
+
+struct Rotation {
+  RotationVerdict verdict = RotationVerdict::ended;
+  std::string current;                    // the record's current refresh token id afterwards
+  std::chrono::sys_seconds expires_at{};  // the record's expires_at afterwards
+};
+
+// How a store answers every call. `time` stands for `now` or an `until`; see each line.
+template <class S>
+concept RevocationStore =
+    requires(S& store, const S& const_store, std::string_view id, std::chrono::sys_seconds time,
+             const SessionRecord& record, const RotationRequest& request, std::size_t count) {
+      // The validate path: status of (jti, sid, subject) at now. Never touches the record.
+      { const_store.status(id, id, id, time) } -> std::same_as<Result<TokenStatus>>;
+      // find_session(jti, sid, subject, now): the refresh path's read (SessionLookup).
+      { const_store.find_session(id, id, id, time) } -> std::same_as<Result<SessionLookup>>;
+      // create_session(subject, record, max_sessions, now): stores a new session's record. If the
+      // subject then has more than max_sessions live sessions, its least recently used ones end
+      // (as by end_session) and their ids are returned.
+      {
+        store.create_session(id, record, count, time)
+      } -> std::same_as<Result<std::vector<std::string>>>;
+      // rotate_session(subject, sid, request): the one compare-and-set of a refresh (Rotation).
+      { store.rotate_session(id, id, request) } -> std::same_as<Result<Rotation>>;
+      // end_session(subject, sid, until, now): ends the session. Its live record is gone, and its
+      // tokens are refused (family_revoked) until the later of `until` and the record's
+      // access_until. true if a live record ended; false otherwise, and then the family is still
+      // refused until `until` (nothing is stored when until <= now).
+      { store.end_session(id, id, time, time) } -> std::same_as<Result<bool>>;
+      // sessions(subject, now): the subject's live records, most recently used first.
+      { const_store.sessions(id, time) } -> std::same_as<Result<std::vector<SessionRecord>>>;
+      // revoke_token(jti, until, now): the jti is refused until `until` (the token's exp).
+      { store.revoke_token(id, time, time) } -> std::same_as<Result<void>>;
+      // bump_version(subject, until, now): makes every token issued so far for the subject void,
+      // ends every live session of the subject (their records are gone) and returns the new
+      // version. Versions are seconds since the epoch of the latest bump, strictly increasing,
+      // so a store may forget a version at `until` (when every token it voided has expired) and
+      // reading 0 afterwards is still correct.
+      { store.bump_version(id, time, time) } -> std::same_as<Result<std::uint64_t>>;
+    };
+
+// A store that keeps no records at all (NullRevocationStore) says so with
+//   static constexpr bool keeps_records = false;
+// The manager then rotates on every refresh with its own limits, and refuses what it could not
+// honour (IssueOptions that shorten or end a session with the browser).
+template <class S>
+inline constexpr bool keeps_records = true;
+template <class S>
+  requires requires { S::keeps_records; }
+inline constexpr bool keeps_records<S> = S::keeps_records;
 
 }  // namespace tegata
