@@ -151,13 +151,7 @@ class MemoryRevocationStore {
       session_state fresh;
       fresh.current.assign(record.refresh_id);
       fresh.metadata.assign(record.metadata);
-      fresh.auth_time = record.auth_time;
-      fresh.last_refresh = record.last_refresh;
-      fresh.expires_at = record.expires_at;
-      fresh.absolute_end = record.absolute_end;
-      fresh.refresh_ttl = record.refresh_ttl;
-      fresh.access_until = record.access_until;
-      fresh.persistent = record.persistent;
+      copy_fields(record, fresh);
       auto* index = s.subjects.find(p.hash, {subject});
       subject_index new_index;
       std::vector<family_entry*> victims;
@@ -507,16 +501,22 @@ class MemoryRevocationStore {
     SessionRecord out;
     out.session_id.assign(e.ids[1].view());
     out.refresh_id.assign(r.current.view());
-    out.auth_time = r.auth_time;
-    out.last_refresh = r.last_refresh;
-    out.expires_at = r.expires_at;
-    out.absolute_end = r.absolute_end;
-    out.refresh_ttl = r.refresh_ttl;
-    out.access_until = r.access_until;
+    copy_fields(r, out);
     out.until = e.until;
-    out.persistent = r.persistent;
     out.metadata.assign(r.metadata.view());
     return out;
+  }
+
+  // The fields a SessionRecord and a session_state share by name (times and flags), either way.
+  template <class From, class To>
+  static void copy_fields(const From& from, To& to) noexcept {
+    to.auth_time = from.auth_time;
+    to.last_refresh = from.last_refresh;
+    to.expires_at = from.expires_at;
+    to.absolute_end = from.absolute_end;
+    to.refresh_ttl = from.refresh_ttl;
+    to.access_until = from.access_until;
+    to.persistent = from.persistent;
   }
 
   // The sessions to end so that one more fits within max_sessions: the least recently used.
