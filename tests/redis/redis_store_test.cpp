@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 using std::chrono::seconds;
 using std::chrono::sys_seconds;
 using tegata::errc;
-using tegata::RefreshUse;
+using tegata::RotationVerdict;
 using tegata::redis::RevocationStore;
 
 namespace {
@@ -47,6 +47,7 @@ tegata::SessionOptions session_options() {
   o.access_ttl = 15min;
   o.refresh_ttl = 24h;
   o.absolute_ttl = 72h;
+  o.reuse_grace = 0s;  // any second use is theft here; the grace rule is in the contract suite
   return o;
 }
 
@@ -83,11 +84,37 @@ std::string hashed_part(const std::string& key) {
   return key.substr(open + 1, close - open - 1);
 }
 
-RefreshUse consume(RevocationStore& store, std::string_view sid, std::string_view jti,
-                   sys_seconds until, sys_seconds now) {
-  const auto use = store.consume_refresh(sid, jti, until, now, seconds{0});
-  REQUIRE(use.has_value());
-  return *use;
+// A login of subject at now: the record of session sid, current refresh token id refresh_id,
+// kept until `until`.
+tegata::SessionRecord login_record(std::string_view sid, std::string_view refresh_id,
+                                   sys_seconds until, sys_seconds now) {
+  tegata::SessionRecord r;
+  r.session_id = sid;
+  r.refresh_id = refresh_id;
+  r.auth_time = r.last_refresh = now;
+  r.expires_at = r.until = r.absolute_end = r.access_until = until;
+  r.refresh_ttl = until - now;
+  return r;
+}
+
+void login(RevocationStore& store, std::string_view subject, std::string_view sid,
+           std::string_view refresh_id, sys_seconds until, sys_seconds now) {
+  const auto created =
+      store.create_session(subject, login_record(sid, refresh_id, until, now), 100, now);
+  REQUIRE(created.has_value());
+}
+
+tegata::RotationRequest rotation(std::string_view presented, std::string_view next,
+                                 sys_seconds until, sys_seconds now) {
+  return {presented, next, now, seconds{0}, until, until, until};
+}
+
+RotationVerdict rotate(RevocationStore& store, std::string_view subject, std::string_view sid,
+                       std::string_view presented, std::string_view next, sys_seconds until,
+                       sys_seconds now) {
+  const auto rotated = store.rotate_session(subject, sid, rotation(presented, next, until, now));
+  REQUIRE(rotated.has_value());
+  return rotated->verdict;
 }
 
 std::set<std::string> key_set(redis_test::client& redis, const std::string& prefix) {
@@ -236,14 +263,21 @@ TEST_CASE("an unreachable Redis fails closed, fast", "[redis]") {
 
   CHECK(store.status("jti", "sid", "alice", at(0)).error() == errc::store_unavailable);
   CHECK(store.revoke_token("jti", at(100), at(0)).error() == errc::store_unavailable);
-  CHECK(store.revoke_family("sid", at(100), at(0)).error() == errc::store_unavailable);
+  CHECK(store.end_session("alice", "sid", at(100), at(0)).error() == errc::store_unavailable);
   CHECK(store.bump_version("alice", at(100), at(0)).error() == errc::store_unavailable);
-  CHECK(store.consume_refresh("sid", "r1", at(100), at(0), 0s).error() == errc::store_unavailable);
+  CHECK(store.create_session("alice", login_record("sid", "r1", at(100), at(0)), 100, at(0))
+            .error() == errc::store_unavailable);
+  CHECK(store.rotate_session("alice", "sid", rotation("r1", "r2", at(100), at(0))).error() ==
+        errc::store_unavailable);
+  CHECK(store.find_session("r1", "sid", "alice", at(0)).error() == errc::store_unavailable);
+  CHECK(store.sessions("alice", at(0)).error() == errc::store_unavailable);
   CHECK(store.ping().error() == errc::store_unavailable);
   CHECK_FALSE(store.cache_fresh());
   // What needs no round trip behaves as in every store.
   CHECK(store.revoke_token("jti", at(0), at(0)));
-  CHECK(store.consume_refresh("sid", "r1", at(0), at(0), 0s).error() == errc::invalid_argument);
+  CHECK(
+      store.create_session("alice", login_record("sid", "r1", at(0), at(0)), 100, at(0)).error() ==
+      errc::invalid_argument);
 
   // The manager refuses every token it cannot check.
   tegata::ManualClock clock{kStart};
@@ -257,6 +291,8 @@ TEST_CASE("an unreachable Redis fails closed, fast", "[redis]") {
   CHECK(manager.revoke(pair->access_token).error() == errc::store_unavailable);
   CHECK(manager.revoke_all("alice").error() == errc::store_unavailable);
   CHECK(manager.issue("alice").error() == errc::store_unavailable);
+  CHECK(manager.sessions("alice").error() == errc::store_unavailable);
+  CHECK(manager.revoke_session("alice", pair->session_id).error() == errc::store_unavailable);
 }
 
 TEST_CASE("keys are namespaced by the prefix, and every key has a TTL", "[redis]") {
@@ -268,19 +304,19 @@ TEST_CASE("keys are namespaced by the prefix, and every key has a TTL", "[redis]
   RevocationStore store(options);
 
   REQUIRE(store.revoke_token("j", at(100), at(0)));
-  REQUIRE(store.revoke_family("s", at(200), at(0)));
+  REQUIRE(store.end_session("alice", "s", at(200), at(0)));
   REQUIRE(store.bump_version("alice", at(300), at(0)));
-  REQUIRE(consume(store, "s2", "r", at(400), at(0)) == RefreshUse::first);
+  login(store, "bob", "s2", "r", at(400), at(0));
 
   const std::set<std::string> expected = {prefix + "t:j", prefix + "f:{s}", prefix + "v:alice",
-                                          prefix + "f:{s2}", prefix + "u:2:{s2}r"};
+                                          prefix + "f:{s2}", prefix + "s:{bob}"};
   CHECK(key_set(redis, prefix) == expected);
   // TTL = (until - now) from the caller's clock, never Redis's; with no margin, at most that.
   CHECK(redis.pttl(prefix + "t:j") > 90'000);
   CHECK(redis.pttl(prefix + "t:j") <= 100'000);
   CHECK(redis.pttl(prefix + "f:{s}") <= 200'000);
   CHECK(redis.pttl(prefix + "v:alice") <= 300'000);
-  CHECK(redis.pttl(prefix + "u:2:{s2}r") <= 400'000);
+  CHECK(redis.pttl(prefix + "s:{bob}") <= 400'000);
   CHECK(redis.pttl(prefix + "f:{s2}") <= 400'000);
   for (const auto& key : expected) CHECK(redis.pttl(key) > 0);
 
@@ -300,12 +336,13 @@ TEST_CASE("keys are namespaced by the prefix, and every key has a TTL", "[redis]
     CHECK_FALSE(status->token_revoked);
     CHECK_FALSE(status->family_revoked);
     CHECK(status->min_version == 0);
-    CHECK(consume(other, "s2", "r", at(400), at(1)) == RefreshUse::first);
+    login(other, "bob", "s2", "r", at(400), at(1));
+    CHECK(rotate(other, "bob", "s2", "r", "r2", at(400), at(1)) == RotationVerdict::rotated);
   }
   SECTION("a hash-tag prefix keeps every key in one Cluster slot") {
     const std::string tagged = "{" + prefix + "}:";
     RevocationStore other(redis_test::options(where, tagged));
-    REQUIRE(consume(other, "sid", "r", at(400), at(0)) == RefreshUse::first);
+    login(other, "bob", "sid", "r", at(400), at(0));
     REQUIRE(other.revoke_token("j", at(100), at(0)));
     std::set<std::string> slots;
     for (const auto& key : redis.keys(tagged)) slots.insert(hashed_part(key));
@@ -314,29 +351,26 @@ TEST_CASE("keys are namespaced by the prefix, and every key has a TTL", "[redis]
   }
 }
 
-TEST_CASE("a family and its consumed refresh tokens share one Cluster slot", "[redis]") {
+TEST_CASE("a session is one key whatever its id; its subject's index is one more", "[redis]") {
   const auto where = redis_test::require_redis();
   redis_test::client redis(where);
   const std::string prefix = redis_test::unique_prefix();
   RevocationStore store(redis_test::options(where, prefix));
   for (const std::string sid : {"abc", "a}b", "{x}", "s:1"}) {
-    REQUIRE(consume(store, sid, "r1", at(100), at(0)) == RefreshUse::first);
-    REQUIRE(consume(store, sid, "r2", at(100), at(0)) == RefreshUse::first);
+    login(store, "alice", sid, "r1", at(100), at(0));
+    REQUIRE(rotate(store, "alice", sid, "r1", "r2", at(100), at(0)) == RotationVerdict::rotated);
+    REQUIRE(rotate(store, "alice", sid, "r2", "r3", at(100), at(0)) == RotationVerdict::rotated);
   }
   const auto keys = redis.keys(prefix);
-  CHECK(keys.size() == 12);
+  CHECK(keys.size() == 5);  // however often each rotated
+  CHECK(key_set(redis, prefix).count(prefix + "s:{alice}") == 1);
   for (const std::string sid : {"abc", "a}b", "{x}", "s:1"}) {
-    std::set<std::string> family_slots;
-    int family_keys = 0;
-    for (const auto& key : keys) {
-      if (key.find("{" + sid + "}") == std::string::npos) continue;
-      family_slots.insert(hashed_part(key));
-      ++family_keys;
-    }
     INFO(sid);
-    CHECK(family_keys == 3);
-    CHECK(family_slots.size() == 1);
+    CHECK(key_set(redis, prefix).count(prefix + "f:{" + sid + "}") == 1);
   }
+  const auto listed = store.sessions("alice", at(1));
+  REQUIRE(listed.has_value());
+  CHECK(listed->size() == 4);
 }
 
 TEST_CASE("after the TTLs pass no key remains but versions, then none", "[redis]") {
@@ -350,11 +384,11 @@ TEST_CASE("after the TTLs pass no key remains but versions, then none", "[redis]
   // version), so the keys go after that much real time.
   const sys_seconds now = at(0);
   REQUIRE(store.revoke_token("j", now + 1s, now));
-  REQUIRE(store.revoke_family("s", now + 1s, now));
-  REQUIRE(consume(store, "s2", "r", now + 1s, now) == RefreshUse::first);
+  REQUIRE(store.end_session("alice", "s", now + 1s, now));
+  login(store, "bob", "s2", "r", now + 1s, now);
   const auto version = store.bump_version("alice", now + 3s, now);
   REQUIRE(version);
-  CHECK(redis.keys(prefix).size() == 5);
+  CHECK(redis.keys(prefix).size() == 5);  // t:j, f:{s}, f:{s2}, s:{bob}, v:alice
 
   const std::set<std::string> versions_only = {prefix + "v:alice"};
   REQUIRE(redis_test::eventually([&] { return key_set(redis, prefix) == versions_only; }));
@@ -396,9 +430,11 @@ TEST_CASE("a flushed script cache is refilled (NOSCRIPT)", "[redis]") {
   REQUIRE(store.revoke_token("j1", at(100), at(0)));
   redis({"SCRIPT", "FLUSH"});
   REQUIRE(store.revoke_token("j2", at(100), at(0)));
-  REQUIRE(store.revoke_family("s", at(100), at(0)));
+  REQUIRE(store.end_session("alice", "s", at(100), at(0)));
   redis({"SCRIPT", "FLUSH"});
-  CHECK(consume(store, "s", "r", at(100), at(0)) == RefreshUse::first);
+  login(store, "bob", "s2", "r", at(100), at(0));
+  redis({"SCRIPT", "FLUSH"});
+  CHECK(rotate(store, "bob", "s2", "r", "r2", at(100), at(0)) == RotationVerdict::rotated);
   const auto version = store.bump_version("alice", at(100), at(0));
   REQUIRE(version.has_value());
   CHECK(*version == static_cast<std::uint64_t>(at(0).time_since_epoch().count()));
@@ -414,7 +450,7 @@ TEST_CASE("connections killed by Redis are reopened", "[redis]") {
   options.client_name = "tegata-kill-" + std::to_string(::getpid());
   RevocationStore store(options);
   REQUIRE(store.revoke_token("j", at(100), at(0)));
-  REQUIRE(consume(store, "s", "r1", at(100), at(0)) == RefreshUse::first);
+  login(store, "alice", "s", "r1", at(100), at(0));
 
   auto kill_ours = [&] {
     const std::string list(redis_test::rd::text(redis({"CLIENT", "LIST"}).get()));
@@ -436,18 +472,18 @@ TEST_CASE("connections killed by Redis are reopened", "[redis]") {
   // Reads and revocations are retried once on a fresh connection.
   CHECK(token_revoked(store, "j", at(1)));
   REQUIRE(kill_ours() >= 1);
-  CHECK(store.revoke_family("s", at(100), at(1)));
+  CHECK(store.end_session("alice", "s9", at(100), at(1)));
   REQUIRE(kill_ours() >= 1);
-  // consume_refresh is never retried; a connection found closed before use is replaced, and
-  // at worst the caller sees store_unavailable once (the use was then not recorded).
-  auto use = store.consume_refresh("s", "r2", at(100), at(1), 0s);
-  if (!use) {
-    CHECK(use.error() == errc::store_unavailable);
-    use = store.consume_refresh("s", "r2", at(100), at(1), 0s);
+  // rotate_session is never retried; a connection found closed before use is replaced, and
+  // at worst the caller sees store_unavailable once (the rotation then did not happen).
+  auto rotated = store.rotate_session("alice", "s", rotation("r1", "r2", at(100), at(1)));
+  if (!rotated) {
+    CHECK(rotated.error() == errc::store_unavailable);
+    rotated = store.rotate_session("alice", "s", rotation("r1", "r2", at(100), at(1)));
   }
-  REQUIRE(use.has_value());
-  CHECK(*use == RefreshUse::first);
-  CHECK(consume(store, "s", "r1", at(100), at(1)) == RefreshUse::reused);
+  REQUIRE(rotated.has_value());
+  CHECK(rotated->verdict == RotationVerdict::rotated);
+  CHECK(rotate(store, "alice", "s", "r1", "r3", at(100), at(1)) == RotationVerdict::reused);
 }
 
 TEST_CASE("a connection to a primary demoted by a failover is replaced (READONLY)",
@@ -593,7 +629,7 @@ TEST_CASE("local cache: another server's writes arrive within the staleness boun
   REQUIRE(writer.revoke_token("j", at(100), at(0)));
   std::this_thread::sleep_for(staleness);
   CHECK(token_revoked(reader, "j", at(1)));
-  REQUIRE(writer.revoke_family("s", at(100), at(0)));
+  REQUIRE(writer.end_session("alice", "s", at(100), at(0)));
   std::this_thread::sleep_for(staleness);
   CHECK(family_revoked(reader, "s", at(1)));
   const auto version = writer.bump_version("alice", at(100), at(0));
@@ -610,10 +646,10 @@ TEST_CASE("local cache: loaded at start, kept current, answers without a round t
   const std::string prefix = redis_test::unique_prefix();
   RevocationStore writer(redis_test::options(where, prefix));
   REQUIRE(writer.revoke_token("old-jti", at(100), at(0)));
-  REQUIRE(writer.revoke_family("old-sid", at(100), at(0)));
+  REQUIRE(writer.end_session("alice", "old-sid", at(100), at(0)));
   const auto version = writer.bump_version("alice", at(100), at(0));
   REQUIRE(version);
-  REQUIRE(consume(writer, "sid", "r", at(100), at(0)) == RefreshUse::first);
+  login(writer, "bob", "sid", "r", at(100), at(0));
 
   RevocationStore reader(cached(redis_test::options(where, prefix), 30s));
   redis_test::wait_until_fresh(reader);
@@ -628,7 +664,7 @@ TEST_CASE("local cache: loaded at start, kept current, answers without a round t
   CHECK(token_revoked(reader, "new-jti", at(1)));
   CHECK(family_revoked(reader, "old-sid", at(1)));
   CHECK(min_version(reader, "alice", at(1)) == *version);
-  CHECK_FALSE(family_revoked(reader, "sid", at(1)));  // consumed tokens do not revoke
+  CHECK_FALSE(family_revoked(reader, "sid", at(1)));  // a live session is not revoked
   CHECK_FALSE(token_revoked(reader, "old-jti", at(100)));
 }
 
@@ -639,7 +675,7 @@ TEST_CASE("local cache: a stalled Redis makes the cache step aside", "[redis][ca
   RevocationStore store(
       cached(redis_test::options(server.where(), redis_test::unique_prefix()), 200ms));
   redis_test::wait_until_fresh(store);
-  REQUIRE(store.revoke_family("s", at(100), at(0)));
+  REQUIRE(store.end_session("alice", "s", at(100), at(0)));
 
   // Redis answers nothing for two seconds: no PING is answered, so within max_staleness the
   // cache no longer counts as fresh, and status() waits for Redis instead.

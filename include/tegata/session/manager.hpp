@@ -315,6 +315,7 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::start(
   record.access_until = pair->access_expires_at + options_.leeway;
   record.until = std::max(record.expires_at + options_.leeway, record.access_until);
   record.persistent = options.persistent;
+  record.version = status->min_version;
   auto evicted = store_.create_session(subject, record, options_.max_sessions_per_subject, now);
   if (!evicted) return evicted.error();
   emit(SessionEventKind::login, subject, pair->session_id, now);

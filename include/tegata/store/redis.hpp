@@ -3,17 +3,22 @@
 // of tegata never includes it. docs/redis.md covers deployment (one Redis, replicas, Cluster),
 // what happens when Redis is down, and the local cache.
 //
-// Semantics. Exactly those of MemoryRevocationStore (the same behavioural tests run against
-// both): a fact counts while until > now, with the caller's now; revocations extend and never
-// shorten; versions are seconds since the epoch of the latest bump, strictly increasing; a
-// refresh token is consumed once, with the grace rule "the family's most recently consumed jti,
-// again within grace of its first use". The store never reads a clock.
+// Semantics. Those of MemoryRevocationStore (the same behavioural tests run against both): a
+// fact counts while until > now, with the caller's now; revocations extend and never shorten;
+// versions are seconds since the epoch of the latest bump, strictly increasing; one record per
+// live session, changed in place by the refresh compare-and-set. One difference: an ended
+// family is refused by its session id whoever asks (sids are random and never reused), where the
+// memory store keys its markers by subject and sid.
 //
-// Atomicity. Every write is one Lua script (EVALSHA, EVAL on NOSCRIPT), atomic on the server and
-// one round trip; consume_refresh decides first use, grace and reuse inside its script, so two
-// servers can never both see a first use. status() reads three keys in one pipelined round trip;
-// like the memory store's, it is not a snapshot across the three, and need not be: each fact only
-// ever grows while it lasts.
+// Atomicity. Every write to a session is one Lua script over its one key (EVALSHA, EVAL on
+// NOSCRIPT), atomic on the server: rotate_session decides rotation, grace and theft inside its
+// script, so two servers can never both rotate one token. The subject's index is a second key
+// (scripts.hpp): create_session, rotate_session and end_session send the index's command in the
+// same pipelined round trip; sessions() reads the index, then the records (two round trips);
+// bump_version bumps and reads the index, then ends the older records (two); a login beyond
+// max_sessions takes two more to end the least recently used. status() reads three keys in one
+// pipelined round trip; like the memory store's, it is not a snapshot across the three, and need
+// not be: each fact only ever grows while it lasts.
 //
 // Lifetime of keys. Every key expires (PEXPIRE) when the fact it holds no longer matters, plus
 // Options::expiry_margin; version keys too, which the RevocationStore concept allows because
@@ -22,9 +27,10 @@
 // Failure. Fails closed: when Redis cannot be reached, times out, or answers something
 // unexpected, every operation returns errc::store_unavailable, and the SessionManager then refuses
 // the token. status() never throws. Connections are pooled, reopened after errors, and calls fail
-// fast for reconnect_delay after a failed connection attempt. status, revoke_token, revoke_family
-// and bump_version are retried once when a pooled connection turns out to be dead (they can safely
-// run twice); consume_refresh never is, since a lost reply may mean the use was recorded.
+// fast for reconnect_delay after a failed connection attempt. Reads, revoke_token, end_session and
+// bump_version are retried once when a pooled connection turns out to be dead (they can safely
+// run twice); create_session and rotate_session never are, since a lost reply may mean the write
+// happened (a retried rotation would look like theft).
 //
 // Threads and copies. Thread-safe. A copyable handle: copies share the pool (and the local cache
 // with its background thread), which stop when the last copy goes.
@@ -33,14 +39,20 @@
 // swallows one raised meanwhile, so a connection closed by Redis never kills the process.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "tegata/error.hpp"
 #include "tegata/store/redis/cache.hpp"
@@ -77,7 +89,9 @@ class RevocationStore {
                                        {"HMGET", state_->keys.version(subject), "v", "u"}};
       detail::reply_ptr replies[3];
       std::optional<Result<TokenStatus>> result;
-      if (detail::exchange(c, reads, replies)) result = read_status(replies, now);
+      if (detail::exchange(c, reads, replies)) {
+        result = read_status(replies[0].get(), replies[1].get(), replies[2].get(), now);
+      }
       return result;
     });
   }
@@ -93,15 +107,189 @@ class RevocationStore {
     return {};
   }
 
-  // Refuses every token of the family until `until`; extends like revoke_token.
-  Result<void> revoke_family(std::string_view sid, std::chrono::sys_seconds until,
-                             std::chrono::sys_seconds now) {
-    if (until <= now) return {};
-    auto revoked =
-        state_->write(detail::revoke_family_script(), state_->keys.family(sid), sid, until, now);
-    if (!revoked) return revoked.error();
-    if (state_->cache) state_->cache->revoke_family(sid, seconds(*revoked));
-    return {};
+  // The refresh path's read, one pipelined round trip (never from the local cache: the record is
+  // needed).
+  Result<SessionLookup> find_session(std::string_view jti, std::string_view sid,
+                                     std::string_view subject,
+                                     std::chrono::sys_seconds now) const noexcept {
+    return state_->run<SessionLookup>(/*retry=*/true, [&](redisContext* c) {
+      const detail::command reads[] = {{"GET", state_->keys.token(jti)},
+                                       record_read(state_->keys.family(sid), true),
+                                       {"HMGET", state_->keys.version(subject), "v", "u"}};
+      detail::reply_ptr replies[3];
+      std::optional<Result<SessionLookup>> result;
+      if (!detail::exchange(c, reads, replies)) return result;
+      result = Result<SessionLookup>(errc::store_unavailable);
+      if (replies[1]->type != REDIS_REPLY_ARRAY || replies[1]->elements != 12) return result;
+      auto status = read_status(replies[0].get(), replies[1]->element[11], replies[2].get(), now);
+      if (!status) return result;
+      SessionLookup lookup{*status, {}};
+      auto record = read_record(*replies[1], subject, sid, now);
+      if (!record) return result;
+      if (!status->family_revoked) lookup.record = std::move(*record);
+      result = std::move(lookup);
+      return result;
+    });
+  }
+
+  // Stores the record of a new session of subject (see MemoryRevocationStore::create_session);
+  // beyond max_sessions live sessions the least recently used ones end. Never retried.
+  Result<std::vector<std::string>> create_session(std::string_view subject,
+                                                  const SessionRecord& record,
+                                                  std::size_t max_sessions,
+                                                  std::chrono::sys_seconds now) {
+    if (record.until <= now || record.session_id.empty() || max_sessions == 0) {
+      return errc::invalid_argument;
+    }
+    using detail::time_arg;
+    const std::string family = state_->keys.family(record.session_id);
+    const std::string index = state_->keys.index(subject);
+    const std::string max = std::to_string(max_sessions);
+    auto created = state_->run<std::vector<std::string>>(/*retry=*/false, [&](redisContext* c) {
+      const detail::script_call calls[] = {
+          {&detail::create_session_script(),
+           {family},
+           {time_arg(now), state_->margin_ms, subject, record.refresh_id,
+            time_arg(record.auth_time), time_arg(record.last_refresh), time_arg(record.expires_at),
+            time_arg(record.absolute_end), std::to_string(record.refresh_ttl.count()),
+            time_arg(record.access_until), time_arg(record.until), record.persistent ? "1" : "0",
+            record.metadata, std::to_string(record.version)}},
+          {&detail::index_session_script(),
+           {index},
+           {record.session_id, time_arg(record.until), time_arg(now), state_->margin_ms, max,
+            "1"}}};
+      detail::reply_ptr replies[2];
+      std::optional<Result<std::vector<std::string>>> r;
+      if (!detail::eval_all(c, calls, replies)) return r;
+      r = errc::store_unavailable;
+      if (replies[0]->type != REDIS_REPLY_INTEGER || replies[1]->type != REDIS_REPLY_ARRAY) {
+        return r;
+      }
+      if (replies[0]->integer != 1) {
+        r = errc::invalid_argument;  // a session id already known
+        return r;
+      }
+      std::vector<std::string> crowded;  // the index, when the subject is beyond its bound
+      for (std::size_t i = 0; i < replies[1]->elements; ++i) {
+        crowded.emplace_back(detail::text(replies[1]->element[i]));
+      }
+      r = std::move(crowded);
+      return r;
+    });
+    if (!created || created->empty()) return created;
+    return evict(subject, record.session_id, *created, max_sessions, now);
+  }
+
+  // The refresh compare-and-set (RotationVerdict), and the index's recency, in one round trip.
+  // Never retried: a lost reply may mean the rotation happened.
+  Result<Rotation> rotate_session(std::string_view subject, std::string_view sid,
+                                  const RotationRequest& request) {
+    using detail::time_arg;
+    const std::string grace = std::to_string(request.grace.count());
+    std::int64_t kept = 0;
+    auto rotation = state_->run<Rotation>(/*retry=*/false, [&](redisContext* c) {
+      const detail::script_call calls[] = {
+          {&detail::rotate_session_script(),
+           {state_->keys.family(sid)},
+           {subject, request.presented, request.next, time_arg(request.now), grace,
+            time_arg(request.expires_at), time_arg(request.access_until), time_arg(request.until),
+            state_->margin_ms, state_->keys.channel(), sid}},
+          {&detail::index_session_script(),
+           {state_->keys.index(subject)},
+           {sid, time_arg(request.until), time_arg(request.now), state_->margin_ms,
+            std::to_string(std::numeric_limits<std::int64_t>::max()), "0"}}};
+      detail::reply_ptr replies[2];
+      std::optional<Result<Rotation>> r;
+      if (!detail::eval_all(c, calls, replies)) return r;
+      r = errc::store_unavailable;
+      const redisReply* reply = replies[0].get();
+      if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+          reply->element[0]->type != REDIS_REPLY_INTEGER) {
+        return r;
+      }
+      const long long verdict = reply->element[0]->integer;
+      if (verdict == 3) {
+        r = Rotation{};
+      } else if (verdict == 2 && reply->elements == 2) {
+        const auto until = detail::parse_integer<std::int64_t>(detail::text(reply->element[1]));
+        if (!until) return r;
+        kept = *until;
+        r = Rotation{RotationVerdict::reused, {}, {}};
+      } else if ((verdict == 0 || verdict == 1) && reply->elements == 3) {
+        const auto expires = detail::parse_integer<std::int64_t>(detail::text(reply->element[2]));
+        if (!expires) return r;
+        r = Rotation{verdict == 0 ? RotationVerdict::rotated : RotationVerdict::within_grace,
+                     std::string(detail::text(reply->element[1])), seconds(*expires)};
+      }
+      return r;
+    });
+    if (rotation && kept > 0 && state_->cache) state_->cache->revoke_family(sid, seconds(kept));
+    return rotation;
+  }
+
+  // Ends the session (see the RevocationStore concept) and drops it from the caller's index, in
+  // one round trip.
+  Result<bool> end_session(std::string_view subject, std::string_view sid,
+                           std::chrono::sys_seconds until, std::chrono::sys_seconds now) {
+    using detail::time_arg;
+    std::int64_t revoked = 0;
+    auto ended = state_->run<bool>(/*retry=*/true, [&](redisContext* c) {
+      const detail::script_call calls[] = {{&detail::end_session_script(),
+                                            {state_->keys.family(sid)},
+                                            {subject, time_arg(until), time_arg(now),
+                                             state_->margin_ms, state_->keys.channel(), sid}}};
+      const std::string field = "s" + std::string(sid);
+      const detail::command drop{"HDEL", state_->keys.index(subject), field};
+      detail::reply_ptr replies[2];
+      std::optional<Result<bool>> r;
+      if (!detail::eval_all(c, calls, replies, std::span(&drop, 1))) return r;
+      r = errc::store_unavailable;
+      const redisReply* reply = replies[0].get();
+      if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+          reply->element[0]->type != REDIS_REPLY_INTEGER) {
+        return r;
+      }
+      const auto kept = reply->element[1]->type == REDIS_REPLY_INTEGER
+                            ? std::optional<std::int64_t>(reply->element[1]->integer)
+                            : detail::parse_integer<std::int64_t>(detail::text(reply->element[1]));
+      if (!kept) return r;
+      revoked = *kept;
+      r = reply->element[0]->integer == 1;
+      return r;
+    });
+    if (ended && revoked > 0 && state_->cache) state_->cache->revoke_family(sid, seconds(revoked));
+    return ended;
+  }
+
+  // The subject's live sessions, most recently used first: the index, then the records (which
+  // decide: an index entry without a live record of this subject is left out).
+  Result<std::vector<SessionRecord>> sessions(std::string_view subject,
+                                              std::chrono::sys_seconds now) const noexcept {
+    auto listed = state_->run<std::vector<std::pair<std::int64_t, std::string>>>(
+        /*retry=*/true, [&](redisContext* c) {
+          std::optional<Result<std::vector<std::pair<std::int64_t, std::string>>>> r;
+          const auto reply = detail::run(c, {"HGETALL", state_->keys.index(subject)});
+          if (!reply) return r;
+          r = read_index(*reply);
+          return r;
+        });
+    if (!listed) return listed.error();
+    auto records = read_records(subject, *listed, now);
+    if (!records) return records.error();
+    std::vector<std::pair<std::int64_t, SessionRecord>> live;
+    try {
+      for (std::size_t i = 0; i < listed->size(); ++i) {
+        if ((*records)[i]) live.emplace_back((*listed)[i].first, std::move(*(*records)[i]));
+      }
+      std::sort(live.begin(), live.end(),
+                [](const auto& a, const auto& b) { return a.first > b.first; });
+      std::vector<SessionRecord> out;
+      out.reserve(live.size());
+      for (auto& item : live) out.push_back(std::move(item.second));
+      return out;
+    } catch (...) {
+      return errc::store_unavailable;
+    }
   }
 
   // The new version: max(previous + 1, now), kept until max(until, version + 1).
@@ -128,31 +316,35 @@ class RevocationStore {
     if (!result) return result.error();
     if (state_->cache)
       state_->cache->raise_version(subject, result->version, seconds(result->until));
-    return result->version;
-  }
-
-  // Records one use of refresh token `jti` of family `sid`, remembered until `until`. First use,
-  // reuse within grace (the family's latest consumed token, now <= its first use + grace), or
-  // reuse. until <= now is errc::invalid_argument, as in MemoryRevocationStore. Never retried.
-  Result<RefreshUse> consume_refresh(std::string_view sid, std::string_view jti,
-                                     std::chrono::sys_seconds until, std::chrono::sys_seconds now,
-                                     std::chrono::seconds grace) {
-    if (until <= now) return errc::invalid_argument;
-    const std::string grace_arg = std::to_string(grace.count());
-    return state_->run<RefreshUse>(/*retry=*/false, [&](redisContext* c) {
-      const auto reply = detail::eval(
-          c, detail::consume_refresh_script(),
-          {state_->keys.family(sid), state_->keys.use(sid, jti)},
-          {detail::time_arg(until), detail::time_arg(now), state_->margin_ms, jti, grace_arg});
-      std::optional<Result<RefreshUse>> r;
-      if (!reply) return r;
-      r = Result<RefreshUse>(errc::store_unavailable);
-      if (reply->type != REDIS_REPLY_INTEGER) return r;
-      if (reply->integer == 0) r = RefreshUse::first;
-      if (reply->integer == 1) r = RefreshUse::within_grace;
-      if (reply->integer == 2) r = RefreshUse::reused;
+    // Every record of the subject older than the new version goes (their tokens are void; a
+    // login that read the new version keeps its record). The index comes first: a session it
+    // does not list yet was created after the bump.
+    auto index = state_->run<std::vector<std::pair<std::int64_t, std::string>>>(
+        /*retry=*/true, [&](redisContext* c) {
+          std::optional<Result<std::vector<std::pair<std::int64_t, std::string>>>> r;
+          const auto reply = detail::run(c, {"HGETALL", state_->keys.index(subject)});
+          if (!reply) return r;
+          r = read_index(*reply);
+          return r;
+        });
+    if (!index) return index.error();
+    if (index->empty()) return result->version;
+    auto erased = state_->run<bool>(/*retry=*/true, [&](redisContext* c) {
+      std::vector<detail::script_call> calls;
+      const std::string version = std::to_string(result->version);
+      const std::string now_arg = detail::time_arg(now);
+      for (const auto& [recency, sid] : *index) {
+        calls.push_back({&detail::erase_older_session_script(),
+                         {state_->keys.family(sid)},
+                         {subject, version, now_arg}});
+      }
+      std::vector<detail::reply_ptr> replies(calls.size());
+      std::optional<Result<bool>> r;
+      if (detail::eval_all(c, calls, replies)) r = true;
       return r;
     });
+    if (!erased) return erased.error();
+    return result->version;
   }
 
   // One PING through the pool: for health checks, and to find a wrong address or password at
@@ -257,8 +449,144 @@ class RevocationStore {
     return o;
   }
 
-  // Reads the replies of GET token, HGET family r, HMGET version v u.
-  static Result<TokenStatus> read_status(const detail::reply_ptr (&replies)[3],
+  // Ends the least recently used of subject's live sessions beyond max_sessions, given the
+  // index as HGETALL returned it (with the new session fresh); drops dead entries from it.
+  Result<std::vector<std::string>> evict(std::string_view subject, std::string_view fresh,
+                                         const std::vector<std::string>& index,
+                                         std::size_t max_sessions, std::chrono::sys_seconds now) {
+    std::vector<std::pair<std::int64_t, std::string>> listed;
+    for (std::size_t i = 0; i + 1 < index.size(); i += 2) {
+      if (index[i].size() < 2 || index[i][0] != 's') continue;
+      const auto recency = detail::parse_integer<std::int64_t>(index[i + 1]);
+      if (!recency) return errc::store_unavailable;
+      if (std::string_view(index[i]).substr(1) != fresh)
+        listed.emplace_back(*recency, index[i].substr(1));
+    }
+    auto records = read_records(subject, listed, now);
+    if (!records) return records.error();
+    std::vector<std::pair<std::int64_t, std::string>> live;
+    std::vector<std::string> dead;
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+      if ((*records)[i]) {
+        live.push_back(listed[i]);
+      } else {
+        dead.push_back(listed[i].second);
+      }
+    }
+    std::vector<std::string> evicted;
+    if (live.size() + 1 > max_sessions) {
+      std::sort(live.begin(), live.end());
+      for (std::size_t i = 0; i < live.size() + 1 - max_sessions; ++i) {
+        evicted.push_back(live[i].second);
+      }
+    }
+    if (!dead.empty()) {
+      auto dropped = state_->run<bool>(/*retry=*/true, [&](redisContext* c) {
+        detail::command drop{"HDEL", state_->keys.index(subject)};
+        for (const std::string& sid : dead) drop.add("s" + sid);
+        std::optional<Result<bool>> r;
+        if (detail::run(c, drop)) r = true;
+        return r;
+      });
+      if (!dropped) return dropped.error();
+    }
+    for (const std::string& sid : evicted) {
+      auto ended = end_session(subject, sid, now, now);
+      if (!ended) return ended.error();
+    }
+    return evicted;
+  }
+
+  // HMGET of a family's marker and record fields (the order read_record and marker_of expect).
+  static detail::command record_read(const std::string& family, bool with_marker) {
+    detail::command cmd{"HMGET", family, "s", "d", "c", "a", "l", "e", "b", "i", "x", "k", "m"};
+    if (with_marker) cmd.add("r");
+    return cmd;
+  }
+
+  // A live record of subject from a record_read reply: the record, or none (no record, another
+  // subject's, or over); an unexpected reply is store_unavailable.
+  static Result<std::optional<SessionRecord>> read_record(const redisReply& reply,
+                                                          std::string_view subject,
+                                                          std::string_view sid,
+                                                          std::chrono::sys_seconds now) {
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 11) return errc::store_unavailable;
+    const auto field = [&](std::size_t i) { return detail::text(reply.element[i]); };
+    if (reply.element[0]->type != REDIS_REPLY_STRING || field(0) != subject) {
+      return std::optional<SessionRecord>{};
+    }
+    // d a l e b i x k: every field but c (text) and m (metadata) is an integer.
+    constexpr std::size_t kNumbers[] = {1, 3, 4, 5, 6, 7, 8, 9};
+    std::int64_t times[std::size(kNumbers)];
+    for (std::size_t t = 0; t < std::size(kNumbers); ++t) {
+      const auto value = detail::parse_integer<std::int64_t>(field(kNumbers[t]));
+      if (!value) return errc::store_unavailable;
+      times[t] = *value;
+    }
+    if (times[0] <= detail::clamped(now)) return std::optional<SessionRecord>{};
+    SessionRecord r;
+    r.session_id.assign(sid);
+    r.refresh_id.assign(field(2));
+    r.until = seconds(times[0]);
+    r.auth_time = seconds(times[1]);
+    r.last_refresh = seconds(times[2]);
+    r.expires_at = seconds(times[3]);
+    r.absolute_end = seconds(times[4]);
+    r.refresh_ttl = std::chrono::seconds{times[5]};
+    r.access_until = seconds(times[6]);
+    r.persistent = times[7] != 0;
+    r.metadata.assign(field(10));
+    return std::optional<SessionRecord>(std::move(r));
+  }
+
+  // (recency, sid) of each session in an index (HGETALL reply).
+  static Result<std::vector<std::pair<std::int64_t, std::string>>> read_index(
+      const redisReply& reply) {
+    if (reply.type != REDIS_REPLY_ARRAY) return errc::store_unavailable;
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    for (std::size_t i = 0; i + 1 < reply.elements; i += 2) {
+      const std::string_view name = detail::text(reply.element[i]);
+      if (name.size() < 2 || name[0] != 's') continue;  // n and u
+      const auto recency = detail::parse_integer<std::int64_t>(detail::text(reply.element[i + 1]));
+      if (!recency) return errc::store_unavailable;
+      out.emplace_back(*recency, std::string(name.substr(1)));
+    }
+    return out;
+  }
+
+  // The live records of subject among the listed sessions, one pipelined round trip; an empty
+  // optional for each that is not.
+  Result<std::vector<std::optional<SessionRecord>>> read_records(
+      std::string_view subject, const std::vector<std::pair<std::int64_t, std::string>>& listed,
+      std::chrono::sys_seconds now) const noexcept {
+    if (listed.empty()) return std::vector<std::optional<SessionRecord>>{};
+    return state_->run<std::vector<std::optional<SessionRecord>>>(
+        /*retry=*/true, [&](redisContext* c) {
+          std::vector<detail::command> reads;
+          for (const auto& item : listed) {
+            reads.push_back(record_read(state_->keys.family(item.second), false));
+          }
+          std::vector<detail::reply_ptr> replies(reads.size());
+          std::optional<Result<std::vector<std::optional<SessionRecord>>>> r;
+          if (!detail::exchange(c, reads, replies)) return r;
+          std::vector<std::optional<SessionRecord>> out;
+          for (std::size_t i = 0; i < listed.size(); ++i) {
+            auto record = read_record(*replies[i], subject, listed[i].second, now);
+            if (!record) {
+              r = record.error();
+              return r;
+            }
+            out.push_back(std::move(*record));
+          }
+          r = std::move(out);
+          return r;
+        });
+  }
+
+  // Reads the replies of GET token, HGET family r (or that field of record_read), HMGET version
+  // v u.
+  static Result<TokenStatus> read_status(const redisReply* token_reply,
+                                         const redisReply* family_reply, const redisReply* version,
                                          std::chrono::sys_seconds now) noexcept {
     const std::int64_t now_s = detail::clamped(now);
     // A nil is "absent"; anything but nil or an integer means the store is not what we wrote.
@@ -269,9 +597,8 @@ class RevocationStore {
       if (!value) return std::nullopt;
       return value;
     };
-    const auto token = until(replies[0].get());
-    const auto family = until(replies[1].get());
-    const redisReply* version = replies[2].get();
+    const auto token = until(token_reply);
+    const auto family = until(family_reply);
     if (!token || !family || version->type != REDIS_REPLY_ARRAY || version->elements != 2) {
       return errc::store_unavailable;
     }

@@ -61,6 +61,10 @@ struct SessionRecord {
                                             // leeway, never before access_until
   bool persistent = true;                   // "remember me": cookies with Max-Age or without
   std::string metadata;                     // the application's, opaque; never in a token
+  std::uint64_t version = 0;                // the subject's version its tokens were issued with:
+                                            // a store that cannot end a subject's records in the
+                                            // same step as bump_version ends those older than
+                                            // the new version (a later login keeps its record)
 };
 
 // The refresh path's read, in one query: the presented refresh token's status and its session's

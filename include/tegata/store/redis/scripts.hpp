@@ -3,9 +3,14 @@
 //
 // Keys (P is Options::prefix):
 //   P t:<jti>                 revoked token: string <until>
-//   P f:{<sid>}               session family: hash r=<revoked until> l=<last consumed jti>
-//                             u=<until> (the latest until of anything about the family)
-//   P u:<len(sid)>:{<sid>}<jti>  consumed refresh token: hash u=<until> f=<first use>
+//   P f:{<sid>}               session family: one hash holding, while the session is live, its
+//                             record (s subject, c current and p previous refresh token id,
+//                             a auth_time, l last refresh, e expires_at, b absolute end,
+//                             i refresh_ttl, x access_until, d the record's until, k persistent,
+//                             m metadata, v version) and, once it ended, only its marker
+//                             (r revoked until); u is the key's own until
+//   P s:{<subject>}           the subject's index: hash of s<sid> = recency and n, the counter
+//                             recencies come from, and u, the index's until
 //   P v:<subject>             subject version: hash v=<version> u=<until>
 // and the channel P events, on which every revocation and version bump is published.
 //
@@ -14,9 +19,12 @@
 // its key expires (PEXPIRE) until - now + margin after the write, as garbage collection. So no
 // key outlives the tokens it concerns by more than the margin, versions included.
 //
-// A family key and its consumed refresh keys share the hash tag {<sid>}: consume_refresh touches
-// only keys of one Cluster slot. The length of sid in the consumed-refresh key keeps (sid, jti)
-// pairs apart even when ids contain '}'.
+// Everything about one session is one key, so each write to it (create, the refresh
+// compare-and-set, the theft verdict, ending) is one script on one Cluster slot. The subject's
+// index is a second key (another slot): it only finds and orders a subject's sessions, and a
+// family's record is authoritative, so an index entry whose record has gone (ended by theft,
+// expired, erased by a version bump) is filtered out on read and dropped when a login finds
+// the subject at its bound.
 #pragma once
 
 #include <openssl/evp.h>
@@ -28,11 +36,13 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "tegata/store/redis/connection.hpp"
 
@@ -60,9 +70,9 @@ class keyspace {
     k += '}';
     return k;
   }
-  std::string use(std::string_view sid, std::string_view jti) const {
-    std::string k = key("u:", std::to_string(sid.size()));
-    k.append(":{").append(sid).append("}").append(jti);
+  std::string index(std::string_view subject) const {
+    std::string k = key("s:{", subject);
+    k += '}';
     return k;
   }
   std::string version(std::string_view subject) const { return key("v:", subject); }
@@ -142,6 +152,14 @@ local function ttl(u, now, margin)
   if ms > 3153600000000 then ms = 3153600000000 end
   return int(ms)
 end
+local function end_family(key, keep, now, margin, channel, sid)
+  redis.call('DEL', key)
+  if keep <= now then return 0 end
+  redis.call('HSET', key, 'r', int(keep), 'u', int(keep))
+  redis.call('PEXPIRE', key, ttl(keep, now, margin))
+  redis.call('PUBLISH', channel, 'f ' .. int(keep) .. ' ' .. sid)
+  return keep
+end
 )lua";
   script s{std::string(preamble).append(body), {}};
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
@@ -171,28 +189,6 @@ return int(u)
   return s;
 }
 
-// KEYS: family. ARGV: until, now, margin_ms, channel, sid. A family whose until has passed is
-// forgotten first, as if pruned. Returns the revoked-until now in force.
-inline const script& revoke_family_script() {
-  static const script s = make_script(R"lua(
-local u, now = tonumber(ARGV[1]), tonumber(ARGV[2])
-local fam = redis.call('HMGET', KEYS[1], 'u', 'r')
-local fu, r = tonumber(fam[1]), u
-if fu and fu > now then
-  local old = tonumber(fam[2])
-  if old and old > r then r = old end
-  if fu > u then u = fu end
-else
-  redis.call('DEL', KEYS[1])
-end
-redis.call('HSET', KEYS[1], 'u', int(u), 'r', int(r))
-redis.call('PEXPIRE', KEYS[1], ttl(u, now, tonumber(ARGV[3])))
-redis.call('PUBLISH', ARGV[4], 'f ' .. int(r) .. ' ' .. ARGV[5])
-return int(r)
-)lua");
-  return s;
-}
-
 // KEYS: version. ARGV: until, now, margin_ms, channel, subject. The new version is
 // max(previous + 1, now), kept until max(until, version + 1) and never shorter than before, as in
 // MemoryRevocationStore. Returns {version, until}.
@@ -214,33 +210,165 @@ return {int(v), int(u)}
   return s;
 }
 
-// KEYS: family, consumed refresh token. ARGV: until, now, margin_ms, jti, grace.
-// Returns 0 first use, 1 within grace, 2 reused (the order of RefreshUse).
-inline const script& consume_refresh_script() {
+// KEYS: family. ARGV: now, margin_ms, subject, then the record's fields c a l e b i x d k m v.
+// A live family (or a marker) with this id already: 0, nothing written. Otherwise 1.
+inline const script& create_session_script() {
   static const script s = make_script(R"lua(
-local u, now, jti, grace = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[4], tonumber(ARGV[5])
-local margin = tonumber(ARGV[3])
-local fam = redis.call('HMGET', KEYS[1], 'u', 'l')
-local fu = tonumber(fam[1])
-if not (fu and fu > now) then fu = nil end
-local used = redis.call('HMGET', KEYS[2], 'u', 'f')
-local uu = tonumber(used[1])
-if uu and uu > now then
-  if grace > 0 and fu and fam[2] == jti and now - tonumber(used[2]) <= grace then return 1 end
-  return 2
-end
-redis.call('HSET', KEYS[2], 'u', int(u), 'f', int(now))
-redis.call('PEXPIRE', KEYS[2], ttl(u, now, margin))
-if fu then
-  if fu > u then u = fu end
-else
-  redis.call('DEL', KEYS[1])
-end
-redis.call('HSET', KEYS[1], 'u', int(u), 'l', jti)
-redis.call('PEXPIRE', KEYS[1], ttl(u, now, margin))
-return 0
+local now = tonumber(ARGV[1])
+local u = tonumber(redis.call('HGET', KEYS[1], 'u'))
+if u and u > now then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 's', ARGV[3], 'c', ARGV[4], 'a', ARGV[5], 'l', ARGV[6], 'e', ARGV[7],
+           'b', ARGV[8], 'i', ARGV[9], 'x', ARGV[10], 'd', ARGV[11], 'k', ARGV[12], 'm', ARGV[13],
+           'v', ARGV[14], 'u', ARGV[11])
+redis.call('PEXPIRE', KEYS[1], ttl(tonumber(ARGV[11]), now, tonumber(ARGV[2])))
+return 1
 )lua");
   return s;
+}
+
+// KEYS: index. ARGV: sid, until, now, margin_ms, max_sessions, add (1) or touch (0). Gives sid
+// the next recency: adds it (add), or only if it is there (touch: a refresh, which must not
+// bring back a session a logout removed). The index lives as long as its longest session.
+// Returns the whole index (HGETALL) when it holds more than max_sessions sessions, else {}.
+inline const script& index_session_script() {
+  static const script s = make_script(R"lua(
+local till, now, margin = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local field = 's' .. ARGV[1]
+if ARGV[6] ~= '1' and redis.call('HEXISTS', KEYS[1], field) == 0 then return {} end
+local q = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSET', KEYS[1], field, q)
+local u = tonumber(redis.call('HGET', KEYS[1], 'u'))
+if not u or u < till then u = till end
+redis.call('HSET', KEYS[1], 'u', int(u))
+redis.call('PEXPIRE', KEYS[1], ttl(u, now, margin))
+if redis.call('HLEN', KEYS[1]) - 2 > tonumber(ARGV[5]) then
+  return redis.call('HGETALL', KEYS[1])
+end
+return {}
+)lua");
+  return s;
+}
+
+// KEYS: family. ARGV: subject, presented, next, now, grace, expires_at, access_until, until,
+// margin_ms, channel, sid. The refresh compare-and-set (RotationVerdict):
+// {0, next, expires_at} rotated, {1, current, expires_at} within grace, {2, kept until} theft
+// (the family ended in this step), {3} no live record of this subject.
+inline const script& rotate_session_script() {
+  static const script s = make_script(R"lua(
+local now, grace = tonumber(ARGV[4]), tonumber(ARGV[5])
+local f = redis.call('HMGET', KEYS[1], 's', 'd', 'c', 'p', 'l', 'e', 'x', 'u')
+local d = tonumber(f[2])
+if f[1] ~= ARGV[1] or not d or d <= now then return {3} end
+local x, u = tonumber(f[7]), tonumber(f[8])
+local ax = tonumber(ARGV[7])
+if ax > x then x = ax end
+if f[3] == ARGV[2] then
+  d = tonumber(ARGV[8])
+  if x > d then d = x end
+  if d > u then u = d end
+  redis.call('HSET', KEYS[1], 'p', f[3], 'c', ARGV[3], 'l', ARGV[4], 'e', ARGV[6], 'x', int(x),
+             'd', int(d), 'u', int(u))
+  redis.call('PEXPIRE', KEYS[1], ttl(u, now, tonumber(ARGV[9])))
+  return {0, ARGV[3], ARGV[6]}
+end
+if grace > 0 and f[4] and f[4] ~= '' and f[4] == ARGV[2] and now - tonumber(f[5]) <= grace then
+  if x > d then d = x end
+  if d > u then u = d end
+  redis.call('HSET', KEYS[1], 'x', int(x), 'd', int(d), 'u', int(u))
+  redis.call('PEXPIRE', KEYS[1], ttl(u, now, tonumber(ARGV[9])))
+  return {1, f[3], f[6]}
+end
+local kept = end_family(KEYS[1], tonumber(f[7]), now, tonumber(ARGV[9]), ARGV[10], ARGV[11])
+return {2, int(kept)}
+)lua");
+  return s;
+}
+
+// KEYS: family. ARGV: subject, until, now, margin_ms, channel, sid. Ends the subject's live
+// session: {1, revoked until}. Without one: refuses the family until `until` (extending, never
+// shortening; nothing when until <= now), unless it is another subject's live session, which
+// it leaves alone: {0, revoked until, or 0}.
+inline const script& end_session_script() {
+  static const script s = make_script(R"lua(
+local till, now, margin = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local f = redis.call('HMGET', KEYS[1], 's', 'd', 'x', 'r', 'u')
+local d = tonumber(f[2])
+if f[1] and d and d > now then
+  if f[1] ~= ARGV[1] then return {0, 0} end
+  local keep = tonumber(f[3])
+  if till > keep then keep = till end
+  return {1, int(end_family(KEYS[1], keep, now, margin, ARGV[5], ARGV[6]))}
+end
+local r, u = tonumber(f[4]), tonumber(f[5])
+if u and u > now and r and r > till then till = r end
+if till <= now then return {0, 0} end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'r', int(till), 'u', int(till))
+redis.call('PEXPIRE', KEYS[1], ttl(till, now, margin))
+redis.call('PUBLISH', ARGV[5], 'f ' .. int(till) .. ' ' .. ARGV[6])
+return {0, int(till)}
+)lua");
+  return s;
+}
+
+// KEYS: family. ARGV: subject, version, now. After a version bump: erases the subject's live
+// record if its tokens carry an older version (they are void; no marker is needed). 1 if erased.
+inline const script& erase_older_session_script() {
+  static const script s = make_script(R"lua(
+local f = redis.call('HMGET', KEYS[1], 's', 'd', 'v')
+local d = tonumber(f[2])
+if f[1] ~= ARGV[1] or not d or d <= tonumber(ARGV[3]) then return 0 end
+if tonumber(f[3]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+)lua");
+  return s;
+}
+
+// One script to run, with its keys and arguments (copies: they are often temporaries).
+struct script_call {
+  struct text {
+    std::string value;
+    text(std::string_view v) : value(v) {}        // NOLINT(google-explicit-constructor)
+    text(const char* v) : value(v) {}             // NOLINT(google-explicit-constructor)
+    text(std::string v) : value(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  };
+  const script* s;
+  std::vector<text> keys;
+  std::vector<text> args;
+};
+
+inline command script_command(std::string_view verb, std::string_view what,
+                              const script_call& call) {
+  command cmd{verb, what, std::to_string(call.keys.size())};
+  for (const auto& k : call.keys) cmd.add(k.value);
+  for (const auto& a : call.args) cmd.add(a.value);
+  return cmd;
+}
+
+// Runs the scripts, then the plain commands `more`, in one pipelined round trip; a script the
+// server does not know yet (NOSCRIPT: it did not run) is sent again with its body, after the
+// others. replies receives the scripts' replies, then those of `more`. False on an I/O error.
+inline bool eval_all(redisContext* c, std::span<const script_call> calls,
+                     std::span<reply_ptr> replies, std::span<const command> more = {}) {
+  std::vector<command> commands;
+  commands.reserve(calls.size() + more.size());
+  for (const auto& call : calls) commands.push_back(script_command("EVALSHA", call.s->sha1, call));
+  commands.insert(commands.end(), more.begin(), more.end());
+  if (!exchange(c, commands, replies)) return false;
+  std::vector<command> again;
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (!is_error(replies[i].get(), "NOSCRIPT")) continue;
+    again.push_back(script_command("EVAL", calls[i].s->body, calls[i]));
+    which.push_back(i);
+  }
+  if (again.empty()) return true;
+  std::vector<reply_ptr> retried(again.size());
+  if (!exchange(c, again, retried)) return false;
+  for (std::size_t i = 0; i < which.size(); ++i) replies[which[i]] = std::move(retried[i]);
+  return true;
 }
 
 // Runs a script by its SHA-1, and by its body when the server does not know it yet (NOSCRIPT:
