@@ -109,7 +109,8 @@ void tegata_validate_bad_signature(benchmark::State& state) {
   tegata_validate_rejects(state, &hs256_tokens().session_bad_signature, errc::bad_signature);
 }
 
-// Login: two HS256 tokens with fresh random ids, and the store's version lookup.
+// Login: two HS256 tokens with fresh random ids, the store's version lookup, and the session's
+// record (beyond max_sessions_per_subject logins of kSubject, the eviction of the oldest).
 void tegata_issue(benchmark::State& state) {
   auto manager = make_hs256_manager(populated_store());
   AllocScope allocs(state);
@@ -124,7 +125,7 @@ void tegata_issue(benchmark::State& state) {
 }
 
 // Rotation: each iteration presents the refresh token the previous one received, so every
-// refresh is a first use (verify, consume in the store, sign a new pair).
+// refresh rotates (verify and read the record, sign a new pair, compare-and-set the record).
 void tegata_refresh(benchmark::State& state) {
   tegata::MemoryRevocationStore::Options options;
   options.max_entries = 50'000'000;  // a long run consumes millions of refresh tokens
@@ -205,11 +206,13 @@ void tegata_validate_asym(benchmark::State& state) {
 
 // --- MemoryRevocationStore footprint -------------------------------------------------------------
 
-enum class Fact { revoked_jti, revoked_family, subject_version, consumed_refresh };
+enum class Fact { revoked_jti, revoked_family, subject_version, session_record };
 
 // Fills a fresh store with 10^6 live entries of one kind and reports the heap bytes it holds per
 // entry: every block's usable size plus glibc's 8-byte chunk header, counted by the replaced
-// allocator (ids are generated before counting starts).
+// allocator (ids are generated before counting starts). session_record: 10^6 live sessions, each
+// of its own subject and without metadata, so each is its record and its subject's index (two
+// entries); it reports bytes_per_session.
 void store_bytes_per_entry(benchmark::State& state, Fact fact) {
   constexpr std::size_t kEntries = 1'000'000;
   const auto now = tegata::SystemClock{}.now();
@@ -220,14 +223,22 @@ void store_bytes_per_entry(benchmark::State& state, Fact fact) {
     ids.push_back(fact == Fact::subject_version ? "user-" + std::to_string(1'000'000 + i)
                                                 : random_id());
   }
-  std::vector<std::string> families;
-  if (fact == Fact::consumed_refresh) {
-    // Four consumed refresh tokens per family: 200,000 families + 800,000 uses = 10^6 entries.
-    for (std::size_t i = 0; i < kEntries / 5; ++i) families.push_back(random_id());
+  std::vector<tegata::SessionRecord> records;
+  if (fact == Fact::session_record) {
+    for (std::size_t i = 0; i < kEntries; ++i) {
+      tegata::SessionRecord r;
+      r.session_id = random_id();
+      r.refresh_id = random_id();
+      r.auth_time = r.last_refresh = now;
+      r.expires_at = r.absolute_end = r.access_until = r.until = until;
+      r.refresh_ttl = std::chrono::hours{1};
+      records.push_back(std::move(r));
+    }
   }
+  const std::size_t expected = fact == Fact::session_record ? 2 * kEntries : kEntries;
   for (auto _ : state) {
     tegata::MemoryRevocationStore::Options options;
-    options.max_entries = 2 * kEntries;
+    options.max_entries = 2 * expected;
     const std::int64_t before = [] {
       set_byte_tracking(true);
       return tracked_live_bytes();
@@ -242,26 +253,30 @@ void store_bytes_per_entry(benchmark::State& state, Fact fact) {
           for (const auto& id : ids) ok = ok && store.revoke_token(id, until, now).has_value();
           break;
         case Fact::revoked_family:
-          for (const auto& id : ids) ok = ok && store.revoke_family(id, until, now).has_value();
+          for (const auto& id : ids) {
+            ok = ok && store.end_session("user", id, until, now).has_value();  // a marker
+          }
           break;
         case Fact::subject_version:
           for (const auto& id : ids) ok = ok && store.bump_version(id, until, now).has_value();
           break;
-        case Fact::consumed_refresh:
-          for (std::size_t i = 0; i < kEntries * 4 / 5; ++i) {
-            ok = ok &&
-                 store.consume_refresh(families[i / 4], ids[i], until, now, std::chrono::seconds{0})
-                     .has_value();
+        case Fact::session_record:
+          for (std::size_t i = 0; i < kEntries; ++i) {
+            ok = ok && store.create_session(ids[i], records[i], 100, now).has_value();
           }
           break;
       }
       bytes = tracked_live_bytes() - before;
       entries = store.size();
-      if (!ok || entries != kEntries) state.SkipWithError("store refused an entry");
+      if (!ok || entries != expected) state.SkipWithError("store refused an entry");
     }
     set_byte_tracking(false);
     state.counters["entries"] = static_cast<double>(entries);
     state.counters["bytes_per_entry"] = static_cast<double>(bytes) / static_cast<double>(entries);
+    if (fact == Fact::session_record) {
+      state.counters["bytes_per_session"] =
+          static_cast<double>(bytes) / static_cast<double>(kEntries);
+    }
   }
 }
 
@@ -296,9 +311,18 @@ bool op_malformed_object(std::size_t) {
   return op_rejects<&Hs256Tokens::session_malformed_object>(errc::bad_json);
 }
 
+// Logins of one subject: each beyond max_sessions_per_subject ends (evicts) the oldest, whose
+// access token lives on, so the store keeps one entry per login for access_ttl. It is replaced
+// every kIssuesPerStore logins, as op_refresh's, so that it never fills.
 bool op_issue(std::size_t) {
-  static auto manager = make_hs256_manager(populated_store());
-  return manager.issue(kSubject).has_value();
+  constexpr std::size_t kIssuesPerStore = 100'000;
+  static std::optional<Hs256Manager> manager;
+  static std::size_t done = kIssuesPerStore;
+  if (done++ == kIssuesPerStore) {
+    manager.emplace(make_hs256_manager(populated_store()));
+    done = 1;
+  }
+  return manager->issue(kSubject).has_value();
 }
 
 // A chain of refreshes, as tegata_refresh. The store is replaced every kRefreshesPerStore
@@ -403,7 +427,7 @@ BENCHMARK_CAPTURE(store_bytes_per_entry, revoked_family, Fact::revoked_family)
 BENCHMARK_CAPTURE(store_bytes_per_entry, subject_version, Fact::subject_version)
     ->Iterations(1)
     ->Repetitions(1);
-BENCHMARK_CAPTURE(store_bytes_per_entry, consumed_refresh, Fact::consumed_refresh)
+BENCHMARK_CAPTURE(store_bytes_per_entry, session_record, Fact::session_record)
     ->Iterations(1)
     ->Repetitions(1);
 

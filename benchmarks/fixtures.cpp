@@ -103,8 +103,14 @@ tegata::MemoryRevocationStore populated_store() {
   const auto id = [] { return tegata::base64url_encode(tegata::detail::random_bytes(16)); };
   for (int i = 0; i < 20000; ++i) {
     (void)store.revoke_token(id(), until, now);
-    (void)store.revoke_family(id(), until, now);
-    (void)store.consume_refresh(id(), id(), until, now, std::chrono::seconds{0});
+    (void)store.end_session("user-" + std::to_string(i), id(), until, now);
+    tegata::SessionRecord session;
+    session.session_id = id();
+    session.refresh_id = id();
+    session.auth_time = session.last_refresh = now;
+    session.expires_at = session.absolute_end = session.access_until = session.until = until;
+    session.refresh_ttl = kTokenLifetime;
+    (void)store.create_session("user-" + std::to_string(i), session, 100, now);
     (void)store.bump_version("user-" + std::to_string(i), until, now);
   }
   return store;
