@@ -5,6 +5,7 @@
 #include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -90,7 +91,8 @@ std::string jti_of(const std::string& token) {
       .get<std::string>();
 }
 
-std::vector<std::string> session_ids(const Manager& m, std::string_view subject) {
+template <class M>
+std::vector<std::string> session_ids(const M& m, std::string_view subject) {
   const auto list = m.sessions(subject);
   REQUIRE(list);
   std::vector<std::string> ids;
@@ -477,4 +479,106 @@ TEST_CASE("the stateless mode keeps no records and says so", "[session][records]
   auto next = m.refresh(pair->refresh_token);
   REQUIRE(next);
   CHECK(next->refresh_expires_at == kStart + 24h);
+}
+
+namespace {
+
+// A MemoryRevocationStore whose writes can be made to fail, as an unreachable backend would:
+// each operation named in `failing` answers store_unavailable without doing anything.
+struct FlakyStore {
+  tegata::MemoryRevocationStore inner;
+  std::shared_ptr<std::set<std::string>> failing = std::make_shared<std::set<std::string>>();
+
+  bool fails(const char* what) const { return failing->count(what) != 0; }
+
+  tegata::Result<tegata::TokenStatus> status(std::string_view jti, std::string_view sid,
+                                             std::string_view subject,
+                                             std::chrono::sys_seconds now) const {
+    if (fails("status")) return errc::store_unavailable;
+    return inner.status(jti, sid, subject, now);
+  }
+  tegata::Result<tegata::SessionLookup> find_session(std::string_view jti, std::string_view sid,
+                                                     std::string_view subject,
+                                                     std::chrono::sys_seconds now) const {
+    if (fails("find_session")) return errc::store_unavailable;
+    return inner.find_session(jti, sid, subject, now);
+  }
+  tegata::Result<std::vector<std::string>> create_session(std::string_view subject,
+                                                          const tegata::SessionRecord& record,
+                                                          std::size_t max,
+                                                          std::chrono::sys_seconds now) {
+    if (fails("create_session")) return errc::store_unavailable;
+    return inner.create_session(subject, record, max, now);
+  }
+  tegata::Result<tegata::Rotation> rotate_session(std::string_view subject, std::string_view sid,
+                                                  const tegata::RotationRequest& request) {
+    if (fails("rotate_session")) return errc::store_unavailable;
+    return inner.rotate_session(subject, sid, request);
+  }
+  tegata::Result<bool> end_session(std::string_view subject, std::string_view sid,
+                                   std::chrono::sys_seconds until, std::chrono::sys_seconds now) {
+    if (fails("end_session")) return errc::store_unavailable;
+    return inner.end_session(subject, sid, until, now);
+  }
+  tegata::Result<std::vector<tegata::SessionRecord>> sessions(std::string_view subject,
+                                                              std::chrono::sys_seconds now) const {
+    if (fails("sessions")) return errc::store_unavailable;
+    return inner.sessions(subject, now);
+  }
+  tegata::Result<void> revoke_token(std::string_view jti, std::chrono::sys_seconds until,
+                                    std::chrono::sys_seconds now) {
+    if (fails("revoke_token")) return errc::store_unavailable;
+    return inner.revoke_token(jti, until, now);
+  }
+  tegata::Result<std::uint64_t> bump_version(std::string_view subject,
+                                             std::chrono::sys_seconds until,
+                                             std::chrono::sys_seconds now) {
+    if (fails("bump_version")) return errc::store_unavailable;
+    return inner.bump_version(subject, until, now);
+  }
+};
+static_assert(tegata::RevocationStore<FlakyStore>);
+
+}  // namespace
+
+TEST_CASE(
+    "a store that cannot answer fails every operation closed, reports nothing, consumes "
+    "nothing",
+    "[session][records][events]") {
+  tegata::ManualClock clock{kStart};
+  FlakyStore store;
+  Recorder events;
+  tegata::SessionManager<tegata::HmacKey, tegata::ManualClock, FlakyStore, Recorder> m(
+      test_key(), test_options(), clock, store, events);
+  auto pair = m.issue("alice");
+  REQUIRE(pair);
+  (void)events.take();
+
+  store.failing->insert("create_session");
+  CHECK(m.issue("alice").error() == errc::store_unavailable);
+
+  store.failing->insert("rotate_session");
+  CHECK(m.refresh(pair->refresh_token).error() == errc::store_unavailable);
+  store.failing->insert("find_session");
+  CHECK(m.refresh(pair->refresh_token).error() == errc::store_unavailable);
+
+  store.failing->insert("end_session");
+  CHECK(m.revoke(pair->access_token).error() == errc::store_unavailable);
+  CHECK(m.revoke_session("alice", pair->session_id).error() == errc::store_unavailable);
+  store.failing->insert("bump_version");
+  CHECK(m.revoke_all("alice").error() == errc::store_unavailable);
+  store.failing->insert("sessions");
+  CHECK(m.sessions("alice").error() == errc::store_unavailable);
+  store.failing->insert("status");
+  CHECK(m.validate(pair->access_token).error() == errc::store_unavailable);
+  CHECK(events.take().empty());
+
+  // Once the store answers again, the refresh token that every failure above left alone is still
+  // the current one: it rotates, and the session is the one and only one of alice.
+  store.failing->clear();
+  CHECK(m.validate(pair->access_token));
+  auto next = m.refresh(pair->refresh_token);
+  REQUIRE(next);
+  CHECK(session_ids(m, "alice") == std::vector<std::string>{pair->session_id});
+  CHECK(events.count(SessionEventKind::refresh) == 1);
 }
