@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -99,6 +100,32 @@ class stored_id {
 };
 
 static_assert(sizeof(stored_id) == 24);
+
+// Text of any length in one pointer: no heap block when empty, else one block holding its length
+// (4 bytes) and its bytes. For values that are usually absent (a session's metadata).
+class stored_text {
+ public:
+  // Only on an empty text. Strong guarantee: if the block cannot be made, it stays empty.
+  void assign(std::string_view text) {
+    if (text.empty()) return;
+    if (text.size() > UINT32_MAX) throw std::length_error("tegata: stored_text too long");
+    const auto size = static_cast<std::uint32_t>(text.size());
+    auto block = std::make_unique_for_overwrite<char[]>(sizeof size + text.size());
+    std::memcpy(block.get(), &size, sizeof size);
+    std::memcpy(block.get() + sizeof size, text.data(), text.size());
+    block_ = std::move(block);
+  }
+  void reset() noexcept { block_.reset(); }
+  std::string_view view() const noexcept {
+    if (!block_) return {};
+    std::uint32_t size = 0;
+    std::memcpy(&size, block_.get(), sizeof size);
+    return {block_.get() + sizeof size, size};
+  }
+
+ private:
+  std::unique_ptr<char[]> block_;
+};
 
 // A table of entries keyed by Ids ids (1, or 2 for a pair such as a family's refresh token),
 // each with a Value and a time after which it no longer matters.

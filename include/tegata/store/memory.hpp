@@ -33,9 +33,10 @@
 // refused for that reason.
 //
 // Size of an entry (detail/id_table.hpp has the layout): an entry's ids are stored inline up to
-// 23 bytes (the manager's ids have 22); longer ones (and metadata beyond 23 bytes) add a heap
-// block of their length. benchmarks/README.md gives the measured bytes per live entry of each
-// kind. Storage keeps its peak size after pruning.
+// 23 bytes (the manager's ids have 22); longer ones, and a session's metadata, add a heap block
+// of their length. benchmarks/README.md gives the measured bytes per live entry of each kind
+// (store_bytes_per_entry/session_record: a session of its own subject, record and index). An
+// ended session's marker keeps its record's entry. Storage keeps its peak size after pruning.
 //
 // Failure. status() never throws. A write that cannot allocate memory (std::bad_alloc) or lock
 // returns errc::store_unavailable and leaves the store as it was, so the manager fails closed.
@@ -144,7 +145,7 @@ class MemoryRevocationStore {
     const std::uint32_t family_hash = state_->pair_hash(p, record.session_id);
     using evicted_ids = std::vector<std::string>;
     return write<evicted_ids>(*p.where, now, [&](shard& s) -> Result<evicted_ids> {
-      if (s.families.find(family_hash, {subject, record.session_id}) != nullptr) {
+      if (s.families.find(family_hash, {record.session_id}) != nullptr) {
         return errc::invalid_argument;
       }
       // Everything that allocates comes first, while nothing has changed.
@@ -153,36 +154,35 @@ class MemoryRevocationStore {
       fresh.metadata.assign(record.metadata);
       copy_fields(record, fresh);
       auto* index = s.subjects.find(p.hash, {subject});
-      subject_index new_index;
+      // The least recently used sessions, from the tail, that must end for one more to fit.
       std::vector<family_entry*> victims;
       evicted_ids evicted;
-      if (index != nullptr) {
-        index->value.live.reserve(index->value.live.size() + 1);
-        victims = least_recently_used(index->value.live, max_sessions);
-        evicted.reserve(victims.size());
-        for (const family_entry* victim : victims) evicted.emplace_back(victim->ids[1].view());
-      } else {
-        new_index.live.reserve(1);
+      if (index != nullptr && index->value.count >= max_sessions) {
+        const std::size_t excess = index->value.count + 1 - max_sessions;
+        victims.reserve(excess);
+        evicted.reserve(excess);
+        for (family_entry* e = index->value.tail; victims.size() < excess; e = e->value.newer) {
+          victims.push_back(e);
+          evicted.emplace_back(e->ids[0].view());
+        }
       }
       const bool new_subject = index == nullptr;
       family_entry* created = nullptr;
       const bool admitted = admit(new_subject ? 2 : 1, [&] {
         if (new_subject) {
-          index = &s.subjects.insert(p.hash, {subject}, std::move(new_index),
+          index = &s.subjects.insert(p.hash, {subject}, subject_index{},
                                      std::chrono::sys_seconds::max());
         }
         try {
-          created = &s.families.insert(family_hash, {subject, record.session_id}, std::move(fresh),
-                                       record.until);
+          created =
+              &s.families.insert(family_hash, {record.session_id}, std::move(fresh), record.until);
         } catch (...) {
           if (new_subject) s.subjects.erase(*index);
           throw;
         }
       });
       if (!admitted) return errc::store_full;
-      created->value.owner = index;
-      created->value.recency = ++s.last_sequence;
-      index->value.live.push_back(created);  // reserved above
+      link_first(*index, *created);
       for (family_entry* victim : victims) end(s, *victim, now, now);
       return evicted;
     });
@@ -195,8 +195,8 @@ class MemoryRevocationStore {
     const place p = state_->place_of(subject);
     const std::uint32_t family_hash = state_->pair_hash(p, sid);
     return write<Rotation>(*p.where, request.now, [&](shard& s) -> Result<Rotation> {
-      family_entry* e = s.families.find(family_hash, {subject, sid});
-      if (e == nullptr || e->value.owner == nullptr || e->until <= request.now) {
+      family_entry* e = s.families.find(family_hash, {sid});
+      if (e == nullptr || !owned_by(*e, subject) || e->until <= request.now) {
         return Rotation{};  // ended
       }
       session_state& r = e->value;
@@ -210,7 +210,7 @@ class MemoryRevocationStore {
         r.last_refresh = request.now;
         r.expires_at = request.expires_at;
         r.access_until = std::max(r.access_until, request.access_until);
-        r.recency = ++s.last_sequence;
+        s.touch(*e);
         s.families.set_until(*e, std::max(request.until, r.access_until));
         return out;
       }
@@ -218,7 +218,7 @@ class MemoryRevocationStore {
           r.previous.view() == request.presented && request.now - r.last_refresh <= request.grace) {
         Rotation out{RotationVerdict::within_grace, std::string(r.current.view()), r.expires_at};
         r.access_until = std::max(r.access_until, request.access_until);
-        r.recency = ++s.last_sequence;
+        s.touch(*e);
         s.families.extend(*e, r.access_until);
         return out;
       }
@@ -234,8 +234,9 @@ class MemoryRevocationStore {
     const place p = state_->place_of(subject);
     const std::uint32_t family_hash = state_->pair_hash(p, sid);
     return write<bool>(*p.where, now, [&](shard& s) -> Result<bool> {
-      family_entry* e = s.families.find(family_hash, {subject, sid});
+      family_entry* e = s.families.find(family_hash, {sid});
       if (e != nullptr && e->value.owner != nullptr) {  // live: write() pruned the expired ones
+        if (!owned_by(*e, subject)) return false;       // (a 32-bit hash collision: leave it)
         end(s, *e, until, now);
         return true;
       }
@@ -244,7 +245,7 @@ class MemoryRevocationStore {
         s.families.extend(*e, until);
         return false;
       }
-      if (!admit(1, [&] { s.families.insert(family_hash, {subject, sid}, {}, until); })) {
+      if (!admit(1, [&] { s.families.insert(family_hash, {sid}, {}, until); })) {
         return errc::store_full;
       }
       return false;
@@ -255,22 +256,15 @@ class MemoryRevocationStore {
   Result<std::vector<SessionRecord>> sessions(std::string_view subject,
                                               std::chrono::sys_seconds now) const noexcept {
     try {
-      std::vector<std::pair<std::uint64_t, SessionRecord>> found;
-      {
-        const place p = state_->place_of(subject);
-        const std::shared_lock lock(p.where->mutex);
-        if (const auto* index = p.where->subjects.find(p.hash, {subject})) {
-          found.reserve(index->value.live.size());
-          for (const family_entry* e : index->value.live) {
-            if (e->until > now) found.emplace_back(e->value.recency, record_of(*e));
-          }
+      std::vector<SessionRecord> result;
+      const place p = state_->place_of(subject);
+      const std::shared_lock lock(p.where->mutex);
+      if (const auto* index = p.where->subjects.find(p.hash, {subject})) {
+        result.reserve(index->value.count);
+        for (const family_entry* e = index->value.head; e != nullptr; e = e->value.older) {
+          if (e->until > now) result.push_back(record_of(*e));
         }
       }
-      std::sort(found.begin(), found.end(),
-                [](const auto& a, const auto& b) { return a.first > b.first; });
-      std::vector<SessionRecord> result;
-      result.reserve(found.size());
-      for (auto& item : found) result.push_back(std::move(item.second));
       return result;
     } catch (...) {
       return errc::store_unavailable;
@@ -315,10 +309,14 @@ class MemoryRevocationStore {
         return errc::store_full;
       }
       if (auto* index = s.subjects.find(p.hash, {subject})) {
-        const std::vector<family_entry*> live = std::move(index->value.live);
+        std::size_t erased = 1;
+        for (family_entry* e = index->value.head; e != nullptr; ++erased) {
+          family_entry* older = e->value.older;
+          s.families.erase(*e);
+          e = older;
+        }
         s.subjects.erase(*index);
-        for (family_entry* e : live) s.families.erase(*e);
-        state_->release(live.size() + 1);
+        state_->release(erased);
       }
       return version;
     });
@@ -334,7 +332,9 @@ class MemoryRevocationStore {
  private:
   struct session_state;
   struct subject_index;
-  using family_table = detail::expiring_table<2, session_state>;  // by (subject, sid)
+  // By sid, hashed with its subject and kept in the subject's shard: a lookup by another
+  // subject misses it; a live record also names its subject through its owner index.
+  using family_table = detail::expiring_table<1, session_state>;
   using family_entry = family_table::entry;
   using index_table = detail::expiring_table<1, subject_index>;  // by subject
   using index_entry = index_table::entry;
@@ -344,22 +344,26 @@ class MemoryRevocationStore {
   struct session_state {
     detail::stored_id current;   // refresh token id
     detail::stored_id previous;  // the one before, empty until the first rotation
-    detail::stored_id metadata;
+    detail::stored_text metadata;
     std::chrono::sys_seconds auth_time{};
     std::chrono::sys_seconds last_refresh{};
     std::chrono::sys_seconds expires_at{};
     std::chrono::sys_seconds absolute_end{};
     std::chrono::sys_seconds access_until{};
     std::chrono::seconds refresh_ttl{};
-    std::uint64_t recency = 0;     // per shard, increasing: orders the subject's sessions
-    index_entry* owner = nullptr;  // the subject's index while the session is live
+    index_entry* owner = nullptr;   // the subject's index while the session is live
+    family_entry* newer = nullptr;  // its neighbours in the index's list, most recently used
+    family_entry* older = nullptr;  // first (created, rotated or given a grace pair)
     bool persistent = true;
   };
-  // The live sessions of one subject, in no order (recency orders them). Entries never move,
-  // so pointers stay valid until the entry is erased, and every erasure of a live record
-  // unlinks it first.
+  // The live sessions of one subject: a list through their records, most recently used first,
+  // so that sessions() reads it in order and a login beyond the bound ends the tail. Entries
+  // never move, so the pointers stay valid until an entry is erased, and every erasure of a
+  // live record unlinks it first.
   struct subject_index {
-    std::vector<family_entry*> live;
+    family_entry* head = nullptr;
+    family_entry* tail = nullptr;
+    std::size_t count = 0;
   };
   struct revoked {};
 
@@ -368,27 +372,41 @@ class MemoryRevocationStore {
   struct alignas(64) shard {
     mutable detail::read_mostly_mutex mutex;
     detail::expiring_table<1, revoked> tokens;          // by jti
-    family_table families;                              // by (subject, sid), in the subject's shard
+    family_table families;                              // by sid, in the subject's shard
     index_table subjects;                               // by subject
     detail::expiring_table<1, std::uint64_t> versions;  // by subject
-    std::uint64_t last_sequence = 0;
 
     // Removes a live record from its subject's index (and the index once empty); returns the
     // number of entries that freed (0 or 1).
     std::size_t unlink(family_entry& e) noexcept {
       index_entry* index = e.value.owner;
+      detach(index->value, e);
       e.value.owner = nullptr;
-      auto& live = index->value.live;
-      const auto found = std::find(live.begin(), live.end(), &e);
-      if (found != live.end()) {
-        *found = live.back();
-        live.pop_back();
-      }
-      if (!live.empty()) return 0;
+      if (index->value.count != 0) return 0;
       subjects.erase(*index);
       return 1;
     }
 
+    // Moves a live record to the front of its subject's list: it was just used.
+    void touch(family_entry& e) noexcept {
+      subject_index& index = e.value.owner->value;
+      detach(index, e);
+      attach_first(index, e);
+    }
+
+    static void detach(subject_index& index, family_entry& e) noexcept {
+      (e.value.newer != nullptr ? e.value.newer->value.older : index.head) = e.value.older;
+      (e.value.older != nullptr ? e.value.older->value.newer : index.tail) = e.value.newer;
+      e.value.newer = e.value.older = nullptr;
+      --index.count;
+    }
+
+    static void attach_first(subject_index& index, family_entry& e) noexcept {
+      e.value.older = index.head;
+      (index.head != nullptr ? index.head->value.newer : index.tail) = &e;
+      index.head = &e;
+      ++index.count;
+    }
     std::size_t prune(std::chrono::sys_seconds now) noexcept {
       std::size_t unlinked = 0;
       const std::size_t records = families.prune(now, [&](family_entry& e) noexcept {
@@ -487,8 +505,9 @@ class MemoryRevocationStore {
                                    TokenStatus& status) const noexcept {
     const auto* version = s.versions.find(p.hash, {subject});
     if (version != nullptr && version->until > now) status.min_version = version->value;
-    const auto* e = s.families.find(state_->pair_hash(p, sid), {subject, sid});
+    const auto* e = s.families.find(state_->pair_hash(p, sid), {sid});
     if (e == nullptr || e->until <= now) return nullptr;
+    if (e->value.owner != nullptr && !owned_by(*e, subject)) return nullptr;
     if (e->value.owner == nullptr) {
       status.family_revoked = true;
       return nullptr;
@@ -496,10 +515,20 @@ class MemoryRevocationStore {
     return e;
   }
 
+  static void link_first(index_entry& index, family_entry& e) noexcept {
+    e.value.owner = &index;
+    shard::attach_first(index.value, e);
+  }
+
+  // Whether e is a live record of subject.
+  static bool owned_by(const family_entry& e, std::string_view subject) noexcept {
+    return e.value.owner != nullptr && e.value.owner->ids[0].view() == subject;
+  }
+
   static SessionRecord record_of(const family_entry& e) {
     const session_state& r = e.value;
     SessionRecord out;
-    out.session_id.assign(e.ids[1].view());
+    out.session_id.assign(e.ids[0].view());
     out.refresh_id.assign(r.current.view());
     copy_fields(r, out);
     out.until = e.until;
@@ -517,20 +546,6 @@ class MemoryRevocationStore {
     to.refresh_ttl = from.refresh_ttl;
     to.access_until = from.access_until;
     to.persistent = from.persistent;
-  }
-
-  // The sessions to end so that one more fits within max_sessions: the least recently used.
-  static std::vector<family_entry*> least_recently_used(const std::vector<family_entry*>& live,
-                                                        std::size_t max_sessions) {
-    if (live.size() < max_sessions) return {};
-    std::vector<family_entry*> sorted = live;
-    const std::size_t excess = live.size() + 1 - max_sessions;
-    std::partial_sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(excess),
-                      sorted.end(), [](const family_entry* a, const family_entry* b) {
-                        return a->value.recency < b->value.recency;
-                      });
-    sorted.resize(excess);
-    return sorted;
   }
 
   // Ends a live record: it leaves its subject's index and becomes a marker until the later of
