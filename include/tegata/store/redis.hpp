@@ -177,7 +177,11 @@ class RevocationStore {
       return r;
     });
     if (!created || created->empty()) return created;
-    return evict(subject, record.session_id, *created, max_sessions, now);
+    try {
+      return evict(subject, record.session_id, *created, max_sessions, now);
+    } catch (...) {  // std::bad_alloc
+      return errc::store_unavailable;
+    }
   }
 
   // The refresh compare-and-set (RotationVerdict), and the index's recency, in one round trip.
