@@ -373,6 +373,47 @@ TEST_CASE("a session is one key whatever its id; its subject's index is one more
   CHECK(listed->size() == 4);
 }
 
+TEST_CASE("the subject index: a stale entry never shows a dead session nor hides a live one",
+          "[redis]") {
+  const auto where = redis_test::require_redis();
+  redis_test::client redis(where);
+  const std::string prefix = redis_test::unique_prefix();
+  RevocationStore store(redis_test::options(where, prefix));
+  const std::string index = prefix + "s:{alice}";
+  login(store, "alice", "live", "r1", at(100), at(0));
+  login(store, "alice", "stolen", "r1", at(100), at(1));
+  login(store, "alice", "lost", "r1", at(100), at(2));
+  // Theft ends "stolen" in its own key's script; its index entry stays (another slot).
+  REQUIRE(rotate(store, "alice", "stolen", "forged", "x", at(100), at(3)) ==
+          RotationVerdict::reused);
+  // "lost" disappears behind the index's back (as after a flush of that key).
+  redis({"DEL", prefix + "f:{lost}"});
+  CHECK(redis({"HLEN", index})->integer == 5);  // 3 sessions, n, u
+
+  const auto listed = store.sessions("alice", at(4));
+  REQUIRE(listed.has_value());
+  REQUIRE(listed->size() == 1);
+  CHECK((*listed)[0].session_id == "live");
+  // Another subject's index cannot show alice's sessions, nor end them.
+  CHECK(store.sessions("bob", at(4))->empty());
+  CHECK_FALSE(*store.end_session("bob", "live", at(4), at(4)));
+  CHECK(store.find_session("j", "live", "alice", at(4))->record.has_value());
+
+  // A login beyond the bound drops the stale entries first and ends only what it must.
+  auto evicted = store.create_session("alice", login_record("new", "r1", at(100), at(5)), 2, at(5));
+  REQUIRE(evicted.has_value());
+  CHECK(evicted->empty());  // "live" and "new" fit in 2 once the dead entries are gone
+  CHECK(redis({"HLEN", index})->integer == 4);
+  evicted = store.create_session("alice", login_record("newer", "r1", at(100), at(6)), 2, at(6));
+  REQUIRE(evicted.has_value());
+  CHECK(*evicted == std::vector<std::string>{"live"});
+  const auto after = store.sessions("alice", at(6));
+  REQUIRE(after.has_value());
+  REQUIRE(after->size() == 2);
+  CHECK((*after)[0].session_id == "newer");
+  CHECK((*after)[1].session_id == "new");
+}
+
 TEST_CASE("after the TTLs pass no key remains but versions, then none", "[redis]") {
   const auto where = redis_test::require_redis();
   redis_test::client redis(where);
@@ -789,6 +830,11 @@ TEST_CASE("SessionManager on Redis: rotation, reuse, logout, log out everywhere"
   const auto after = manager.issue("alice");  // same second as the bump
   REQUIRE(after);
   CHECK(manager.validate(after->access_token));
+  // The bump ended the sessions before it, not the login after it.
+  const auto listed = manager.sessions("alice");
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK((*listed)[0].session_id == after->session_id);
 
   SECTION("eight concurrent refreshes of one token: exactly one wins") {
     const auto pair = manager.issue("bob");
