@@ -138,9 +138,7 @@ class MemoryRevocationStore {
                                                   const SessionRecord& record,
                                                   std::size_t max_sessions,
                                                   std::chrono::sys_seconds now) {
-    if (record.until <= now || record.session_id.empty() || max_sessions == 0) {
-      return errc::invalid_argument;
-    }
+    if (!acceptable_new_session(record, max_sessions, now)) return errc::invalid_argument;
     const place p = state_->place_of(subject);
     const std::uint32_t family_hash = state_->pair_hash(p, record.session_id);
     using evicted_ids = std::vector<std::string>;

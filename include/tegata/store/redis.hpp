@@ -138,9 +138,7 @@ class RevocationStore {
                                                   const SessionRecord& record,
                                                   std::size_t max_sessions,
                                                   std::chrono::sys_seconds now) {
-    if (record.until <= now || record.session_id.empty() || max_sessions == 0) {
-      return errc::invalid_argument;
-    }
+    if (!acceptable_new_session(record, max_sessions, now)) return errc::invalid_argument;
     using detail::time_arg;
     const std::string family = state_->keys.family(record.session_id);
     const std::string index = state_->keys.index(subject);
@@ -269,14 +267,7 @@ class RevocationStore {
   // decide: an index entry without a live record of this subject is left out).
   Result<std::vector<SessionRecord>> sessions(std::string_view subject,
                                               std::chrono::sys_seconds now) const noexcept {
-    auto listed = state_->run<std::vector<std::pair<std::int64_t, std::string>>>(
-        /*retry=*/true, [&](redisContext* c) {
-          std::optional<Result<std::vector<std::pair<std::int64_t, std::string>>>> r;
-          const auto reply = detail::run(c, {"HGETALL", state_->keys.index(subject)});
-          if (!reply) return r;
-          r = read_index(*reply);
-          return r;
-        });
+    auto listed = index_of(subject);
     if (!listed) return listed.error();
     auto records = read_records(subject, *listed, now);
     if (!records) return records.error();
@@ -323,14 +314,7 @@ class RevocationStore {
     // Every record of the subject older than the new version goes (their tokens are void; a
     // login that read the new version keeps its record). The index comes first: a session it
     // does not list yet was created after the bump.
-    auto index = state_->run<std::vector<std::pair<std::int64_t, std::string>>>(
-        /*retry=*/true, [&](redisContext* c) {
-          std::optional<Result<std::vector<std::pair<std::int64_t, std::string>>>> r;
-          const auto reply = detail::run(c, {"HGETALL", state_->keys.index(subject)});
-          if (!reply) return r;
-          r = read_index(*reply);
-          return r;
-        });
+    auto index = index_of(subject);
     if (!index) return index.error();
     if (index->empty()) return result->version;
     auto erased = state_->run<bool>(/*retry=*/true, [&](redisContext* c) {
@@ -541,6 +525,19 @@ class RevocationStore {
     r.persistent = times[7] != 0;
     r.metadata.assign(field(10));
     return std::optional<SessionRecord>(std::move(r));
+  }
+
+  // (recency, sid) of each session in subject's index, one round trip.
+  Result<std::vector<std::pair<std::int64_t, std::string>>> index_of(
+      std::string_view subject) const noexcept {
+    return state_->run<std::vector<std::pair<std::int64_t, std::string>>>(
+        /*retry=*/true, [&](redisContext* c) {
+          std::optional<Result<std::vector<std::pair<std::int64_t, std::string>>>> r;
+          const auto reply = detail::run(c, {"HGETALL", state_->keys.index(subject)});
+          if (!reply) return r;
+          r = read_index(*reply);
+          return r;
+        });
   }
 
   // (recency, sid) of each session in an index (HGETALL reply).

@@ -134,6 +134,13 @@ concept RevocationStore =
       { store.bump_version(id, time, time) } -> std::same_as<Result<std::uint64_t>>;
     };
 
+// What every store's create_session refuses (errc::invalid_argument): a record it would forget
+// at once, one without a session id, or a bound of 0 sessions.
+inline bool acceptable_new_session(const SessionRecord& record, std::size_t max_sessions,
+                                   std::chrono::sys_seconds now) noexcept {
+  return record.until > now && !record.session_id.empty() && max_sessions != 0;
+}
+
 // A store that keeps no records at all (NullRevocationStore) says so with
 //   static constexpr bool keeps_records = false;
 // The manager then rotates on every refresh with its own limits, and refuses what it could not
