@@ -27,6 +27,7 @@ inline constexpr std::string_view kIndexHtml = R"HTML(<!doctype html>
   <label>User <input id="username" name="username" autocomplete="username" value="alice"></label>
   <label>Password <input id="password" name="password" type="password"
          autocomplete="current-password"></label>
+  <label><input id="remember" name="remember" type="checkbox" checked> Remember me</label>
   <button id="login-button" type="submit">Log in</button>
 </form>
 <p>
@@ -36,6 +37,9 @@ inline constexpr std::string_view kIndexHtml = R"HTML(<!doctype html>
   <button id="logout-all" type="button">Log out everywhere</button>
 </p>
 <p>Transparent refreshes so far: <span id="refreshes">0</span></p>
+<h2>Your sessions</h2>
+<p><button id="sessions" type="button">Show my sessions</button></p>
+<ul id="session-list"></ul>
 <pre id="output" data-seq="0"></pre>
 <p class="note">Both tokens live in HttpOnly cookies: this page's script cannot read them.
   <code>document.cookie</code> here is <code id="cookies"></code>.</p>
@@ -66,12 +70,24 @@ async function send(method, path, body) {
   return { status: response.status, ok: response.ok, data };
 }
 
+// POST /refresh, tried once more a second later when the server could not answer (503): a
+// transient failure keeps the cookies, and the session with them. Any other failure is a
+// verdict: the session is over and the server has cleared the cookies.
+async function refresh() {
+  let refreshed = await send('POST', '/refresh');
+  if (refreshed.status === 503) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    refreshed = await send('POST', '/refresh');
+  }
+  return refreshed;
+}
+
 // An API call that survives the end of the access token: refresh once, then repeat.
 async function api(method, path) {
   let result = await send(method, path);
   const error = result.data && result.data.error;
   if (result.status === 401 && (error === 'expired' || error === 'not_found')) {
-    const refreshed = await send('POST', '/refresh');
+    const refreshed = await refresh();
     if (refreshed.ok) {
       refreshes += 1;
       $('refreshes').textContent = String(refreshes);
@@ -91,7 +107,8 @@ function show(label, result, status) {
 
 $('login').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const credentials = { username: $('username').value, password: $('password').value };
+  const credentials = { username: $('username').value, password: $('password').value,
+                        remember: $('remember').checked };
   $('password').value = '';
   const result = await send('POST', '/login', credentials);
   show('POST /login', result, result.ok ? `Logged in as ${result.data.subject}.` : 'Login failed.');
@@ -104,7 +121,7 @@ $('me').addEventListener('click', async () => {
 });
 
 $('refresh').addEventListener('click', async () => {
-  const result = await send('POST', '/refresh');
+  const result = await refresh();
   show('POST /refresh', result, result.ok ? null : 'Not logged in.');
 });
 
@@ -117,6 +134,37 @@ $('logout-all').addEventListener('click', async () => {
   const result = await api('POST', '/logout-all');
   show('POST /logout-all', result, result.ok ? 'Logged out everywhere.' : 'Logged out.');
 });
+
+// The session list: one line per device, with a button that signs that session out. The device
+// is the User-Agent the session logged in with, which anyone can set: text, never markup.
+async function showSessions() {
+  const result = await api('GET', '/api/sessions');
+  const list = $('session-list');
+  list.replaceChildren();
+  if (result.ok) {
+    for (const s of result.data.sessions) {
+      const item = document.createElement('li');
+      item.dataset.sessionId = s.session_id;
+      const used = new Date(s.last_refresh * 1000).toISOString();
+      item.textContent = `${s.device || 'unknown device'}, last used ${used}` +
+                         (s.current ? ' (this browser)' : '');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'revoke';
+      button.textContent = 'Sign out';
+      button.addEventListener('click', async () => {
+        const revoked = await api('POST', `/api/sessions/${encodeURIComponent(s.session_id)}/revoke`);
+        show(`POST /api/sessions/${s.session_id}/revoke`, revoked, s.current ? 'Logged out.' : null);
+        if (!s.current) await showSessions();
+      });
+      item.append(' ', button);
+      list.append(item);
+    }
+  }
+  show('GET /api/sessions', result, result.ok ? null : 'Not logged in.');
+}
+
+$('sessions').addEventListener('click', showSessions);
 
 $('cookies').textContent = JSON.stringify(document.cookie);
 )JS";

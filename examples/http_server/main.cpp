@@ -1,7 +1,12 @@
 // examples/http_server/main.cpp - a small but complete login server on cpp-httplib and tegata.
 //
-//   POST /login                   {"username": ..., "password": ...}  -> the session cookies
+//   POST /login                   {"username": ..., "password": ..., "remember": bool}
+//                                 -> the session cookies (without "remember": true, they end
+//                                 with the browser, and the session within a day)
 //   GET  /api/me                  the claims of the access token
+//   GET  /api/sessions            the user's live sessions (device, login, last use), this one
+//                                 marked
+//   POST /api/sessions/{id}/revoke  signs that session out (another device of the same user)
 //   POST /refresh                 rotates the pair (the refresh cookie is sent to this path only)
 //   POST /logout                  ends this session (with the access or the refresh cookie)
 //   POST /logout-all              ends every session of this user
@@ -368,6 +373,10 @@ class App {
     server.Get("/.well-known/jwks.json", bind(&App::jwks));
     post(server, "/login", &App::login);
     server.Get("/api/me", bind(&App::me));
+    server.Get("/api/sessions", bind(&App::list_sessions));
+    // A POST with the session id in its path: frame_request() finds it by its shape.
+    revoke_session_route_ = bind(&App::revoke_session);
+    server.Post(R"(/api/sessions/[A-Za-z0-9_-]{1,64}/revoke)", revoke_session_route_);
     post(server, "/refresh", &App::refresh);
     post(server, "/logout", &App::logout);
     post(server, "/logout-all", &App::logout_all);
@@ -453,6 +462,10 @@ class App {
     if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") {
       return Answer::Unhandled;  // cpp-httplib reads no body for these (nor for a bodiless DELETE)
     }
+    if (req.method == "POST" && session_id_of_revoke(req.path)) {
+      revoke_session_route_(req, res);  // req.body is empty, as the request's is
+      return Answer::Handled;
+    }
     const auto route =
         req.method == "POST" ? bodiless_posts_.find(req.path) : bodiless_posts_.end();
     if (route == bodiless_posts_.end()) {
@@ -525,7 +538,16 @@ class App {
     if (!ok) {
       return send_error(res, 401, "invalid_credentials", "unknown user or wrong password");
     }
-    auto pair = sessions_.issue(name, extra_claims());
+    // "Remember me" unchecked: the cookies end with the browser, and the session within a day
+    // whatever the browser does. The record keeps the choice, so every refresh honours it.
+    const auto remember = body.find("remember");
+    tegata::IssueOptions options;
+    options.extra = extra_claims();
+    options.persistent = remember != body.end() && remember->is_boolean() && remember->get<bool>();
+    if (!options.persistent) options.absolute_ttl = std::chrono::hours{24};
+    // What the user sees in the session list: the browser it logged in with.
+    options.metadata = req.get_header_value("User-Agent").substr(0, 256);
+    auto pair = sessions_.issue(name, options);
     if (!pair) return send_error(res, pair.error());
     if (!set_session_cookies(res, *pair)) return;
     send_json(res, 200,
@@ -536,11 +558,8 @@ class App {
   }
 
   void me(const Request& req, Response& res) {
-    const std::string header = cookie_header(req);
-    auto token = cookies_.read_access(header);
-    if (!token) return send_error(res, token.error());
-    auto claims = sessions_.validate(*token);
-    if (!claims) return send_error(res, claims.error());
+    auto claims = signed_in(req, res);
+    if (!claims) return;
     send_json(res, 200,
               {{"subject", claims->subject},
                {"session_id", claims->session_id},
@@ -552,14 +571,89 @@ class App {
                {"claims", claims->extra}});
   }
 
+  // The user's live sessions, most recently used first, the one making the request marked.
+  void list_sessions(const Request& req, Response& res) {
+    auto claims = signed_in(req, res);
+    if (!claims) return;
+    auto list = sessions_.sessions(claims->subject);
+    if (!list) return send_error(res, list.error());
+    nlohmann::json out = nlohmann::json::array();
+    for (const tegata::SessionInfo& s : *list) {
+      out.push_back({{"session_id", s.session_id},
+                     {"current", s.session_id == claims->session_id},
+                     {"auth_time", epoch(s.auth_time)},
+                     {"last_refresh", epoch(s.last_refresh)},
+                     {"expires_at", epoch(s.expires_at)},
+                     {"persistent", s.persistent},
+                     {"device", s.metadata}});
+    }
+    send_json(res, 200, {{"sessions", out}});
+  }
+
+  // Signs one of the user's sessions out (a lost phone, from the laptop). Only the user's own:
+  // another user's session id, or one that ended, is 404 either way, so a guess learns nothing.
+  void revoke_session(const Request& req, Response& res) {
+    const auto id = session_id_of_revoke(req.path);
+    if (!id) {
+      res.status = 404;
+      return;
+    }
+    auto claims = signed_in(req, res);
+    if (!claims) return;
+    auto done = sessions_.revoke_session(claims->subject, *id);
+    if (!done) {
+      if (done.error() == tegata::errc::not_found) {
+        return send_error(res, 404, "not_found", "no such session of yours");
+      }
+      return send_error(res, done.error());
+    }
+    if (*id == claims->session_id) clear_session_cookies(res);  // this very session
+    send_json(res, 200, {{"revoked", std::string(*id)}});
+  }
+
+  // "/api/sessions/{id}/revoke" -> id.
+  static std::optional<std::string_view> session_id_of_revoke(std::string_view path) {
+    constexpr std::string_view prefix = "/api/sessions/";
+    constexpr std::string_view suffix = "/revoke";
+    if (!path.starts_with(prefix) || !path.ends_with(suffix)) return std::nullopt;
+    const std::string_view id =
+        path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    if (id.empty() || id.size() > 64) return std::nullopt;
+    for (const char c : id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return std::nullopt;
+    }
+    return id;
+  }
+
+  // The claims of the request's access token, or nullopt after answering why not.
+  std::optional<tegata::AccessClaims> signed_in(const Request& req, Response& res) {
+    const std::string header = cookie_header(req);
+    auto token = cookies_.read_access(header);
+    if (!token) {
+      send_error(res, token.error());
+      return std::nullopt;
+    }
+    auto claims = sessions_.validate(*token);
+    if (!claims) {
+      send_error(res, claims.error());
+      return std::nullopt;
+    }
+    return std::move(*claims);
+  }
+
   void refresh(const Request& req, Response& res) {
     const std::string header = cookie_header(req);
     auto token = cookies_.read_refresh(header);
     if (!token) return send_error(res, token.error());
     auto pair = sessions_.refresh(*token, extra_claims());
     if (!pair) {
-      // This refresh token will never work again (used, revoked, expired): drop both cookies.
-      clear_session_cookies(res);
+      // A verdict (used, revoked, expired, forged): this refresh token will never work again, so
+      // both cookies go. A transient failure (the store did not answer, 503) keeps them: the
+      // client retries once, later, and must not lose a session that is still fine. Clearing
+      // them then would also undo the cookies a concurrent refresh of another tab has just set.
+      if (tegata::classify(pair.error()) == tegata::ErrorClass::unauthenticated) {
+        clear_session_cookies(res);
+      }
       return send_error(res, pair.error());
     }
     if (!set_session_cookies(res, *pair)) return;
@@ -647,6 +741,7 @@ class App {
   const demo::UserTable& users_;
   const tegata::KeyRing& ring_;
   std::map<std::string, httplib::Server::Handler, std::less<>> bodiless_posts_;
+  httplib::Server::Handler revoke_session_route_;
 };
 
 // The error name and message of an answer that cpp-httplib itself decided, before or instead of

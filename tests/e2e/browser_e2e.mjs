@@ -52,8 +52,9 @@ function skip(why) {
 
 if (!existsSync(chromiumPath)) skip(`no chromium at ${chromiumPath} (Debian: apt-get install chromium)`);
 let chromium;
+let request;
 try {
-  ({ chromium } = createRequire(join(here, 'package.json'))('playwright-core'));
+  ({ chromium, request } = createRequire(join(here, 'package.json'))('playwright-core'));
 } catch {
   skip("playwright-core is not installed: run 'npm ci --prefix tests/e2e'");
 }
@@ -258,6 +259,97 @@ try {
   check((await page.evaluate(() => document.cookie)) === '', 'document.cookie is still empty');
   await page.screenshot({ path: shot('_logged_in'), fullPage: true });
 
+  // The server clock, moved from the page (a state-changing request from our own origin).
+  const advanceClock = (seconds) => page.evaluate(async (s) => (await fetch('/test/clock', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ advance: s }) })).status, seconds);
+
+  // Two tabs of one browser refresh at the same instant, as they do when the access token runs
+  // out while both are open: 20 rounds, and the user is never signed out (the loser of each race
+  // gets a pair on the same chain, within reuse_grace).
+  const tab = await context.newPage();
+  await tab.goto(`${server.base}/`);
+  const refreshFrom = (p) => p.evaluate(async () => {
+    const r = await fetch('/refresh', { method: 'POST', credentials: 'same-origin' });
+    return { status: r.status, body: await r.text() };
+  });
+  const meFrom = (p) => p.evaluate(async () => (await fetch('/api/me')).status);
+  let racesWon = 0;
+  for (let round = 0; round < 20; round += 1) {
+    await advanceClock(61);
+    const answers = await Promise.all([refreshFrom(page), refreshFrom(tab)]);
+    racesWon += answers.filter((a) => a.status === 200).length;
+    if (answers.some((a) => a.status !== 200)) {
+      check(false, `round ${round}: both tabs refreshed`, JSON.stringify(answers));
+      break;
+    }
+    const statuses = await Promise.all([meFrom(page), meFrom(tab)]);
+    if (statuses.some((s) => s !== 200)) {
+      check(false, `round ${round}: both tabs still signed in`, JSON.stringify(statuses));
+      break;
+    }
+  }
+  check(racesWon === 40, 'two tabs refreshing at once, 20 rounds: never signed out',
+        `${racesWon} of 40 refreshes succeeded`);
+  await tab.close();
+
+  // Your sessions: a second browser (its own profile) logs in without "remember me"; the first
+  // lists both and signs the second out, which then gets 401 and cannot refresh.
+  const profile2 = mkdtempSync(join(tmpdir(), 'tegata-chromium-'));
+  const context2 = await chromium.launchPersistentContext(profile2, {
+    executablePath: chromiumPath, headless: true, timeout: 60000,
+    userAgent: 'tegata-e2e second browser',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           ...(tls ? [`--ignore-certificate-errors-spki-list=${tls.spki}`] : [])],
+  });
+  try {
+    const page2 = context2.pages()[0] ?? (await context2.newPage());
+    page2.setDefaultTimeout(20000);
+    await page2.goto(`${server.base}/`);
+    await page2.fill('#username', 'alice');
+    await page2.fill('#password', 'wonderland');
+    await page2.uncheck('#remember');
+    const before2 = await page2.locator('#output').getAttribute('data-seq');
+    await page2.click('#login-button');
+    await page2.waitForFunction((seq) => document.getElementById('output').dataset.seq !== seq, before2);
+    const cookies2 = (await context2.cookies()).filter((c) => /(access|refresh)_token$/.test(c.name));
+    check(cookies2.length === 2 && cookies2.every((c) => c.expires === -1),
+          'without "remember me" both cookies are session cookies (no Max-Age)',
+          JSON.stringify(cookies2.map((c) => [c.name, c.expires])));
+    check((await page2.evaluate(async () => (await fetch('/api/me')).status)) === 200,
+          'the second browser is signed in');
+
+    output = await act('#sessions');
+    const items = page.locator('#session-list li');
+    check((await items.count()) === 2, 'the session list shows both browsers', output);
+    const texts = await items.allTextContents();
+    check(texts.filter((t) => t.includes('(this browser)')).length === 1,
+          'exactly one session is marked as this browser', JSON.stringify(texts));
+    const otherItem = items.filter({ hasText: 'tegata-e2e second browser' });
+    check((await otherItem.count()) === 1, "the other session shows the other browser's User-Agent",
+          JSON.stringify(texts));
+    const [revoked] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/revoke')),
+      page.click('#session-list li:has-text("tegata-e2e second browser") button.revoke'),
+    ]);
+    check(revoked.status() === 200, 'the first browser signs the second out',
+          `${revoked.status()} ${await revoked.text()}`);
+    await page.waitForFunction(() => document.querySelectorAll('#session-list li').length === 1);
+    check((await items.count()) === 1, 'the list then shows one session');
+    const after = await page2.evaluate(async () => {
+      const me = await fetch('/api/me');
+      const refreshed = await fetch('/refresh', { method: 'POST' });
+      return { me: me.status, meBody: await me.text(), refresh: refreshed.status };
+    });
+    check(after.me === 401 && after.meBody.includes('session_revoked') && after.refresh === 401,
+          'the signed-out browser gets 401 and cannot refresh', JSON.stringify(after));
+    check((await page.evaluate(async () => (await fetch('/api/me')).status)) === 200,
+          'the first browser is still signed in');
+  } finally {
+    await context2.close().catch(() => {});
+    rmSync(profile2, { recursive: true, force: true });
+  }
+
   // Log out: the cookies are gone and the API answers 401.
   output = await act('#logout');
   check(output.startsWith('POST /logout: 200'), 'logout', output);
@@ -268,6 +360,31 @@ try {
         'GET /api/me after logout is 401', output);
   check(consoleErrors.every((e) => e.includes('status of 401')),
         'no script error on the page (only the logged 401s)', JSON.stringify(consoleErrors));
+
+  // Theft: log in again, refresh twice more than reuse_grace apart, then present the first
+  // refresh token again from outside the browser (a thief's copy). The family is revoked, and
+  // the browser is signed out at its next call.
+  await page.fill('#password', 'wonderland');
+  output = await act('#login-button');
+  check(output.startsWith('POST /login: 200'), 'log in again', output);
+  const stolen = (await sessionCookies()).find((c) => c.name === `${cookiePrefix}refresh_token`);
+  for (let i = 0; i < 2; i += 1) {
+    await advanceClock(30);
+    output = await act('#refresh');
+    check(output.startsWith('POST /refresh: 200'), `refresh ${i + 1} after the new login`, output);
+  }
+  // A client of its own, with no cookie jar but the stolen token (and the test's certificate).
+  const thief = await request.newContext({ ignoreHTTPSErrors: true });
+  const replay = await thief.post(`${server.base}/refresh`,
+                                  { headers: { Cookie: `${stolen.name}=${stolen.value}` } });
+  const replayBody = await replay.text();
+  await thief.dispose();
+  check(replay.status() === 401 && replayBody.includes('refresh_reused'),
+        'a refresh token replayed past the grace window is theft (refresh_reused)',
+        `${replay.status()} ${replayBody}`);
+  output = await act('#me');
+  check(output.startsWith('GET /api/me: 401') && output.includes('session_revoked'),
+        'the theft verdict revoked the whole session: the browser is signed out too', output);
 
   await page.screenshot({ path: shot(''), fullPage: true });
   console.log(`screenshot: ${shot('')}`);
