@@ -1,8 +1,11 @@
 // A session's whole life, on a manual clock: login, API calls, expiry, refresh with rotation, a
-// stolen refresh token replayed, logout everywhere, and the cookies a server would send.
+// stolen refresh token replayed (and the alarm the events policy raises), the list of a user's
+// sessions with one signed out from another device, logout everywhere, and the cookies a server
+// would send. It exits with 1 if anything turns out other than printed.
 //
 // Run it with:  cmake --workflow --preset demo
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -24,11 +27,31 @@ void say(std::string_view what) {
 template <class T>
 std::string outcome(const tegata::Result<T>& r) {
   return r ? std::string("ok")
-           : "refused: " + std::string(tegata::to_string(r.error())) + " (" +
-                 r.error().message() + ")";
+           : "refused: " + std::string(tegata::to_string(r.error())) + " (" + r.error().message() +
+                 ")";
 }
 
 std::string shorten(std::string_view token) { return std::string(token.substr(0, 16)) + "..."; }
+
+// The fourth policy: what the manager reports once the store has recorded a change. Here, an
+// audit line per event and an alarm for a stolen refresh token; in production, a log, a metric,
+// an e-mail to the user ("was this you?").
+struct AuditLog {
+  int alarms = 0;
+  void on_event(const tegata::SessionEvent& event) noexcept {
+    static constexpr const char* names[] = {
+        "login", "refresh", "reuse_detected", "logout", "logout_all", "session_revoked", "evicted"};
+    const auto kind = static_cast<std::size_t>(event.kind);
+    std::printf("        event: %s, subject %.*s, session %.*s\n", names[kind],
+                static_cast<int>(event.subject.size()), event.subject.data(),
+                static_cast<int>(event.session_id.size()), event.session_id.data());
+    if (event.kind == tegata::SessionEventKind::reuse_detected) {
+      ++alarms;
+      std::printf("        ALERT: a used refresh token of %.*s came back; the session is ended\n",
+                  static_cast<int>(event.subject.size()), event.subject.data());
+    }
+  }
+};
 
 }  // namespace
 
@@ -42,7 +65,7 @@ int main() {
   options.access_ttl = 15min;
   options.refresh_ttl = 14 * 24h;
   tegata::MemoryRevocationStore store;
-  tegata::SessionManager sessions(key, options, clock_at_login, store);
+  tegata::SessionManager sessions(key, options, clock_at_login, store, AuditLog{});
   const tegata::http::CookieWriter cookies;
 
   say("alice logs in");
@@ -88,17 +111,42 @@ int main() {
   say("alice's current access token now: " + outcome(sessions.validate(rotated->access_token)));
   say("alice's current refresh token now: " + outcome(sessions.refresh(rotated->refresh_token)));
 
+  if (sessions.events().alarms != 1) return 1;
+
   clock_at_login.advance(1min);
-  auto laptop = sessions.issue("alice");
-  auto phone = sessions.issue("alice");
-  if (!laptop || !phone) return 1;
-  say("alice logs in again, on her laptop and on her phone: two new sessions");
+  tegata::IssueOptions on_laptop;
+  on_laptop.metadata = "Firefox on the laptop";
+  tegata::IssueOptions on_phone;
+  on_phone.metadata = "Safari on the phone";
+  auto laptop = sessions.issue("alice", on_laptop);
+  auto phone = sessions.issue("alice", on_phone);
+  auto tablet = sessions.issue("alice");
+  if (!laptop || !phone || !tablet) return 1;
+  say("alice logs in again, on her laptop, her phone and her tablet: three new sessions");
   say("laptop GET /api/me: " + outcome(sessions.validate(laptop->access_token)));
+
+  clock_at_login.advance(2min);
+  if (!sessions.refresh(laptop->refresh_token)) return 1;
+  auto list = sessions.sessions("alice");
+  if (!list || list->size() != 3) return 1;
+  say("alice opens \"Your sessions\" on her laptop (most recently used first):");
+  for (const tegata::SessionInfo& s : *list) {
+    std::printf("        %-22s session %s%s\n",
+                s.metadata.empty() ? "(no device given)" : s.metadata.c_str(), s.session_id.c_str(),
+                s.session_id == laptop->session_id ? "  <- this one" : "");
+  }
+  say("she lost her phone, and signs it out from the laptop: " +
+      outcome(sessions.revoke_session("alice", phone->session_id)));
+  say("phone GET /api/me: " + outcome(sessions.validate(phone->access_token)));
+  say("phone POST /auth/refresh: " + outcome(sessions.refresh(phone->refresh_token)));
+  say("someone else guesses the session id of the tablet: " +
+      outcome(sessions.revoke_session("mallory", tablet->session_id)));
+  if (sessions.validate(phone->access_token) || !sessions.validate(tablet->access_token)) return 1;
 
   clock_at_login.advance(5min);
   say("alice changes her password: log out everywhere -> " + outcome(sessions.revoke_all("alice")));
   say("laptop GET /api/me: " + outcome(sessions.validate(laptop->access_token)));
-  say("phone POST /auth/refresh: " + outcome(sessions.refresh(phone->refresh_token)));
+  say("tablet POST /auth/refresh: " + outcome(sessions.refresh(tablet->refresh_token)));
 
   auto fresh = sessions.issue("alice");
   if (!fresh) return 1;
