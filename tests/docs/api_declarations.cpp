@@ -9,12 +9,14 @@
 //                         compile with the default argument left out; both refuse a non-Signer.
 //                         (The default's value, "JWT", cannot be compared: nothing is defined.)
 //   api_session_manager   doc::SessionManager<S> names the same specialization as tegata's: the
-//                         same default Clock and Store; both refuse what fails a constraint.
+//                         same default Clock, Store and Events; both refuse what fails a
+//                         constraint.
 //   api_revocation_store  the listing abbreviates each parameter to its name (jti, until, ...);
 //                         with each name declared as the type tegata uses for it, the listing is
 //                         the member list of a class that satisfies tegata::RevocationStore, so
 //                         every requirement is listed, with its exact return type and constness.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -39,7 +41,9 @@ struct ListedStore {
   using subject = std::string_view;
   using now = std::chrono::sys_seconds;
   using until = std::chrono::sys_seconds;
-  using grace = std::chrono::seconds;
+  using record = const SessionRecord&;
+  using request = const RotationRequest&;
+  using max_sessions = std::size_t;
 
 #include "api_revocation_store.cpp"
 };
@@ -75,19 +79,19 @@ static_assert(!doc_signs<int> && !tegata_signs<int>, "sign_jwt: both require a S
 // --- api_session_manager ---------------------------------------------------------------------
 template <class T>
 struct doc_arguments;
-template <class S, class C, class R>
-struct doc_arguments<doc::SessionManager<S, C, R>> {
-  using type = std::tuple<S, C, R>;
+template <class S, class C, class R, class E>
+struct doc_arguments<doc::SessionManager<S, C, R, E>> {
+  using type = std::tuple<S, C, R, E>;
 };
 template <class T>
 struct tegata_arguments;
-template <class S, class C, class R>
-struct tegata_arguments<tegata::SessionManager<S, C, R>> {
-  using type = std::tuple<S, C, R>;
+template <class S, class C, class R, class E>
+struct tegata_arguments<tegata::SessionManager<S, C, R, E>> {
+  using type = std::tuple<S, C, R, E>;
 };
 static_assert(std::is_same_v<doc_arguments<doc::SessionManager<Key>>::type,
                              tegata_arguments<tegata::SessionManager<Key>>::type>,
-              "SessionManager: api.md's default Clock and Store are not tegata's");
+              "SessionManager: api.md's default Clock, Store and Events are not tegata's");
 
 template <class... A>
 constexpr bool doc_accepts = requires { typename doc::SessionManager<A...>; };
@@ -99,6 +103,9 @@ static_assert(!doc_accepts<Key, int> && !tegata_accepts<Key, int>,
               "SessionManager: a Clock is required");
 static_assert(!doc_accepts<Key, Clock, int> && !tegata_accepts<Key, Clock, int>,
               "SessionManager: a RevocationStore is required");
+static_assert(!doc_accepts<Key, Clock, tegata::MemoryRevocationStore, int> &&
+                  !tegata_accepts<Key, Clock, tegata::MemoryRevocationStore, int>,
+              "SessionManager: a SessionEvents policy is required");
 
 // --- api_revocation_store --------------------------------------------------------------------
 static_assert(tegata::RevocationStore<doc::ListedStore>,
