@@ -30,6 +30,7 @@
 // Sessions: state, the manager, and the cookies that carry the tokens.
 #include "tegata/csrf.hpp"
 #include "tegata/http.hpp"
+#include "tegata/session/events.hpp"
 #include "tegata/session/manager.hpp"
 #include "tegata/session/options.hpp"
 #include "tegata/session/tokens.hpp"

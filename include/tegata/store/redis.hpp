@@ -143,7 +143,8 @@ class RevocationStore {
     const std::string family = state_->keys.family(record.session_id);
     const std::string index = state_->keys.index(subject);
     const std::string max = std::to_string(max_sessions);
-    auto created = state_->run<std::vector<std::string>>(/*retry=*/false, [&](redisContext* c) {
+    using listing = std::vector<std::pair<std::int64_t, std::string>>;
+    auto crowded = state_->run<listing>(/*retry=*/false, [&](redisContext* c) {
       const detail::script_call calls[] = {
           {&detail::create_session_script(),
            {family},
@@ -157,26 +158,23 @@ class RevocationStore {
            {record.session_id, time_arg(record.until), time_arg(now), state_->margin_ms, max,
             "1"}}};
       detail::reply_ptr replies[2];
-      std::optional<Result<std::vector<std::string>>> r;
+      std::optional<Result<listing>> r;
       if (!detail::eval_all(c, calls, replies)) return r;
-      r = errc::store_unavailable;
+      r = Result<listing>(errc::store_unavailable);
       if (replies[0]->type != REDIS_REPLY_INTEGER || replies[1]->type != REDIS_REPLY_ARRAY) {
         return r;
       }
       if (replies[0]->integer != 1) {
-        r = errc::invalid_argument;  // a session id already known
+        r = Result<listing>(errc::invalid_argument);  // a session id already known
         return r;
       }
-      std::vector<std::string> crowded;  // the index, when the subject is beyond its bound
-      for (std::size_t i = 0; i < replies[1]->elements; ++i) {
-        crowded.emplace_back(detail::text(replies[1]->element[i]));
-      }
-      r = std::move(crowded);
+      r = read_index(*replies[1]);  // the index, when the subject is beyond its bound
       return r;
     });
-    if (!created || created->empty()) return created;
+    if (!crowded) return crowded.error();
+    if (crowded->empty()) return std::vector<std::string>{};
     try {
-      return evict(subject, record.session_id, *created, max_sessions, now);
+      return evict(subject, record.session_id, std::move(*crowded), max_sessions, now);
     } catch (...) {  // std::bad_alloc
       return errc::store_unavailable;
     }
@@ -438,51 +436,46 @@ class RevocationStore {
   }
 
   // Ends the least recently used of subject's live sessions beyond max_sessions, given the
-  // index as HGETALL returned it (with the new session fresh); drops dead entries from it.
+  // index (read_index of what HGETALL returned, with the new session fresh); drops the entries
+  // that have no live record from it.
   Result<std::vector<std::string>> evict(std::string_view subject, std::string_view fresh,
-                                         const std::vector<std::string>& index,
+                                         std::vector<std::pair<std::int64_t, std::string>> listed,
                                          std::size_t max_sessions, std::chrono::sys_seconds now) {
-    std::vector<std::pair<std::int64_t, std::string>> listed;
-    for (std::size_t i = 0; i + 1 < index.size(); i += 2) {
-      if (index[i].size() < 2 || index[i][0] != 's') continue;
-      const auto recency = detail::parse_integer<std::int64_t>(index[i + 1]);
-      if (!recency) return errc::store_unavailable;
-      if (std::string_view(index[i]).substr(1) != fresh)
-        listed.emplace_back(*recency, index[i].substr(1));
-    }
+    std::erase_if(listed, [&](const auto& item) { return item.second == fresh; });
     auto records = read_records(subject, listed, now);
     if (!records) return records.error();
     std::vector<std::pair<std::int64_t, std::string>> live;
     std::vector<std::string> dead;
     for (std::size_t i = 0; i < listed.size(); ++i) {
       if ((*records)[i]) {
-        live.push_back(listed[i]);
+        live.push_back(std::move(listed[i]));
       } else {
-        dead.push_back(listed[i].second);
+        dead.push_back(std::move(listed[i].second));
       }
     }
+    if (auto dropped = drop_from_index(subject, dead); !dropped) return dropped.error();
     std::vector<std::string> evicted;
     if (live.size() + 1 > max_sessions) {
-      std::sort(live.begin(), live.end());
-      for (std::size_t i = 0; i < live.size() + 1 - max_sessions; ++i) {
-        evicted.push_back(live[i].second);
-      }
-    }
-    if (!dead.empty()) {
-      auto dropped = state_->run<bool>(/*retry=*/true, [&](redisContext* c) {
-        detail::command drop{"HDEL", state_->keys.index(subject)};
-        for (const std::string& sid : dead) drop.add("s" + sid);
-        std::optional<Result<bool>> r;
-        if (detail::run(c, drop)) r = true;
-        return r;
-      });
-      if (!dropped) return dropped.error();
+      std::sort(live.begin(), live.end());  // least recent first
+      live.resize(live.size() + 1 - max_sessions);
+      for (auto& item : live) evicted.push_back(std::move(item.second));
     }
     for (const std::string& sid : evicted) {
-      auto ended = end_session(subject, sid, now, now);
-      if (!ended) return ended.error();
+      if (auto ended = end_session(subject, sid, now, now); !ended) return ended.error();
     }
     return evicted;
+  }
+
+  // Removes sessions from subject's index, in one command.
+  Result<bool> drop_from_index(std::string_view subject, const std::vector<std::string>& sids) {
+    if (sids.empty()) return true;
+    return state_->run<bool>(/*retry=*/true, [&](redisContext* c) {
+      detail::command drop{"HDEL", state_->keys.index(subject)};
+      for (const std::string& sid : sids) drop.add("s" + sid);
+      std::optional<Result<bool>> r;
+      if (detail::run(c, drop)) r = true;
+      return r;
+    });
   }
 
   // HMGET of a family's marker and record fields (the order read_record and marker_of expect).
@@ -564,6 +557,7 @@ class RevocationStore {
     return state_->run<std::vector<std::optional<SessionRecord>>>(
         /*retry=*/true, [&](redisContext* c) {
           std::vector<detail::command> reads;
+          reads.reserve(listed.size());
           for (const auto& item : listed) {
             reads.push_back(record_read(state_->keys.family(item.second), false));
           }
