@@ -197,8 +197,8 @@ struct validator_access {
   static std::error_code read_and_check(const Validator& validator, const json_document& payload,
                                         CheckTimes&& check_times, registered_claims_view& out) {
     bool audience_matches = false;
-    if (auto ec = read_registered_claims(payload, out, audience_matcher(validator,
-                                                                        audience_matches))) {
+    if (auto ec =
+            read_registered_claims(payload, out, audience_matcher(validator, audience_matches))) {
       return ec;
     }
     if (auto ec = check_issuer_and_audience(validator, out, audience_matches)) return ec;
@@ -207,8 +207,7 @@ struct validator_access {
 
   // read_and_check with every time checked at now: what verify_jwt checks.
   static std::error_code read_and_check(const Validator& validator, const json_document& payload,
-                                        std::chrono::sys_seconds now,
-                                        registered_claims_view& out) {
+                                        std::chrono::sys_seconds now, registered_claims_view& out) {
     return read_and_check(
         validator, payload,
         [&](const registered_claims_view& claims) { return check_times(validator, claims, now); },

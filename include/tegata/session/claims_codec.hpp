@@ -138,9 +138,8 @@ struct session_reading {
 template <class CheckTimes>
 std::error_code read_session_token(const json_document& payload, const Validator& validator,
                                    CheckTimes&& check_times, session_reading& out) {
-  if (auto ec = validator_access::read_and_check(validator, payload,
-                                                 std::forward<CheckTimes>(check_times),
-                                                 out.registered)) {
+  if (auto ec = validator_access::read_and_check(
+          validator, payload, std::forward<CheckTimes>(check_times), out.registered)) {
     return ec;
   }
   return read_session_claims(payload, out.registered, out.session);
