@@ -53,20 +53,6 @@ struct verified_jwt_access {
   static VerifiedJwt make(std::unique_ptr<const verified_state> state) noexcept;
 };
 
-// Whether a name is a registered claim that VerifiedJwt reads with a getter of its own.
-constexpr bool is_registered_claim(std::string_view name) noexcept {
-  switch (classify_member(name)) {
-    case member_name::iss:
-    case member_name::sub:
-    case member_name::aud:
-    case member_name::exp:
-    case member_name::nbf:
-    case member_name::iat:
-    case member_name::jti: return true;
-    default: return false;
-  }
-}
-
 }  // namespace detail
 
 // A token whose signature and claims verify_jwt_claims has checked. Move-only. A moved-from

@@ -33,18 +33,11 @@ namespace tegata::detail {
 // Claim names the manager writes itself; extra claims may not use them.
 constexpr bool is_reserved_claim(member_name name) noexcept {
   switch (name) {
-    case member_name::iss:
-    case member_name::sub:
-    case member_name::aud:
-    case member_name::exp:
-    case member_name::nbf:
-    case member_name::iat:
-    case member_name::jti:
     case member_name::typ:
     case member_name::sid:
     case member_name::ver:
     case member_name::auth_time: return true;
-    default: return false;
+    default: return is_registered_claim(name);
   }
 }
 constexpr bool is_reserved_claim(std::string_view name) noexcept {
