@@ -15,6 +15,7 @@
 #include "tegata/jwt.hpp"
 #include "tegata/signer.hpp"
 #include "tegata/validator.hpp"
+#include "tegata/verified_jwt.hpp"
 
 // Keys: one family per header, import and rotation.
 #include "tegata/algorithms/ecdsa.hpp"

@@ -8,7 +8,8 @@
 //  - jws:     a token that parses re-serialises to exactly its own bytes (strict base64url has one
 //             spelling); a second JSON parser reads the same header and claims; an accepted
 //             token's claims hold; a rejected token stays rejected at every later time; a token
-//             with one character changed, or checked with another key, never verifies.
+//             with one character changed, or checked with another key, never verifies;
+//             verify_jwt_claims gives verify_jwt's error, or reads its header, claims and payload.
 //  - jwk:     an imported key is what the options asked for; export and re-import give the same
 //             key, kid and thumbprint; a key that can sign produces signatures its public JWK
 //             verifies; a JWK Set and a KeyRing built from it agree.
@@ -32,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -285,9 +287,91 @@ void check_rejection_is_permanent(std::string_view token, const Key& key,
   }
 }
 
+// What a VerifiedJwt read, against the Jwt verify_jwt built: the same header, registered claims
+// and payload, and every custom claim typed as the DOM says.
+inline void check_same_reading(const tegata::VerifiedJwt& verified, const tegata::Jwt& jwt) {
+  const tegata::jws::Header& h = verified.header();
+  TEGATA_PROPERTY(h.alg == jwt.header.alg && h.typ == jwt.header.typ && h.kid == jwt.header.kid &&
+                      h.has_typ == jwt.header.has_typ && h.has_kid == jwt.header.has_kid,
+                  "verify_jwt_claims read another header than verify_jwt");
+  const tegata::Claims claims = verified.claims();
+  const tegata::Claims& c = jwt.claims;
+  TEGATA_PROPERTY(claims.issuer == c.issuer && claims.subject == c.subject &&
+                      claims.audience == c.audience && claims.expires_at == c.expires_at &&
+                      claims.not_before == c.not_before && claims.issued_at == c.issued_at &&
+                      claims.jwt_id == c.jwt_id,
+                  "verify_jwt_claims read other registered claims than verify_jwt");
+  const auto same = [](std::optional<std::string_view> a, const std::optional<std::string>& b) {
+    return a.has_value() == b.has_value() && (!a || *a == *b);
+  };
+  TEGATA_PROPERTY(same(verified.issuer(), c.issuer) && same(verified.subject(), c.subject) &&
+                      same(verified.jwt_id(), c.jwt_id) && verified.expires_at() == c.expires_at &&
+                      verified.not_before() == c.not_before &&
+                      verified.issued_at() == c.issued_at && verified.audiences() == c.audience,
+                  "a VerifiedJwt getter differs from its claims()");
+  for (const std::string& aud : c.audience.value_or(std::vector<std::string>{})) {
+    TEGATA_PROPERTY(verified.has_audience(aud), "has_audience misses an aud value");
+  }
+  const nlohmann::json payload = verified.payload();
+  TEGATA_PROPERTY(payload == jwt.payload && payload.dump() == jwt.payload.dump(),
+                  "verify_jwt_claims built another payload than verify_jwt");
+  for (const auto& [name, value] : jwt.payload.items()) {
+    TEGATA_PROPERTY(verified.has_claim(name), "has_claim misses a member");
+    if (tegata::detail::is_registered_claim(name)) {
+      TEGATA_PROPERTY(verified.string_claim(name).error() == errc::invalid_argument,
+                      "a registered claim was read as a custom claim");
+      continue;
+    }
+    const auto s = verified.string_claim(name);
+    TEGATA_PROPERTY(value.is_string() ? s && *s == value.get_ref<const std::string&>()
+                                      : s.error() == errc::invalid_claim,
+                    "string_claim differs from the payload");
+    const auto b = verified.bool_claim(name);
+    TEGATA_PROPERTY(
+        value.is_boolean() ? b && *b == value.get<bool>() : b.error() == errc::invalid_claim,
+        "bool_claim differs from the payload");
+    const auto i = verified.integer_claim(name);
+    const bool fits = value.is_number_integer() &&
+                      (!value.is_number_unsigned() ||
+                       value.get<std::uint64_t>() <=
+                           static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+    TEGATA_PROPERTY(fits ? i && nlohmann::json(*i) == value : i.error() == errc::invalid_claim,
+                    "integer_claim differs from the payload");
+    const auto a = verified.string_array_claim(name);
+    const bool strings =
+        value.is_array() && std::all_of(value.begin(), value.end(),
+                                        [](const nlohmann::json& e) { return e.is_string(); });
+    TEGATA_PROPERTY(strings ? a && nlohmann::json(*a) == value : a.error() == errc::invalid_claim,
+                    "string_array_claim differs from the payload");
+  }
+}
+
+// verify_jwt_claims answers exactly what verify_jwt answers: the same error, or the same header,
+// claims and payload; and what it returned reads the same once moved, with the token gone.
+template <class Key>
+void check_same_as_verify_jwt(std::string_view token, const Key& key,
+                              const tegata::Validator& validator, std::chrono::sys_seconds now) {
+  const auto jwt = tegata::verify_jwt(token, key, validator, now);
+  auto verified = [&] {
+    const std::string copy(token);  // gone before the result is read
+    return tegata::verify_jwt_claims(copy, key, validator, now);
+  }();
+  TEGATA_PROPERTY(verified.error() == jwt.error(),
+                  "verify_jwt_claims and verify_jwt give different errors");
+  if (!jwt) return;
+  check_same_reading(*verified, *jwt);
+  const tegata::VerifiedJwt moved = std::move(*verified);
+  check_same_reading(moved, *jwt);
+  TEGATA_PROPERTY(!verified->issuer() && !verified->has_claim("iss") && verified->payload().empty(),
+                  "a moved-from VerifiedJwt still holds claims");
+}
+
 template <class Key>
 void check_verification(std::string_view token, const Key& key,
                         const tegata::Validator& validator) {
+  for (const auto now : {kNow, std::chrono::sys_seconds{}}) {
+    check_same_as_verify_jwt(token, key, validator, now);
+  }
   const auto first = tegata::verify_jwt(token, key, validator, kNow);
   const auto again = tegata::verify_jwt(token, key, validator, kNow);
   TEGATA_PROPERTY(first.has_value() == again.has_value() && first.error() == again.error(),
