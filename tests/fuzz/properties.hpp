@@ -336,7 +336,7 @@ inline void check_jws(std::string_view data) {
 // jwk: parse_jwk / parse_jwks (and KeyRing::from_jwks) on JSON text.
 //
 // Input: a flags byte, then the JSON text.
-//   flags & 0x0F: the JwkOptions algorithm, 1..14 = kAlgorithms[n - 1], otherwise none;
+//   flags & 0x0F: the JwkOptions algorithm, 1..15 = kAlgorithms[n - 1], otherwise none;
 //   flags & 0x10: operation sign (else verify);   flags & 0x20: kid_from_thumbprint;
 //   flags & 0x40: the text is a JWK Set (else one JWK).
 // =================================================================================================
@@ -346,7 +346,8 @@ inline constexpr tegata::Algorithm kAlgorithms[] = {
     tegata::Algorithm::RS256,  tegata::Algorithm::RS384, tegata::Algorithm::RS512,
     tegata::Algorithm::PS256,  tegata::Algorithm::PS384, tegata::Algorithm::PS512,
     tegata::Algorithm::ES256,  tegata::Algorithm::ES384, tegata::Algorithm::ES512,
-    tegata::Algorithm::ES256K, tegata::Algorithm::EdDSA};
+    tegata::Algorithm::ES256K, tegata::Algorithm::EdDSA, tegata::Algorithm::Ed25519};
+static_assert(std::size(kAlgorithms) <= 15, "the algorithm is the flags' low nibble");
 
 namespace detail {
 

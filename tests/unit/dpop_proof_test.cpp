@@ -16,6 +16,7 @@
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/base64url.hpp"
 #include "tegata/detail/http_uri.hpp"
+#include "tegata/dpop/nonce.hpp"
 #include "tegata/dpop/proof.hpp"
 #include "tegata/keys/any_key.hpp"
 #include "tegata/keys/jwk.hpp"
@@ -41,7 +42,7 @@ AnyKey make_key(Algorithm alg, int rsa_bits = 2048) {
   tegata::KeyHandle handle = tegata::keys::generate(alg, options);
   if (tegata::is_rsa(alg)) return tegata::RsaKey(alg, std::move(handle));
   if (tegata::is_ecdsa(alg)) return tegata::EcdsaKey(alg, std::move(handle));
-  return tegata::EddsaKey(std::move(handle));
+  return tegata::EddsaKey(alg, std::move(handle));
 }
 
 // A proof as a client makes it; edit changes the header and payload before signing, and signer
@@ -93,8 +94,8 @@ void check_refused(const AnyKey& key, const std::function<void(ProofParts&)>& ed
 TEST_CASE("dpop: a proof by each default algorithm is accepted, with its key's thumbprint",
           "[dpop]") {
   const ProofVerifier verifier;
-  for (const Algorithm alg :
-       {Algorithm::ES256, Algorithm::EdDSA, Algorithm::RS256, Algorithm::PS256}) {
+  for (const Algorithm alg : {Algorithm::ES256, Algorithm::EdDSA, Algorithm::Ed25519,
+                              Algorithm::RS256, Algorithm::PS256}) {
     INFO(tegata::to_string(alg));
     const AnyKey key = make_key(alg);
     auto proof = verifier.verify(make_proof(key), kPost, kNow);
@@ -357,4 +358,61 @@ TEST_CASE("http uri: the normal form of RFC 3986 §6.2.2 and §6.2.3", "[dpop][u
     INFO(bad);
     CHECK_FALSE(normalize_http_uri(bad));
   }
+}
+
+TEST_CASE("dpop nonce: accepted in its window and the next, from any issuer sharing the secret",
+          "[dpop][nonce]") {
+  using tegata::dpop::NonceIssuer;
+  const std::string secret(32, 's');
+  const NonceIssuer issuer(secret, 60s);
+  const auto window_start = std::chrono::sys_seconds{std::chrono::seconds{1'800'000'000}};
+  const std::string nonce = issuer.issue(window_start);
+  CHECK(nonce.size() == 32);
+  CHECK(issuer.issue(window_start + 59s) == nonce);  // one nonce per window
+  CHECK(issuer.issue(window_start + 60s) != nonce);
+  CHECK(issuer.accepts(nonce, window_start));
+  CHECK(issuer.accepts(nonce, window_start + 119s));
+  CHECK_FALSE(issuer.accepts(nonce, window_start + 120s));
+  CHECK_FALSE(issuer.accepts(nonce, window_start - 1s));  // not before it was issued
+  CHECK(NonceIssuer(secret, 60s).accepts(nonce, window_start));
+  CHECK_FALSE(NonceIssuer(std::string(32, 't'), 60s).accepts(nonce, window_start));
+  std::string tampered = nonce;
+  tampered[3] = tampered[3] == 'A' ? 'B' : 'A';
+  CHECK_FALSE(issuer.accepts(tampered, window_start));
+  CHECK_FALSE(issuer.accepts("", window_start));
+  CHECK_FALSE(issuer.accepts(nonce + "A", window_start));
+  CHECK_THROWS_AS(NonceIssuer(std::string(31, 's')), std::invalid_argument);
+  CHECK_THROWS_AS(NonceIssuer(secret, 9s), std::invalid_argument);
+  CHECK_THROWS_AS(NonceIssuer(secret, 61min), std::invalid_argument);
+}
+
+TEST_CASE("dpop nonce: required, a proof without the current nonce is use_dpop_nonce",
+          "[dpop][nonce]") {
+  const AnyKey key = make_key(Algorithm::ES256);
+  ProofOptions options;
+  options.nonces.emplace(std::string(32, 'n'), 5min);
+  const ProofVerifier verifier(options);
+  const ProofVerifier without_nonces;
+  CHECK_FALSE(without_nonces.nonce(kNow));
+  const std::optional<std::string> nonce = verifier.nonce(kNow);
+  REQUIRE(nonce);
+  const auto with_nonce = [](std::string value) {
+    return [value = std::move(value)](ProofParts& p) { p.payload["nonce"] = value; };
+  };
+  auto proof = verifier.verify(make_proof(key, with_nonce(*nonce)), kPost, kNow);
+  REQUIRE(proof);
+  CHECK(proof->nonce == *nonce);
+  CHECK(verifier.verify(make_proof(key), kPost, kNow).error() == errc::use_dpop_nonce);
+  CHECK(verifier.verify(make_proof(key, with_nonce("made-up")), kPost, kNow).error() ==
+        errc::use_dpop_nonce);
+  // Ten minutes on, the nonce is stale (the proof's iat moves with the clock).
+  const auto later = kNow + 10min;
+  const std::string late = make_proof(key, [&](ProofParts& p) {
+    p.payload["nonce"] = *nonce;
+    p.payload["iat"] = later.time_since_epoch().count();
+  });
+  CHECK(verifier.verify(late, kPost, later).error() == errc::use_dpop_nonce);
+  // A proof that fails another check is dpop_invalid, whatever its nonce.
+  auto wrong_method = verifier.verify(make_proof(key), ProofRequest{"GET", kUri}, kNow);
+  CHECK(wrong_method.error() == errc::dpop_invalid);
 }

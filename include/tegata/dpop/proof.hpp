@@ -11,7 +11,8 @@
 // the jti was not seen before (a replay cache) and that the nonce, if any, is one it issued.
 //
 // Every refusal is errc::dpop_invalid (a client cannot do anything differently for one reason
-// than for another; the reason would only help an attacker probe), except out_of_memory.
+// than for another; the reason would only help an attacker probe), except a missing or stale
+// nonce when nonces are required (use_dpop_nonce: the client can retry) and out_of_memory.
 #pragma once
 
 #include <algorithm>
@@ -32,6 +33,7 @@
 #include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/http_uri.hpp"
 #include "tegata/detail/json.hpp"
+#include "tegata/dpop/nonce.hpp"
 #include "tegata/error.hpp"
 #include "tegata/keys/jwk.hpp"
 
@@ -42,8 +44,9 @@ inline constexpr std::string_view kProofType = "dpop+jwt";
 
 struct ProofOptions {
   // The algorithms a proof may be signed with: asymmetric ones only (HS* and none never).
-  std::vector<Algorithm> algorithms{Algorithm::ES256, Algorithm::EdDSA, Algorithm::RS256,
-                                    Algorithm::PS256};
+  // Ed25519 is RFC 9864's name for EdDSA on Ed25519, which clients such as npm's dpop write.
+  std::vector<Algorithm> algorithms{Algorithm::ES256, Algorithm::EdDSA, Algorithm::Ed25519,
+                                    Algorithm::RS256, Algorithm::PS256};
   // How far iat may lie from now, either side: a proof is made for one request, right before it.
   std::chrono::seconds iat_window{60};
   // The whole proof, checked before anything is decoded. An RSA-4096 proof is about 2 KiB.
@@ -51,6 +54,9 @@ struct ProofOptions {
   // The largest RSA modulus a proof's key may have: verifying costs grow with it, and a client
   // chooses its key.
   int max_rsa_bits{4096};
+  // When set, a proof must carry a nonce these issued (RFC 9449 §8), else use_dpop_nonce: the
+  // server answers with ProofVerifier::nonce(now) in a DPoP-Nonce header and the client retries.
+  std::optional<NonceIssuer> nonces{};
 };
 
 // The request a proof must have been made for.
@@ -144,13 +150,24 @@ class ProofVerifier {
 
   const ProofOptions& options() const noexcept { return options_; }
 
-  // The proof, verified for this request at time now. Errors: dpop_invalid, out_of_memory.
+  // The nonce to send in a DPoP-Nonce header at time now; nullopt when nonces are not required.
+  std::optional<std::string> nonce(std::chrono::sys_seconds now) const {
+    if (!options_.nonces) return std::nullopt;
+    return options_.nonces->issue(now);
+  }
+
+  // The proof, verified for this request at time now. Errors: dpop_invalid, use_dpop_nonce (only
+  // when ProofOptions::nonces is set, and only for a proof that passed every other check),
+  // out_of_memory.
   Result<Proof> verify(std::string_view proof, const ProofRequest& request,
                        std::chrono::sys_seconds now) const noexcept {
     return tegata::detail::exception_barrier([&]() -> Result<Proof> {
       auto verified = check(proof, request, now);
       // The barrier's other translations (a key class refusing the jwk) are refusals too.
-      if (!verified && verified.error() != errc::out_of_memory) return errc::dpop_invalid;
+      if (!verified && verified.error() != errc::out_of_memory &&
+          verified.error() != errc::use_dpop_nonce) {
+        return errc::dpop_invalid;
+      }
       return verified;
     });
   }
@@ -228,6 +245,9 @@ class ProofVerifier {
     if (const auto it = payload->find("nonce"); it != payload->end()) {
       if (!it->is_string()) return invalid;
       nonce = it->get<std::string>();
+    }
+    if (options_.nonces && (!nonce || !options_.nonces->accepts(*nonce, now))) {
+      return errc::use_dpop_nonce;
     }
     auto jkt = keys::thumbprint_sha256(*jwk);
     if (!jkt) return jkt.error() == errc::out_of_memory ? jkt.error() : invalid;
