@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "tegata/base64url.hpp"
-#include "tegata/detail/openssl.hpp"
+#include "tegata/detail/pkey.hpp"
 
 namespace tegata::dpop {
 
