@@ -237,6 +237,8 @@ TEST_CASE("dpop: alg must be asymmetric, allowed, and the one the jwk's key serv
   CHECK(ProofVerifier().verify(make_proof(es384), kPost, kNow).error() == errc::dpop_invalid);
   CHECK(ProofVerifier(ProofOptions{.algorithms = {Algorithm::ES384}})
             .verify(make_proof(es384), kPost, kNow));
+  // Its header is now in this thread's cache of proof keys: the default verifier still refuses.
+  CHECK(ProofVerifier().verify(make_proof(es384), kPost, kNow).error() == errc::dpop_invalid);
 
   // An ES256 header with a P-384 key (signed by it): the curve does not fit the alg.
   const std::string mismatched =
@@ -268,7 +270,10 @@ TEST_CASE("dpop: an RSA key above max_rsa_bits is refused before it is used", "[
   const AnyKey big = make_key(Algorithm::PS256, 3072);
   CHECK(ProofVerifier().verify(make_proof(big), kPost, kNow));
   const ProofVerifier bounded(ProofOptions{.max_rsa_bits = 2048});
+  // Refused whether the header is new to this thread or was seen (and cached) above.
   CHECK(bounded.verify(make_proof(big), kPost, kNow).error() == errc::dpop_invalid);
+  CHECK(bounded.verify(make_proof(make_key(Algorithm::RS256, 3072)), kPost, kNow).error() ==
+        errc::dpop_invalid);
   CHECK(bounded.verify(make_proof(make_key(Algorithm::PS256)), kPost, kNow));
 }
 

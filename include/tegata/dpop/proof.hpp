@@ -33,6 +33,7 @@
 #include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/http_uri.hpp"
 #include "tegata/detail/json.hpp"
+#include "tegata/detail/proof_key_cache.hpp"
 #include "tegata/dpop/nonce.hpp"
 #include "tegata/error.hpp"
 #include "tegata/keys/jwk.hpp"
@@ -182,6 +183,43 @@ class ProofVerifier {
            options_.algorithms.end();
   }
 
+  // The longest RSA "n" member max_rsa_bits allows (JWK integers have no leading zero octets).
+  std::size_t max_modulus_chars() const noexcept {
+    return (static_cast<std::size_t>(options_.max_rsa_bits) / 8 * 4 + 2) / 3;
+  }
+
+  // The header's typ, alg and crit, and the key its jwk holds: dpop_invalid unless the header is
+  // {"typ":"dpop+jwt", "alg": an allowed asymmetric alg, "jwk": a public key of that alg}.
+  Result<tegata::detail::proof_key> read_header(std::string_view segment) const {
+    constexpr errc invalid = errc::dpop_invalid;
+    const auto header = detail::read_segment(segment);
+    if (!header || header->contains("crit")) return invalid;
+    const std::string* typ = detail::string_member(*header, "typ");
+    const std::string* alg_name = detail::string_member(*header, "alg");
+    if (typ == nullptr || *typ != kProofType || alg_name == nullptr) return invalid;
+    const std::optional<Algorithm> alg = algorithm_from_string(*alg_name);
+    // Checked before the key is built, so that no disallowed or oversized key costs its import.
+    if (!alg || is_hmac(*alg) || !allows(*alg)) return invalid;
+    const auto jwk = header->find("jwk");
+    if (jwk == header->end() || !jwk->is_object() || detail::has_private_member(*jwk)) {
+      return invalid;
+    }
+    std::size_t modulus_chars = 0;
+    if (is_rsa(*alg)) {
+      const std::string* n = detail::string_member(*jwk, "n");
+      if (n == nullptr || n->size() > max_modulus_chars()) return invalid;
+      modulus_chars = n->size();
+    }
+    // The key must be of the type and curve alg names: import_jwk refuses any other, and a jwk
+    // "alg" that differs from the header's.
+    auto key = keys::import_jwk(
+        *jwk, keys::JwkOptions{.algorithm = *alg, .operation = keys::KeyOperation::verify});
+    if (!key) return key.error() == errc::out_of_memory ? key.error() : invalid;
+    auto jkt = keys::thumbprint_sha256(*jwk);
+    if (!jkt) return jkt.error() == errc::out_of_memory ? jkt.error() : invalid;
+    return tegata::detail::proof_key{*alg, std::move(*key), std::move(*jkt), modulus_chars};
+  }
+
   Result<Proof> check(std::string_view proof, const ProofRequest& request,
                       std::chrono::sys_seconds now) const {
     constexpr errc invalid = errc::dpop_invalid;
@@ -189,33 +227,23 @@ class ProofVerifier {
     const auto parts = detail::split(proof);
     if (!parts) return invalid;
 
-    // The header: typ, alg, jwk; crit names nothing tegata implements, so it is refused.
-    const auto header = detail::read_segment(parts->header);
-    if (!header || header->contains("crit")) return invalid;
-    const std::string* typ = detail::string_member(*header, "typ");
-    const std::string* alg_name = detail::string_member(*header, "alg");
-    if (typ == nullptr || *typ != kProofType || alg_name == nullptr) return invalid;
-    const std::optional<Algorithm> alg = algorithm_from_string(*alg_name);
-    if (!alg || is_hmac(*alg) || !allows(*alg)) return invalid;
-    const auto jwk = header->find("jwk");
-    if (jwk == header->end() || !jwk->is_object() || detail::has_private_member(*jwk)) {
+    // The header, from this thread's cache when its bytes were seen before (then this verifier's
+    // options are checked again: the cache holds what other verifiers accepted too).
+    tegata::detail::proof_key_cache* cache = tegata::detail::proof_key_cache::local();
+    const tegata::detail::proof_key* header = cache ? cache->find(parts->header) : nullptr;
+    std::optional<tegata::detail::proof_key> fresh;
+    if (header == nullptr) {
+      auto read = read_header(parts->header);
+      if (!read) return read.error();
+      fresh.emplace(std::move(*read));
+      if (cache) cache->remember(parts->header, *fresh);
+      header = &*fresh;
+    } else if (!allows(header->algorithm) || header->modulus_chars > max_modulus_chars()) {
       return invalid;
     }
-    if (is_rsa(*alg)) {
-      // n's length bounds the modulus (JWK integers have no leading zero octets), checked before
-      // the key is built.
-      const std::string* n = detail::string_member(*jwk, "n");
-      const std::size_t max_n = (static_cast<std::size_t>(options_.max_rsa_bits) / 8 * 4 + 2) / 3;
-      if (n == nullptr || n->size() > max_n) return invalid;
-    }
-    // The key must be of the type and curve alg names: import_jwk refuses any other, and a jwk
-    // "alg" that differs from the header's.
-    auto key = keys::import_jwk(
-        *jwk, keys::JwkOptions{.algorithm = *alg, .operation = keys::KeyOperation::verify});
-    if (!key) return key.error() == errc::out_of_memory ? key.error() : invalid;
     auto signature = base64url_decode(parts->signature);
     if (!signature) return invalid;
-    if (!key->verify_raw(parts->signing_input, *signature)) return invalid;
+    if (!header->key.verify_raw(parts->signing_input, *signature)) return invalid;
 
     // The payload, read only now that the signature holds.
     const auto payload = detail::read_segment(parts->payload);
@@ -249,9 +277,7 @@ class ProofVerifier {
     if (options_.nonces && (!nonce || !options_.nonces->accepts(*nonce, now))) {
       return errc::use_dpop_nonce;
     }
-    auto jkt = keys::thumbprint_sha256(*jwk);
-    if (!jkt) return jkt.error() == errc::out_of_memory ? jkt.error() : invalid;
-    return Proof{std::move(*jkt), *jti, *iat, std::move(nonce)};
+    return Proof{header->jkt, *jti, *iat, std::move(nonce)};
   }
 
   ProofOptions options_;
