@@ -96,6 +96,59 @@ inline std::string remove_dot_segments(std::string_view in) {
   return out;
 }
 
+// An authority split into host (brackets kept) and port (empty when absent), or nullopt.
+struct authority_parts {
+  std::string_view host, port;
+};
+inline std::optional<authority_parts> split_authority(std::string_view authority) noexcept {
+  if (authority.find('@') != std::string_view::npos) return std::nullopt;  // user information
+  if (!authority.starts_with('[')) {
+    const std::size_t colon = authority.rfind(':');
+    if (colon == std::string_view::npos) return authority_parts{authority, {}};
+    return authority_parts{authority.substr(0, colon), authority.substr(colon + 1)};
+  }
+  const std::size_t close = authority.find(']');
+  if (close == std::string_view::npos) return std::nullopt;
+  const std::string_view rest = authority.substr(close + 1);
+  if (!rest.empty() && rest.front() != ':') return std::nullopt;
+  return authority_parts{authority.substr(0, close + 1), rest.empty() ? rest : rest.substr(1)};
+}
+
+// Appends the host in lower case: an IP literal ("[" hex digits, ':' and '.' "]") or a
+// registered name with its percent-encodings normalized. False for an empty or invalid host.
+inline bool append_host(std::string& out, std::string_view host) {
+  if (!host.starts_with('[')) {
+    const auto reg_name = [](char c) { return is_unreserved(c) || is_sub_delim(c); };
+    return !host.empty() && append_normalized(out, host, reg_name, true);
+  }
+  const std::string_view inside = host.substr(1, host.size() - 2);
+  if (inside.empty()) return false;
+  out += '[';
+  for (const char c : inside) {
+    if (hex_value(c) < 0 && c != ':' && c != '.') return false;
+    out += lower(c);
+  }
+  out += ']';
+  return true;
+}
+
+// Appends ":port" unless it is empty or the scheme's default; leading zeros dropped. False for a
+// port that is not a number up to 65535.
+inline bool append_port(std::string& out, std::string_view port, std::string_view default_port) {
+  while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);
+  unsigned long number = 0;
+  for (const char c : port) {
+    if (!is_digit(c)) return false;
+    number = number * 10 + static_cast<unsigned long>(c - '0');
+    if (number > 65535) return false;
+  }
+  if (!port.empty() && port != default_port) {
+    out += ':';
+    out += port;
+  }
+  return true;
+}
+
 }  // namespace uri
 
 // "scheme://host[:port]/path" in normal form, the query and fragment dropped: scheme and host in
@@ -103,76 +156,30 @@ inline std::string remove_dot_segments(std::string_view in) {
 // dot segments resolved, an empty path written "/". nullopt for anything but an absolute http or
 // https URI with a host, or one with user information (never part of a request's URI).
 inline std::optional<std::string> normalize_http_uri(std::string_view text) {
-  if (const std::size_t hash = text.find('#'); hash != std::string_view::npos) {
-    text = text.substr(0, hash);
-  }
-  if (const std::size_t query = text.find('?'); query != std::string_view::npos) {
-    text = text.substr(0, query);
-  }
+  text = text.substr(0, text.find('#'));
+  text = text.substr(0, text.find('?'));
   const std::size_t colon = text.find("://");
   if (colon == std::string_view::npos) return std::nullopt;
-  std::string scheme;
-  for (const char c : text.substr(0, colon)) scheme += uri::lower(c);
+  std::string out;
+  for (const char c : text.substr(0, colon)) out += uri::lower(c);
   std::string_view default_port;
-  if (scheme == "http") {
+  if (out == "http") {
     default_port = "80";
-  } else if (scheme == "https") {
+  } else if (out == "https") {
     default_port = "443";
   } else {
     return std::nullopt;
   }
+  out += "://";
   text.remove_prefix(colon + 3);
   const std::size_t path_start = text.find('/');
-  const std::string_view authority = text.substr(0, path_start);
+  const auto authority = uri::split_authority(text.substr(0, path_start));
+  if (!authority || !uri::append_host(out, authority->host) ||
+      !uri::append_port(out, authority->port, default_port)) {
+    return std::nullopt;
+  }
   const std::string_view path =
       path_start == std::string_view::npos ? std::string_view("/") : text.substr(path_start);
-  if (authority.find('@') != std::string_view::npos) return std::nullopt;
-
-  // host: an IP literal in brackets, or a registered name / IPv4 address; then ":port".
-  std::string_view host = authority;
-  std::string_view port;
-  if (authority.starts_with('[')) {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = authority.substr(0, close + 1);
-    const std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return std::nullopt;
-      port = rest.substr(1);
-    }
-  } else if (const std::size_t p = authority.rfind(':'); p != std::string_view::npos) {
-    host = authority.substr(0, p);
-    port = authority.substr(p + 1);
-  }
-
-  std::string out = scheme + "://";
-  if (host.starts_with('[')) {
-    const std::string_view inside = host.substr(1, host.size() - 2);
-    if (inside.empty()) return std::nullopt;
-    out += '[';
-    for (const char c : inside) {
-      if (uri::hex_value(c) < 0 && c != ':' && c != '.') {
-        return std::nullopt;
-      }
-      out += uri::lower(c);
-    }
-    out += ']';
-  } else {
-    const auto reg_name = [](char c) { return uri::is_unreserved(c) || uri::is_sub_delim(c); };
-    if (host.empty() || !uri::append_normalized(out, host, reg_name, true)) return std::nullopt;
-  }
-  while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);
-  unsigned long port_number = 0;
-  for (const char c : port) {
-    if (!uri::is_digit(c)) return std::nullopt;
-    port_number = port_number * 10 + static_cast<unsigned long>(c - '0');
-    if (port_number > 65535) return std::nullopt;
-  }
-  if (!port.empty() && port != default_port) {
-    out += ':';
-    out += port;
-  }
-
   std::string normalized_path;
   const auto path_char = [](char c) {
     return uri::is_unreserved(c) || uri::is_sub_delim(c) || c == ':' || c == '@' || c == '/';

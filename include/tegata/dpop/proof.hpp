@@ -217,7 +217,7 @@ class ProofVerifier {
     if (!key) return key.error() == errc::out_of_memory ? key.error() : invalid;
     auto jkt = keys::thumbprint_sha256(*jwk);
     if (!jkt) return jkt.error() == errc::out_of_memory ? jkt.error() : invalid;
-    return tegata::detail::proof_key{*alg, std::move(*key), std::move(*jkt), modulus_chars};
+    return tegata::detail::proof_key{*alg, *key, std::move(*jkt), modulus_chars};
   }
 
   Result<Proof> check(std::string_view proof, const ProofRequest& request,
@@ -246,7 +246,14 @@ class ProofVerifier {
     if (!header->key.verify_raw(parts->signing_input, *signature)) return invalid;
 
     // The payload, read only now that the signature holds.
-    const auto payload = detail::read_segment(parts->payload);
+    return read_payload(parts->payload, request, now, header->jkt);
+  }
+
+  // The payload's claims, checked against the request: jti, htm, htu, iat, ath and the nonce.
+  Result<Proof> read_payload(std::string_view segment, const ProofRequest& request,
+                             std::chrono::sys_seconds now, const std::string& jkt) const {
+    constexpr errc invalid = errc::dpop_invalid;
+    const auto payload = detail::read_segment(segment);
     if (!payload) return invalid;
     const std::string* jti = detail::string_member(*payload, "jti");
     const std::string* htm = detail::string_member(*payload, "htm");
@@ -277,7 +284,7 @@ class ProofVerifier {
     if (options_.nonces && (!nonce || !options_.nonces->accepts(*nonce, now))) {
       return errc::use_dpop_nonce;
     }
-    return Proof{header->jkt, *jti, *iat, std::move(nonce)};
+    return Proof{jkt, *jti, *iat, std::move(nonce)};
   }
 
   ProofOptions options_;
