@@ -30,6 +30,8 @@
 
 // Sessions: state, the manager, and the cookies that carry the tokens.
 #include "tegata/csrf.hpp"
+#include "tegata/dpop/nonce.hpp"
+#include "tegata/dpop/proof.hpp"
 #include "tegata/http.hpp"
 #include "tegata/session/manager.hpp"
 #include "tegata/session/options.hpp"

@@ -17,6 +17,9 @@
 //             std::invalid_argument or signs what its public key verifies.
 //  - http:    bearer_token and cookie_value agree with independent reference parsers and return
 //             views into their input; every cookie the CookieWriter writes reads back.
+//  - dpop:    a DPoP proof is accepted only for its own request and time, with its jwk's
+//             thumbprint, and with any one character changed never; the normal form of an
+//             http(s) URI is a fixed point and has no query, fragment or dot segment.
 //  - session: validate and refresh succeed only for tokens exactly as issued; a refresh token is
 //             used once (or again within the grace window); revoked families, logged-out
 //             subjects and rejected tokens never come back; failures never grow the store, and
@@ -420,7 +423,7 @@ inline void check_jws(std::string_view data) {
 // jwk: parse_jwk / parse_jwks (and KeyRing::from_jwks) on JSON text.
 //
 // Input: a flags byte, then the JSON text.
-//   flags & 0x0F: the JwkOptions algorithm, 1..14 = kAlgorithms[n - 1], otherwise none;
+//   flags & 0x0F: the JwkOptions algorithm, 1..15 = kAlgorithms[n - 1], otherwise none;
 //   flags & 0x10: operation sign (else verify);   flags & 0x20: kid_from_thumbprint;
 //   flags & 0x40: the text is a JWK Set (else one JWK).
 // =================================================================================================
@@ -430,16 +433,16 @@ inline constexpr tegata::Algorithm kAlgorithms[] = {
     tegata::Algorithm::RS256,  tegata::Algorithm::RS384, tegata::Algorithm::RS512,
     tegata::Algorithm::PS256,  tegata::Algorithm::PS384, tegata::Algorithm::PS512,
     tegata::Algorithm::ES256,  tegata::Algorithm::ES384, tegata::Algorithm::ES512,
-    tegata::Algorithm::ES256K, tegata::Algorithm::EdDSA};
+    tegata::Algorithm::ES256K, tegata::Algorithm::EdDSA, tegata::Algorithm::Ed25519};
+static_assert(std::size(kAlgorithms) <= 15, "the algorithm is the flags' low nibble");
 
 namespace detail {
 
 inline bool is_jwk_error(std::error_code ec) {
-  return one_of(ec,
-                {errc::bad_json, errc::duplicate_member, errc::too_deep, errc::malformed,
-                 errc::invalid_argument, errc::unsupported_algorithm, errc::not_supported,
-                 errc::bad_encoding, errc::key_cannot_sign, errc::unknown_key, errc::not_found,
-                 errc::too_large});
+  return one_of(ec, {errc::bad_json, errc::duplicate_member, errc::too_deep, errc::malformed,
+                     errc::invalid_argument, errc::unsupported_algorithm, errc::not_supported,
+                     errc::bad_encoding, errc::key_cannot_sign, errc::unknown_key, errc::not_found,
+                     errc::too_large});
 }
 
 inline tegata::keys::JwkOptions jwk_options(std::uint8_t flags) {
@@ -760,7 +763,8 @@ inline void check_cookie(std::string_view header, std::string_view name) {
 inline void check_cookie_writer(std::string_view token) {
   using namespace std::chrono_literals;
   static const tegata::http::CookieWriter writer{};
-  static const tegata::http::CookieWriter scoped{{.refresh_path = "/auth/refresh", .host_prefix = false}};
+  static const tegata::http::CookieWriter scoped{
+      {.refresh_path = "/auth/refresh", .host_prefix = false}};
   const bool octets =
       !token.empty() && std::all_of(token.begin(), token.end(), ref_is_cookie_octet);
   const auto check = [&](const tegata::Result<std::string>& cookie, const std::string& name,
@@ -1123,6 +1127,99 @@ inline void check_session(std::string_view data) {
 }
 
 // =================================================================================================
+// dpop: ProofVerifier and the URI normal form. Input: a mode byte, then
+//   mode % 2 == 0: the proof, checked for POST kDpopUri at kNow (as is, and with nonces required)
+//   mode % 2 == 1: a URI, normalized
+// =================================================================================================
+
+inline constexpr std::string_view kDpopUri = "https://api.tegata.test/token";
+inline const std::string& dpop_nonce_secret() {
+  static const std::string secret(32, 'n');
+  return secret;
+}
+
+namespace detail {
+
+inline void check_dpop_proof(std::string_view proof) {
+  using namespace std::chrono_literals;
+  static const tegata::dpop::ProofVerifier verifier;
+  static const tegata::dpop::ProofVerifier with_nonces([] {
+    tegata::dpop::ProofOptions options;
+    options.nonces.emplace(dpop_nonce_secret());
+    return options;
+  }());
+  const tegata::dpop::ProofRequest request{"POST", kDpopUri};
+  const auto proof_result = verifier.verify(proof, request, kNow);
+  const auto nonce_result = with_nonces.verify(proof, request, kNow);
+  // Nonces add a check, never remove one.
+  TEGATA_PROPERTY(proof_result || !nonce_result, "a proof refused without nonces passes with them");
+  if (!proof_result) {
+    TEGATA_PROPERTY(proof_result.error() == tegata::errc::dpop_invalid,
+                    "a refused proof is not dpop_invalid");
+    return;
+  }
+  TEGATA_PROPERTY(nonce_result || nonce_result.error() == tegata::errc::use_dpop_nonce,
+                  "nonces refuse a valid proof for another reason than its nonce");
+  const tegata::dpop::Proof& accepted = *proof_result;
+  // The jkt is the thumbprint of the jwk in the header, read here by a second parser.
+  const std::size_t dot = proof.find('.');
+  const std::size_t dot2 = proof.find('.', dot + 1);
+  const auto header = nlohmann::json::parse(tegata::base64url_decode(proof.substr(0, dot)).value());
+  const auto payload = nlohmann::json::parse(
+      tegata::base64url_decode(proof.substr(dot + 1, dot2 - dot - 1)).value());
+  TEGATA_PROPERTY(tegata::keys::thumbprint_sha256(header.at("jwk")).value() == accepted.jkt,
+                  "the jkt is not the thumbprint of the proof's jwk");
+  TEGATA_PROPERTY(!accepted.jti.empty() && accepted.jti.size() <= tegata::dpop::kMaxProofIdBytes,
+                  "an accepted jti is empty or too long");
+  // Only for its own request and time.
+  TEGATA_PROPERTY(!verifier.verify(proof, {"GET", kDpopUri}, kNow),
+                  "a proof is accepted for another method");
+  TEGATA_PROPERTY(!verifier.verify(proof, {"POST", "https://api.tegata.test/other"}, kNow),
+                  "a proof is accepted for another URI");
+  TEGATA_PROPERTY(!verifier.verify(proof, {"POST", kDpopUri, "an.access.token"}, kNow) ||
+                      payload.contains("ath"),
+                  "a proof without ath is accepted with an access token");
+  const auto window = verifier.options().iat_window;
+  TEGATA_PROPERTY(!verifier.verify(proof, request, accepted.issued_at + window + 1s) &&
+                      !verifier.verify(proof, request, accepted.issued_at - window - 1s),
+                  "a proof is accepted outside its iat window");
+  // Any one character changed: refused (strict base64url has one spelling per byte string).
+  for (std::size_t i = 0; i < proof.size(); ++i) {
+    std::string changed(proof);
+    changed[i] = changed[i] == 'A' ? 'B' : 'A';
+    TEGATA_PROPERTY(changed == proof || !verifier.verify(changed, request, kNow),
+                    "a proof with one character changed is accepted");
+  }
+}
+
+inline void check_uri(std::string_view uri) {
+  const auto normal = tegata::detail::normalize_http_uri(uri);
+  if (!normal) return;
+  TEGATA_PROPERTY(tegata::detail::normalize_http_uri(*normal) == normal,
+                  "a normalized URI is not its own normal form");
+  TEGATA_PROPERTY(normal->starts_with("http://") || normal->starts_with("https://"),
+                  "a normalized URI is not http(s)");
+  TEGATA_PROPERTY(normal->find_first_of("?#") == std::string::npos,
+                  "a normalized URI keeps its query or fragment");
+  const std::string_view path = std::string_view(*normal).substr(normal->find('/', 8));
+  TEGATA_PROPERTY(path.find("/./") == std::string_view::npos &&
+                      path.find("/../") == std::string_view::npos && !path.ends_with("/.") &&
+                      !path.ends_with("/.."),
+                  "a normalized URI keeps a dot segment");
+}
+
+}  // namespace detail
+
+inline void check_dpop(std::string_view data) {
+  ByteReader in(data);
+  if (in.byte() % 2 == 0) {
+    detail::check_dpop_proof(in.rest());
+  } else {
+    detail::check_uri(in.rest());
+  }
+}
+
+// =================================================================================================
 // The registry: a fuzz target and a regressions folder per entry, by name.
 // =================================================================================================
 
@@ -1131,11 +1228,9 @@ struct Target {
   void (*check)(std::string_view);
 };
 
-inline constexpr Target kTargets[] = {{"jws", check_jws},
-                                      {"jwk", check_jwk},
-                                      {"pem", check_pem},
-                                      {"http", check_http},
-                                      {"session", check_session}};
+inline constexpr Target kTargets[] = {{"jws", check_jws},   {"jwk", check_jwk},
+                                      {"pem", check_pem},   {"http", check_http},
+                                      {"dpop", check_dpop}, {"session", check_session}};
 
 // Fuzz targets in tests/fuzz/ that carry their own checks (<name>.cpp) rather than a check here.
 // Their regressions/<name>/ inputs are replayed by their own unit tests, not by
