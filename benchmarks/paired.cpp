@@ -40,6 +40,8 @@ const std::vector<Pair>& pairs() {
       {"tegata_validate_malformed_object", {"openssl_hmac_reinit"}},
       {"tegata_issue", {"openssl_hmac_reinit"}},
       {"tegata_refresh", {"openssl_hmac_reinit"}},
+      {"tegata_verify_jwt", {"openssl_hmac_reinit"}},
+      {"tegata_verify_jwt_claims", {"openssl_hmac_reinit"}},
       {"tegata_validate_asym/ES256", {"openssl_verify_copy/ES256", "openssl_verify_init/ES256"}},
       {"tegata_validate_asym/ES384", {"openssl_verify_copy/ES384", "openssl_verify_init/ES384"}},
       {"tegata_validate_asym/EdDSA", {"openssl_verify_copy/EdDSA", "openssl_verify_init/EdDSA"}},
@@ -47,8 +49,10 @@ const std::vector<Pair>& pairs() {
       {"tegata_validate_asym/PS256", {"openssl_verify_copy/PS256", "openssl_verify_init/PS256"}},
       {"libjwt_validate_generic", {"tegata_validate"}},
       {"libjwt_validate_generic", {"tegata_verify_jwt"}},
+      {"libjwt_validate_generic", {"tegata_verify_jwt_claims"}},
       {"cppjwt_validate_generic", {"tegata_validate"}},
       {"cppjwt_validate_generic", {"tegata_verify_jwt"}},
+      {"cppjwt_validate_generic", {"tegata_verify_jwt_claims"}},
   };
   return all;
 }

@@ -67,14 +67,22 @@ template <class Manager>
   return ok;
 }
 
-[[gnu::noinline]] std::size_t profile_verify_jwt(const tegata::HmacKey& key,
-                                                 const tegata::Validator& validator,
-                                                 const std::vector<std::string>& tokens,
-                                                 std::size_t n) {
+// verify_jwt, or verify_jwt_claims and the subject read from what it returns.
+template <bool Claims>
+[[gnu::noinline]] std::size_t profile_verify(const tegata::HmacKey& key,
+                                             const tegata::Validator& validator,
+                                             const std::vector<std::string>& tokens,
+                                             std::size_t n) {
   std::size_t ok = 0;
   const tegata::SystemClock clock;
   for (std::size_t i = 0; i < n; ++i) {
-    ok += tegata::verify_jwt(tokens[i % tokens.size()], key, validator, clock) ? 1 : 0;
+    const std::string& token = tokens[i % tokens.size()];
+    if constexpr (Claims) {
+      const auto jwt = tegata::verify_jwt_claims(token, key, validator, clock);
+      ok += jwt && jwt->subject() ? 1 : 0;
+    } else {
+      ok += tegata::verify_jwt(token, key, validator, clock) ? 1 : 0;
+    }
   }
   return ok;
 }
@@ -83,7 +91,7 @@ namespace {
 
 constexpr const char* kOperations =
     "hmac_reinit, validate, validate_null_store, bad_signature, malformed_segments, "
-    "malformed_json, issue, refresh, verify_jwt";
+    "malformed_json, issue, refresh, verify_jwt, verify_jwt_claims";
 
 std::size_t run(std::string_view op, std::size_t n) {
   const Hs256Tokens& t = hs256_tokens();
@@ -125,12 +133,14 @@ std::size_t run(std::string_view op, std::size_t n) {
     auto pair = manager.issue(kSubject);
     return pair ? profile_refresh(manager, pair->refresh_token, n) : 0;
   }
-  if (op == "verify_jwt") {
+  if (op == "verify_jwt" || op == "verify_jwt_claims") {
     const tegata::HmacKey key(tegata::Algorithm::HS256, kHs256Secret, kGenericKid);
     tegata::ValidatorOptions options;
     options.issuer = kIssuer;
     options.audience = kAudience;
-    return profile_verify_jwt(key, tegata::Validator(options), t.generic, n);
+    const tegata::Validator validator(options);
+    return op == "verify_jwt" ? profile_verify<false>(key, validator, t.generic, n)
+                              : profile_verify<true>(key, validator, t.generic, n);
   }
   std::fprintf(stderr, "unknown operation %.*s; one of: %s\n", static_cast<int>(op.size()),
                op.data(), kOperations);

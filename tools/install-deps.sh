@@ -49,8 +49,9 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # The Boost.Beast server example (examples/beast_server) and its tests (tests/beast): Boost's
 # headers (Beast and Asio are header-only).
 $SUDO apt-get install -y -q --no-install-recommends libboost-dev
-# The Redis-backed store: hiredis, and a redis-server that .ci/run starts for its tests.
-$SUDO apt-get install -y -q --no-install-recommends libhiredis-dev redis-server
+# The Redis-backed store: hiredis, and the redis-server (.ci/run starts one) and redis-sentinel
+# processes its tests start.
+$SUDO apt-get install -y -q --no-install-recommends libhiredis-dev redis-server redis-sentinel
 # Static analysis of the headers (.clang-tidy), the same LLVM 14 as clang++.
 $SUDO apt-get install -y -q --no-install-recommends clang-tidy-14
 # The benchmark's peers, measured on the same tokens as tegata: libjwt (found with pkg-config)

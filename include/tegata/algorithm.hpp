@@ -1,4 +1,5 @@
-// tegata/algorithm.hpp - the JWS algorithms tegata implements (RFC 7518, RFC 8037, RFC 8812).
+// tegata/algorithm.hpp - the JWS algorithms tegata implements (RFC 7518, RFC 8037, RFC 8812,
+// RFC 9864).
 #pragma once
 
 #include <optional>
@@ -19,9 +20,11 @@ enum class Algorithm {
   PS512,  // RSASSA-PSS, salt length = hash length, MGF1 with the same hash
   ES256,
   ES384,
-  ES512,   // ECDSA P-256/P-384/P-521, fixed-width R||S signatures
-  ES256K,  // ECDSA secp256k1 (RFC 8812)
-  EdDSA,   // Ed25519 or Ed448, the curve comes from the key (RFC 8037)
+  ES512,    // ECDSA P-256/P-384/P-521, fixed-width R||S signatures
+  ES256K,   // ECDSA secp256k1 (RFC 8812)
+  EdDSA,    // Ed25519 or Ed448, the curve comes from the key (RFC 8037)
+  Ed25519,  // EdDSA on Ed25519 only (RFC 9864's fully-specified name)
+  Ed448,    // EdDSA on Ed448 only (RFC 9864)
 };
 
 // The registered "alg" header value.
@@ -41,6 +44,8 @@ constexpr std::string_view to_string(Algorithm alg) noexcept {
     case Algorithm::ES512: return "ES512";
     case Algorithm::ES256K: return "ES256K";
     case Algorithm::EdDSA: return "EdDSA";
+    case Algorithm::Ed25519: return "Ed25519";
+    case Algorithm::Ed448: return "Ed448";
   }
   return "";
 }
@@ -48,9 +53,10 @@ constexpr std::string_view to_string(Algorithm alg) noexcept {
 // Exact, case-sensitive match of an "alg" value (RFC 7515 §4.1.1 values are case-sensitive).
 constexpr std::optional<Algorithm> algorithm_from_string(std::string_view name) noexcept {
   constexpr Algorithm all[] = {
-      Algorithm::HS256, Algorithm::HS384, Algorithm::HS512,  Algorithm::RS256, Algorithm::RS384,
-      Algorithm::RS512, Algorithm::PS256, Algorithm::PS384,  Algorithm::PS512, Algorithm::ES256,
-      Algorithm::ES384, Algorithm::ES512, Algorithm::ES256K, Algorithm::EdDSA};
+      Algorithm::HS256,  Algorithm::HS384, Algorithm::HS512,   Algorithm::RS256,
+      Algorithm::RS384,  Algorithm::RS512, Algorithm::PS256,   Algorithm::PS384,
+      Algorithm::PS512,  Algorithm::ES256, Algorithm::ES384,   Algorithm::ES512,
+      Algorithm::ES256K, Algorithm::EdDSA, Algorithm::Ed25519, Algorithm::Ed448};
   for (Algorithm a : all) {
     if (to_string(a) == name) return a;
   }
@@ -70,10 +76,15 @@ constexpr bool is_rsa(Algorithm alg) noexcept {
          alg == Algorithm::PS256 || alg == Algorithm::PS384 || alg == Algorithm::PS512;
 }
 
-// ES256, ES384, ES512, ES256K: EcdsaKey. (EdDSA, the one algorithm of EddsaKey, needs no test.)
+// ES256, ES384, ES512, ES256K: EcdsaKey.
 constexpr bool is_ecdsa(Algorithm alg) noexcept {
   return alg == Algorithm::ES256 || alg == Algorithm::ES384 || alg == Algorithm::ES512 ||
          alg == Algorithm::ES256K;
+}
+
+// EdDSA (either curve), Ed25519, Ed448: EddsaKey.
+constexpr bool is_eddsa(Algorithm alg) noexcept {
+  return alg == Algorithm::EdDSA || alg == Algorithm::Ed25519 || alg == Algorithm::Ed448;
 }
 
 }  // namespace tegata

@@ -59,6 +59,23 @@ inline Result<std::chrono::sys_seconds> parse_numeric_date(const nlohmann::json&
 
 namespace detail {
 
+// Whether a member is one of the registered claims above (iss, sub, aud, exp, nbf, iat, jti).
+constexpr bool is_registered_claim(member_name name) noexcept {
+  switch (name) {
+    case member_name::iss:
+    case member_name::sub:
+    case member_name::aud:
+    case member_name::exp:
+    case member_name::nbf:
+    case member_name::iat:
+    case member_name::jti: return true;
+    default: return false;
+  }
+}
+constexpr bool is_registered_claim(std::string_view name) noexcept {
+  return is_registered_claim(classify_member(name));
+}
+
 // A NumericDate, from either reader's value. The flat reader holds only integers without sign,
 // which nlohmann_json reads as number_unsigned.
 inline Result<std::chrono::sys_seconds> numeric_date_of(const json_value& value) noexcept {

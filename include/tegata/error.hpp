@@ -55,6 +55,8 @@ enum class errc {
   not_found,          // the requested header, cookie or token is absent
   cross_site_request,  // a state-changing request from another site's page (http::CsrfGuard)
   out_of_memory,       // memory ran out (std::bad_alloc) in a call that never throws
+  dpop_invalid,        // a DPoP proof (RFC 9449) is malformed, badly signed or not for this request
+  use_dpop_nonce,      // the DPoP proof lacks the server's current nonce: retry with the one sent
 };
 
 // The enumerator's name, e.g. "bad_signature": stable, for logs and the CLI.
@@ -93,6 +95,8 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::not_found: return "not_found";
     case errc::cross_site_request: return "cross_site_request";
     case errc::out_of_memory: return "out_of_memory";
+    case errc::dpop_invalid: return "dpop_invalid";
+    case errc::use_dpop_nonce: return "use_dpop_nonce";
   }
   return "unknown";
 }
@@ -134,6 +138,8 @@ constexpr const char* describe(errc e) noexcept {
     case errc::not_found: return "not found";
     case errc::cross_site_request: return "request comes from another site's page";
     case errc::out_of_memory: return "out of memory";
+    case errc::dpop_invalid: return "DPoP proof is invalid or not made for this request";
+    case errc::use_dpop_nonce: return "DPoP proof must carry the server's current nonce";
   }
   return "unknown tegata error";
 }
@@ -210,6 +216,8 @@ constexpr ErrorClass classify(errc e) noexcept {
     case errc::version_mismatch:
     case errc::refresh_reused:
     case errc::session_expired:
+    case errc::dpop_invalid:
+    case errc::use_dpop_nonce:
     case errc::not_found: return ErrorClass::unauthenticated;
     case errc::invalid_argument: return ErrorClass::bad_request;
     case errc::cross_site_request: return ErrorClass::forbidden;

@@ -1,4 +1,5 @@
-// tegata/http.hpp - session cookies and credential headers, as strings (RFC 6265, RFC 6750).
+// tegata/http.hpp - session cookies and credential headers, as strings (RFC 6265, RFC 6750,
+// RFC 9449).
 //
 // tegata does no I/O: this header builds Set-Cookie header values for the access and refresh
 // tokens, and reads a token back from an Authorization or Cookie header value. The application's
@@ -25,11 +26,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "tegata/algorithm.hpp"
+#include "tegata/base64url.hpp"
 #include "tegata/detail/ascii.hpp"
 #include "tegata/error.hpp"
 
@@ -216,6 +220,22 @@ struct cookie_template {
   }
 };
 
+// The credentials of an Authorization header value for one scheme: bearer_token, dpop_token.
+inline Result<std::string_view> credentials(std::string_view authorization,
+                                            std::string_view expected_scheme) noexcept {
+  if (authorization.empty()) return errc::not_found;
+  const std::size_t space = authorization.find(' ');
+  const std::string_view scheme = authorization.substr(0, space);
+  if (!tegata::detail::ascii_iequals(scheme, expected_scheme)) {
+    // An auth-scheme is a token (RFC 9110 §11.1): anything else is not a credential at all.
+    return is_token(scheme) ? errc::not_found : errc::invalid_argument;
+  }
+  if (space == std::string_view::npos) return errc::invalid_argument;
+  const std::string_view token = authorization.substr(space + 1);
+  if (!is_token68(token)) return errc::invalid_argument;
+  return token;
+}
+
 }  // namespace detail
 
 // The credentials of an Authorization header value (RFC 6750 §2.1): "Bearer" in any case,
@@ -230,17 +250,69 @@ struct cookie_template {
 // Strict on whitespace: HTTP parsers already strip the field value's leading and trailing
 // whitespace (RFC 9110 §5.5), so any that remains was put there on purpose.
 inline Result<std::string_view> bearer_token(std::string_view authorization) noexcept {
-  if (authorization.empty()) return errc::not_found;
-  const std::size_t space = authorization.find(' ');
-  const std::string_view scheme = authorization.substr(0, space);
-  if (!tegata::detail::ascii_iequals(scheme, "Bearer")) {
-    // An auth-scheme is a token (RFC 9110 §11.1): anything else is not a credential at all.
-    return detail::is_token(scheme) ? errc::not_found : errc::invalid_argument;
+  return detail::credentials(authorization, "Bearer");
+}
+
+// The access token of an Authorization header value with the DPoP scheme (RFC 9449 §7.1):
+// "DPoP" in any case, exactly one space, a non-empty token68; errors as bearer_token's. A
+// DPoP-bound token sent as "Bearer" is not_found here, and SessionManager refuses it there.
+inline Result<std::string_view> dpop_token(std::string_view authorization) noexcept {
+  return detail::credentials(authorization, "DPoP");
+}
+
+// The proof of a request, from the values of all its DPoP header fields (RFC 9449 §4.1 and
+// §4.3: exactly one, holding one compact JWS). The view points into the argument.
+//   errc::not_found        no DPoP field
+//   errc::invalid_argument two or more fields, or a value that is not three base64url segments
+//                          (two fields that a framework joined with a comma, whitespace, ...)
+inline Result<std::string_view> dpop_proof(std::span<const std::string_view> values) noexcept {
+  if (values.empty()) return errc::not_found;
+  if (values.size() > 1) return errc::invalid_argument;
+  const std::string_view proof = values.front();
+  std::size_t dots = 0;
+  std::size_t segment = 0;
+  for (const char c : proof) {
+    if (c == '.') {
+      if (segment == 0) return errc::invalid_argument;
+      ++dots;
+      segment = 0;
+    } else if (tegata::detail::kBase64UrlDecodeTable[static_cast<unsigned char>(c)] != 0xFF) {
+      ++segment;
+    } else {
+      return errc::invalid_argument;
+    }
   }
-  if (space == std::string_view::npos) return errc::invalid_argument;
-  const std::string_view token = authorization.substr(space + 1);
-  if (!detail::is_token68(token)) return errc::invalid_argument;
-  return token;
+  if (dots != 2 || segment == 0) return errc::invalid_argument;
+  return proof;
+}
+
+// The WWW-Authenticate value that answers a request to a DPoP-protected resource which failed
+// with error (RFC 9449 §7.1, RFC 6750 §3): the DPoP scheme, the algorithms proofs may use, and
+// the error: use_dpop_nonce for that code (send the nonce in a DPoP-Nonce header beside it),
+// invalid_dpop_proof for dpop_invalid, invalid_token for any other refusal, and none when the
+// request carried no credentials (not_found).
+//   DPoP algs="ES256 EdDSA", error="invalid_dpop_proof"
+inline std::string dpop_challenge(std::error_code error, std::span<const Algorithm> algorithms) {
+  std::string out = "DPoP algs=\"";
+  for (std::size_t i = 0; i < algorithms.size(); ++i) {
+    if (i != 0) out += ' ';
+    out += to_string(algorithms[i]);
+  }
+  out += '"';
+  const char* code = nullptr;
+  if (error == errc::use_dpop_nonce) {
+    code = "use_dpop_nonce";
+  } else if (error == errc::dpop_invalid) {
+    code = "invalid_dpop_proof";
+  } else if (error && error != errc::not_found) {
+    code = "invalid_token";
+  }
+  if (code != nullptr) {
+    out += ", error=\"";
+    out += code;
+    out += '"';
+  }
+  return out;
 }
 
 // The value of cookie `name` in a Cookie header value (RFC 6265 §4.2.1 "a=b; c=d"). Lenient on

@@ -48,8 +48,9 @@ Result<std::string> sign_jwt(const S& signer, const nlohmann::json& claims,
 namespace detail {
 
 // A token whose size, structure, header, signature and typ have been checked, with its payload
-// decoded and read (see detail/json_document.hpp). Lives on the caller's stack; views point into
-// the token and into this object.
+// decoded and read (see detail/json_document.hpp). Lives on the caller's stack, or in the one heap
+// block of a VerifiedJwt (verified_jwt.hpp), and never moves: views point into the token (parsed's
+// signing_input and encoded_payload) and into this object (everything else).
 struct opened_token {
   jws::Parsed parsed;
   jws::detail::decode_buffer<1024> payload;  // the decoded payload text

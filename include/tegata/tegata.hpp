@@ -15,6 +15,7 @@
 #include "tegata/jwt.hpp"
 #include "tegata/signer.hpp"
 #include "tegata/validator.hpp"
+#include "tegata/verified_jwt.hpp"
 
 // Keys: one family per header, import and rotation.
 #include "tegata/algorithms/ecdsa.hpp"
@@ -29,6 +30,8 @@
 
 // Sessions: state, the manager, and the cookies that carry the tokens.
 #include "tegata/csrf.hpp"
+#include "tegata/dpop/nonce.hpp"
+#include "tegata/dpop/proof.hpp"
 #include "tegata/http.hpp"
 #include "tegata/session/events.hpp"
 #include "tegata/session/manager.hpp"

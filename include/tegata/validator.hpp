@@ -188,6 +188,31 @@ struct validator_access {
       if (audience && aud == *audience) matches = true;
     };
   }
+
+  // Reads the registered claims of a verified payload into out and checks them in the order of
+  // verify_jwt (Validator::check_claims): their types (invalid_claim), issuer and audience, then
+  // check_times(const registered_claims_view&), which says which times apply (revoke ignores
+  // exp). For verify_jwt_claims and every SessionManager call.
+  template <class CheckTimes>
+  static std::error_code read_and_check(const Validator& validator, const json_document& payload,
+                                        CheckTimes&& check_times, registered_claims_view& out) {
+    bool audience_matches = false;
+    if (auto ec =
+            read_registered_claims(payload, out, audience_matcher(validator, audience_matches))) {
+      return ec;
+    }
+    if (auto ec = check_issuer_and_audience(validator, out, audience_matches)) return ec;
+    return check_times(std::as_const(out));
+  }
+
+  // read_and_check with every time checked at now: what verify_jwt checks.
+  static std::error_code read_and_check(const Validator& validator, const json_document& payload,
+                                        std::chrono::sys_seconds now, registered_claims_view& out) {
+    return read_and_check(
+        validator, payload,
+        [&](const registered_claims_view& claims) { return check_times(validator, claims, now); },
+        out);
+  }
 };
 
 }  // namespace detail

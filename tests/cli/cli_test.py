@@ -23,7 +23,7 @@ NOW = 1700000000
 HOUR = 3600
 CLAIMS = {"sub": "user-42", "iat": NOW, "exp": NOW + HOUR}
 ALL_ALGS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-            "ES256", "ES384", "ES512", "ES256K", "EdDSA"]
+            "ES256", "ES384", "ES512", "ES256K", "EdDSA", "Ed25519", "Ed448"]
 ASYMMETRIC = ALL_ALGS[3:]
 HMAC_SIZES = {"HS256": 32, "HS384": 48, "HS512": 64}
 HMAC_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
@@ -223,7 +223,7 @@ def test(group):
 @test("usage")
 def top_level_help(t):
     r = t.expect(["--help"], 0, stdout=["usage: tegata <command>", "sign", "verify", "inspect",
-                                        "jwks", "keygen", "exit status"])
+                                        "jwks", "keygen", "dpop", "exit status"])
     check(r.stderr == "", "help goes to stdout")
     t.expect([], 2, stderr="no command given")
     t.expect(["--version"], 0, stdout="tegata ")
@@ -231,7 +231,7 @@ def top_level_help(t):
 
 @test("usage")
 def subcommand_help(t):
-    for command in ["sign", "verify", "inspect", "jwks", "keygen"]:
+    for command in ["sign", "verify", "inspect", "jwks", "keygen", "dpop"]:
         t.expect([command, "--help"], 0, stdout=f"usage: tegata {command}")
         t.expect([command, "-h"], 0, stdout=f"usage: tegata {command}")
 
@@ -873,6 +873,64 @@ def random_hmac_secrets(t):
         _, lines = t.verify("HS256", ["--key", path], [token, tamper(token)], status=1)
         check_verdict(lines[0], CLAIMS)
         check_verdict(lines[1], "fail bad_signature")
+
+
+# --- RFC 9864: Ed25519 and Ed448 name their curve ---------------------------------------------
+
+@test("rfc9864")
+def fully_specified_eddsa(t):
+    ed25519, ed448 = t.keygen("Ed25519"), t.keygen("Ed448")
+    check(t.jwks("--key", ed448, "--alg", "Ed448")["keys"][0]["crv"] == "Ed448", "Ed448 curve")
+    token = t.sign("Ed25519", ed25519)
+    check(json.loads(unb64(token.split(".")[0]))["alg"] == "Ed25519", "alg Ed25519 in the header")
+    # The same key material under the other name: refused both ways, the curve fixed by the name.
+    _, lines = t.verify("EdDSA", ["--key", ed25519], [token], status=1)
+    check_verdict(lines[0], "fail unsupported_algorithm")
+    _, lines = t.verify("Ed25519", ["--key", ed25519], [t.sign("EdDSA", ed25519)], status=1)
+    check_verdict(lines[0], "fail unsupported_algorithm")
+    t.expect(["sign", "--alg", "Ed448", "--key", ed25519, "--claims", "{}"], 2,
+             stderr="cannot be used for Ed448")
+    t.expect(["keygen", "--alg", "Ed25519", "--curve", "Ed448", "--out", t.fresh("k")], 2,
+             stderr="--curve is only for EdDSA")
+
+
+# --- dpop ----------------------------------------------------------------------------------------
+
+def dpop(t, proofs, *extra, status=None):
+    """tegata dpop on proofs for POST https://api.example/token at NOW: output lines."""
+    r = t.run("dpop", "--method", "POST", "--uri", "https://api.example/token", "--now", str(NOW),
+              *extra, stdin="".join(p + "\n" for p in proofs))
+    lines = r.stdout.splitlines()
+    check(len(lines) == len(proofs), f"one line per proof: {r.stdout!r} {r.stderr!r}")
+    if status is not None:
+        check(r.returncode == status, f"status {r.returncode}, expected {status}: {r.stdout!r}")
+    return lines
+
+
+@test("dpop")
+def dpop_refusals_and_usage(t):
+    # An HMAC "proof" with its secret as the jwk: well formed, signed, and refused for its alg.
+    secret = b"k" * 32
+    header = {"typ": "dpop+jwt", "alg": "HS256", "jwk": {"kty": "oct", "k": b64(secret)}}
+    payload = {"jti": "j1", "htm": "POST", "htu": "https://api.example/token", "iat": NOW}
+    hs = hs_token(secret, payload, header=header)
+    lines = dpop(t, [hs, "", "not a proof", "a.b.c", hs + "x"], status=1)
+    for line in lines:
+        check_verdict(line, "fail dpop_invalid")
+    check(dpop(t, [], status=0) == [], "no proofs, no output")
+    secret_file = t.write("nonce-secret", os.urandom(32))
+    dpop(t, [hs], "--nonce-secret", secret_file, status=1)
+    t.expect(["dpop", "--uri", "https://a.example/"], 2, stderr="option --method is required")
+    t.expect(["dpop", "--method", "GET"], 2, stderr="option --uri is required")
+    t.expect(["dpop", "--method", "GET", "--uri", "https://a.example/", "--algs", "ES256,HS256"],
+             2, stderr="HMAC")
+    t.expect(["dpop", "--method", "GET", "--uri", "https://a.example/", "--nonce-lifetime", "60"],
+             2, stderr="--nonce-lifetime needs --nonce-secret")
+    short = t.write("short-secret", os.urandom(16))
+    t.expect(["dpop", "--method", "GET", "--uri", "https://a.example/", "--nonce-secret", short],
+             2, stderr="32 bytes")
+    t.expect(["dpop", "--method", "GET", "--uri", "https://a.example/", "--iat-window", "0"], 2,
+             stderr="iat_window")
 
 
 # --- driver --------------------------------------------------------------------------------------

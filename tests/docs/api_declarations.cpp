@@ -1,13 +1,18 @@
-// docs/api.md's three signature listings (<!-- snippet: api_jwt -->, api_session_manager,
-// api_revocation_store) are tegata's declarations. A listing is no program, and tegata's own
-// declarations cannot be repeated (a default argument may be given once), so each is compiled as
-// printed in a namespace of its own, doc, which sees tegata's names, and then compared with the
-// real one. Everything is checked at compile time: the test is that this file builds; it prints
-// "ok" when run.
+// docs/api.md's four signature listings (<!-- snippet: api_jwt -->, api_verified_jwt,
+// api_session_manager, api_revocation_store) are tegata's declarations. A listing is no program,
+// and tegata's own declarations cannot be repeated (a default argument may be given once), so each
+// is compiled as printed in a namespace of its own, doc, which sees tegata's names, and then
+// compared with the real one. Everything is checked at compile time: the test is that this file
+// builds; it prints "ok" when run.
 //   api_jwt               doc::sign_jwt and both doc::verify_jwt have the function types of
 //                         tegata's, noexcept included, at a Signer and a Clock; the same calls
 //                         compile with the default argument left out; both refuse a non-Signer.
 //                         (The default's value, "JWT", cannot be compared: nothing is defined.)
+//   api_verified_jwt      both doc::verify_jwt_claims are tegata's, as for verify_jwt (the listing
+//                         declares them before its class, so their VerifiedJwt is tegata's); each
+//                         member the listed class declares has the type of tegata's member of the
+//                         same name, noexcept and const included, and the two classes are alike
+//                         in what the listing shows of copy and move.
 //   api_session_manager   doc::SessionManager<S> names the same specialization as tegata's: the
 //                         same default Clock, Store and Events; both refuse what fails a
 //                         constraint.
@@ -19,10 +24,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include <tegata/tegata.hpp>
 
@@ -30,6 +37,8 @@ namespace doc {
 using namespace tegata;
 
 #include "api_jwt.cpp"
+
+#include "api_verified_jwt.cpp"
 
 #include "api_session_manager.cpp"
 
@@ -75,6 +84,50 @@ constexpr bool doc_signs = requires { &doc::sign_jwt<S>; };
 template <class S>
 constexpr bool tegata_signs = requires { &tegata::sign_jwt<S>; };
 static_assert(!doc_signs<int> && !tegata_signs<int>, "sign_jwt: both require a Signer");
+
+// --- api_verified_jwt ------------------------------------------------------------------------
+static_assert(std::is_same_v<decltype(&doc::verify_jwt_claims<Key>),
+                             decltype(&tegata::verify_jwt_claims<Key>)>,
+              "verify_jwt_claims(token, signer, validator, now): api.md's declaration is not "
+              "tegata's");
+static_assert(std::is_same_v<decltype(&doc::verify_jwt_claims<Key, Clock>),
+                             decltype(&tegata::verify_jwt_claims<Key, Clock>)>,
+              "verify_jwt_claims(token, signer, validator, clock): api.md's declaration is not "
+              "tegata's");
+
+// A member function's type without its class: R(A...) const noexcept, and so on.
+template <class T>
+struct member_of;
+template <class C, class M>
+struct member_of<M C::*> {
+  using type = M;
+};
+#define TEGATA_SAME_MEMBER(name)                                                       \
+  static_assert(std::is_same_v<member_of<decltype(&doc::VerifiedJwt::name)>::type,     \
+                               member_of<decltype(&tegata::VerifiedJwt::name)>::type>, \
+                "VerifiedJwt::" #name ": api.md's declaration is not tegata's")
+TEGATA_SAME_MEMBER(header);
+TEGATA_SAME_MEMBER(issuer);
+TEGATA_SAME_MEMBER(subject);
+TEGATA_SAME_MEMBER(jwt_id);
+TEGATA_SAME_MEMBER(expires_at);
+TEGATA_SAME_MEMBER(not_before);
+TEGATA_SAME_MEMBER(issued_at);
+TEGATA_SAME_MEMBER(has_audience);
+TEGATA_SAME_MEMBER(audiences);
+TEGATA_SAME_MEMBER(string_claim);
+TEGATA_SAME_MEMBER(integer_claim);
+TEGATA_SAME_MEMBER(bool_claim);
+TEGATA_SAME_MEMBER(string_array_claim);
+TEGATA_SAME_MEMBER(has_claim);
+TEGATA_SAME_MEMBER(claims);
+TEGATA_SAME_MEMBER(payload);
+#undef TEGATA_SAME_MEMBER
+template <class T>
+constexpr bool move_only = std::is_nothrow_move_constructible_v<T> &&
+                           !std::is_copy_constructible_v<T> && !std::is_default_constructible_v<T>;
+static_assert(move_only<doc::VerifiedJwt> && move_only<tegata::VerifiedJwt>,
+              "VerifiedJwt: move-only, without a default constructor, in api.md and in tegata");
 
 // --- api_session_manager ---------------------------------------------------------------------
 template <class T>

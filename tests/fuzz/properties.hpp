@@ -8,7 +8,8 @@
 //  - jws:     a token that parses re-serialises to exactly its own bytes (strict base64url has one
 //             spelling); a second JSON parser reads the same header and claims; an accepted
 //             token's claims hold; a rejected token stays rejected at every later time; a token
-//             with one character changed, or checked with another key, never verifies.
+//             with one character changed, or checked with another key, never verifies;
+//             verify_jwt_claims gives verify_jwt's error, or reads its header, claims and payload.
 //  - jwk:     an imported key is what the options asked for; export and re-import give the same
 //             key, kid and thumbprint; a key that can sign produces signatures its public JWK
 //             verifies; a JWK Set and a KeyRing built from it agree.
@@ -16,6 +17,9 @@
 //             std::invalid_argument or signs what its public key verifies.
 //  - http:    bearer_token and cookie_value agree with independent reference parsers and return
 //             views into their input; every cookie the CookieWriter writes reads back.
+//  - dpop:    a DPoP proof is accepted only for its own request and time, with its jwk's
+//             thumbprint, and with any one character changed never; the normal form of an
+//             http(s) URI is a fixed point and has no query, fragment or dot segment.
 //  - session: validate and refresh succeed only for tokens exactly as issued; a refresh token is
 //             used once (or again within the grace window); revoked families, logged-out
 //             subjects and rejected tokens never come back; failures never grow the store, and
@@ -32,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -285,9 +290,91 @@ void check_rejection_is_permanent(std::string_view token, const Key& key,
   }
 }
 
+// What a VerifiedJwt read, against the Jwt verify_jwt built: the same header, registered claims
+// and payload, and every custom claim typed as the DOM says.
+inline void check_same_reading(const tegata::VerifiedJwt& verified, const tegata::Jwt& jwt) {
+  const tegata::jws::Header& h = verified.header();
+  TEGATA_PROPERTY(h.alg == jwt.header.alg && h.typ == jwt.header.typ && h.kid == jwt.header.kid &&
+                      h.has_typ == jwt.header.has_typ && h.has_kid == jwt.header.has_kid,
+                  "verify_jwt_claims read another header than verify_jwt");
+  const tegata::Claims claims = verified.claims();
+  const tegata::Claims& c = jwt.claims;
+  TEGATA_PROPERTY(claims.issuer == c.issuer && claims.subject == c.subject &&
+                      claims.audience == c.audience && claims.expires_at == c.expires_at &&
+                      claims.not_before == c.not_before && claims.issued_at == c.issued_at &&
+                      claims.jwt_id == c.jwt_id,
+                  "verify_jwt_claims read other registered claims than verify_jwt");
+  const auto same = [](std::optional<std::string_view> a, const std::optional<std::string>& b) {
+    return a.has_value() == b.has_value() && (!a || *a == *b);
+  };
+  TEGATA_PROPERTY(same(verified.issuer(), c.issuer) && same(verified.subject(), c.subject) &&
+                      same(verified.jwt_id(), c.jwt_id) && verified.expires_at() == c.expires_at &&
+                      verified.not_before() == c.not_before &&
+                      verified.issued_at() == c.issued_at && verified.audiences() == c.audience,
+                  "a VerifiedJwt getter differs from its claims()");
+  for (const std::string& aud : c.audience.value_or(std::vector<std::string>{})) {
+    TEGATA_PROPERTY(verified.has_audience(aud), "has_audience misses an aud value");
+  }
+  const nlohmann::json payload = verified.payload();
+  TEGATA_PROPERTY(payload == jwt.payload && payload.dump() == jwt.payload.dump(),
+                  "verify_jwt_claims built another payload than verify_jwt");
+  for (const auto& [name, value] : jwt.payload.items()) {
+    TEGATA_PROPERTY(verified.has_claim(name), "has_claim misses a member");
+    if (tegata::detail::is_registered_claim(name)) {
+      TEGATA_PROPERTY(verified.string_claim(name).error() == errc::invalid_argument,
+                      "a registered claim was read as a custom claim");
+      continue;
+    }
+    const auto s = verified.string_claim(name);
+    TEGATA_PROPERTY(value.is_string() ? s && *s == value.get_ref<const std::string&>()
+                                      : s.error() == errc::invalid_claim,
+                    "string_claim differs from the payload");
+    const auto b = verified.bool_claim(name);
+    TEGATA_PROPERTY(
+        value.is_boolean() ? b && *b == value.get<bool>() : b.error() == errc::invalid_claim,
+        "bool_claim differs from the payload");
+    const auto i = verified.integer_claim(name);
+    const bool fits = value.is_number_integer() &&
+                      (!value.is_number_unsigned() ||
+                       value.get<std::uint64_t>() <=
+                           static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+    TEGATA_PROPERTY(fits ? i && nlohmann::json(*i) == value : i.error() == errc::invalid_claim,
+                    "integer_claim differs from the payload");
+    const auto a = verified.string_array_claim(name);
+    const bool strings =
+        value.is_array() && std::all_of(value.begin(), value.end(),
+                                        [](const nlohmann::json& e) { return e.is_string(); });
+    TEGATA_PROPERTY(strings ? a && nlohmann::json(*a) == value : a.error() == errc::invalid_claim,
+                    "string_array_claim differs from the payload");
+  }
+}
+
+// verify_jwt_claims answers exactly what verify_jwt answers: the same error, or the same header,
+// claims and payload; and what it returned reads the same once moved, with the token gone.
+template <class Key>
+void check_same_as_verify_jwt(std::string_view token, const Key& key,
+                              const tegata::Validator& validator, std::chrono::sys_seconds now) {
+  const auto jwt = tegata::verify_jwt(token, key, validator, now);
+  auto verified = [&] {
+    const std::string copy(token);  // gone before the result is read
+    return tegata::verify_jwt_claims(copy, key, validator, now);
+  }();
+  TEGATA_PROPERTY(verified.error() == jwt.error(),
+                  "verify_jwt_claims and verify_jwt give different errors");
+  if (!jwt) return;
+  check_same_reading(*verified, *jwt);
+  const tegata::VerifiedJwt moved = std::move(*verified);
+  check_same_reading(moved, *jwt);
+  TEGATA_PROPERTY(!verified->issuer() && !verified->has_claim("iss") && verified->payload().empty(),
+                  "a moved-from VerifiedJwt still holds claims");
+}
+
 template <class Key>
 void check_verification(std::string_view token, const Key& key,
                         const tegata::Validator& validator) {
+  for (const auto now : {kNow, std::chrono::sys_seconds{}}) {
+    check_same_as_verify_jwt(token, key, validator, now);
+  }
   const auto first = tegata::verify_jwt(token, key, validator, kNow);
   const auto again = tegata::verify_jwt(token, key, validator, kNow);
   TEGATA_PROPERTY(first.has_value() == again.has_value() && first.error() == again.error(),
@@ -336,7 +423,7 @@ inline void check_jws(std::string_view data) {
 // jwk: parse_jwk / parse_jwks (and KeyRing::from_jwks) on JSON text.
 //
 // Input: a flags byte, then the JSON text.
-//   flags & 0x0F: the JwkOptions algorithm, 1..14 = kAlgorithms[n - 1], otherwise none;
+//   flags & 0x0F: the JwkOptions algorithm, 1..15 = kAlgorithms[n - 1], otherwise none;
 //   flags & 0x10: operation sign (else verify);   flags & 0x20: kid_from_thumbprint;
 //   flags & 0x40: the text is a JWK Set (else one JWK).
 // =================================================================================================
@@ -346,7 +433,8 @@ inline constexpr tegata::Algorithm kAlgorithms[] = {
     tegata::Algorithm::RS256,  tegata::Algorithm::RS384, tegata::Algorithm::RS512,
     tegata::Algorithm::PS256,  tegata::Algorithm::PS384, tegata::Algorithm::PS512,
     tegata::Algorithm::ES256,  tegata::Algorithm::ES384, tegata::Algorithm::ES512,
-    tegata::Algorithm::ES256K, tegata::Algorithm::EdDSA};
+    tegata::Algorithm::ES256K, tegata::Algorithm::EdDSA, tegata::Algorithm::Ed25519};
+static_assert(std::size(kAlgorithms) <= 15, "the algorithm is the flags' low nibble");
 
 namespace detail {
 
@@ -1060,6 +1148,99 @@ inline void check_session(std::string_view data) {
 }
 
 // =================================================================================================
+// dpop: ProofVerifier and the URI normal form. Input: a mode byte, then
+//   mode % 2 == 0: the proof, checked for POST kDpopUri at kNow (as is, and with nonces required)
+//   mode % 2 == 1: a URI, normalized
+// =================================================================================================
+
+inline constexpr std::string_view kDpopUri = "https://api.tegata.test/token";
+inline const std::string& dpop_nonce_secret() {
+  static const std::string secret(32, 'n');
+  return secret;
+}
+
+namespace detail {
+
+inline void check_dpop_proof(std::string_view proof) {
+  using namespace std::chrono_literals;
+  static const tegata::dpop::ProofVerifier verifier;
+  static const tegata::dpop::ProofVerifier with_nonces([] {
+    tegata::dpop::ProofOptions options;
+    options.nonces.emplace(dpop_nonce_secret());
+    return options;
+  }());
+  const tegata::dpop::ProofRequest request{"POST", kDpopUri};
+  const auto proof_result = verifier.verify(proof, request, kNow);
+  const auto nonce_result = with_nonces.verify(proof, request, kNow);
+  // Nonces add a check, never remove one.
+  TEGATA_PROPERTY(proof_result || !nonce_result, "a proof refused without nonces passes with them");
+  if (!proof_result) {
+    TEGATA_PROPERTY(proof_result.error() == tegata::errc::dpop_invalid,
+                    "a refused proof is not dpop_invalid");
+    return;
+  }
+  TEGATA_PROPERTY(nonce_result || nonce_result.error() == tegata::errc::use_dpop_nonce,
+                  "nonces refuse a valid proof for another reason than its nonce");
+  const tegata::dpop::Proof& accepted = *proof_result;
+  // The jkt is the thumbprint of the jwk in the header, read here by a second parser.
+  const std::size_t dot = proof.find('.');
+  const std::size_t dot2 = proof.find('.', dot + 1);
+  const auto header = nlohmann::json::parse(tegata::base64url_decode(proof.substr(0, dot)).value());
+  const auto payload = nlohmann::json::parse(
+      tegata::base64url_decode(proof.substr(dot + 1, dot2 - dot - 1)).value());
+  TEGATA_PROPERTY(tegata::keys::thumbprint_sha256(header.at("jwk")).value() == accepted.jkt,
+                  "the jkt is not the thumbprint of the proof's jwk");
+  TEGATA_PROPERTY(!accepted.jti.empty() && accepted.jti.size() <= tegata::dpop::kMaxProofIdBytes,
+                  "an accepted jti is empty or too long");
+  // Only for its own request and time.
+  TEGATA_PROPERTY(!verifier.verify(proof, {"GET", kDpopUri}, kNow),
+                  "a proof is accepted for another method");
+  TEGATA_PROPERTY(!verifier.verify(proof, {"POST", "https://api.tegata.test/other"}, kNow),
+                  "a proof is accepted for another URI");
+  TEGATA_PROPERTY(!verifier.verify(proof, {"POST", kDpopUri, "an.access.token"}, kNow) ||
+                      payload.contains("ath"),
+                  "a proof without ath is accepted with an access token");
+  const auto window = verifier.options().iat_window;
+  TEGATA_PROPERTY(!verifier.verify(proof, request, accepted.issued_at + window + 1s) &&
+                      !verifier.verify(proof, request, accepted.issued_at - window - 1s),
+                  "a proof is accepted outside its iat window");
+  // Any one character changed: refused (strict base64url has one spelling per byte string).
+  for (std::size_t i = 0; i < proof.size(); ++i) {
+    std::string changed(proof);
+    changed[i] = changed[i] == 'A' ? 'B' : 'A';
+    TEGATA_PROPERTY(changed == proof || !verifier.verify(changed, request, kNow),
+                    "a proof with one character changed is accepted");
+  }
+}
+
+inline void check_uri(std::string_view uri) {
+  const auto normal = tegata::detail::normalize_http_uri(uri);
+  if (!normal) return;
+  TEGATA_PROPERTY(tegata::detail::normalize_http_uri(*normal) == normal,
+                  "a normalized URI is not its own normal form");
+  TEGATA_PROPERTY(normal->starts_with("http://") || normal->starts_with("https://"),
+                  "a normalized URI is not http(s)");
+  TEGATA_PROPERTY(normal->find_first_of("?#") == std::string::npos,
+                  "a normalized URI keeps its query or fragment");
+  const std::string_view path = std::string_view(*normal).substr(normal->find('/', 8));
+  TEGATA_PROPERTY(path.find("/./") == std::string_view::npos &&
+                      path.find("/../") == std::string_view::npos && !path.ends_with("/.") &&
+                      !path.ends_with("/.."),
+                  "a normalized URI keeps a dot segment");
+}
+
+}  // namespace detail
+
+inline void check_dpop(std::string_view data) {
+  ByteReader in(data);
+  if (in.byte() % 2 == 0) {
+    detail::check_dpop_proof(in.rest());
+  } else {
+    detail::check_uri(in.rest());
+  }
+}
+
+// =================================================================================================
 // The registry: a fuzz target and a regressions folder per entry, by name.
 // =================================================================================================
 
@@ -1068,11 +1249,9 @@ struct Target {
   void (*check)(std::string_view);
 };
 
-inline constexpr Target kTargets[] = {{"jws", check_jws},
-                                      {"jwk", check_jwk},
-                                      {"pem", check_pem},
-                                      {"http", check_http},
-                                      {"session", check_session}};
+inline constexpr Target kTargets[] = {{"jws", check_jws},   {"jwk", check_jwk},
+                                      {"pem", check_pem},   {"http", check_http},
+                                      {"dpop", check_dpop}, {"session", check_session}};
 
 // Fuzz targets in tests/fuzz/ that carry their own checks (<name>.cpp) rather than a check here.
 // Their regressions/<name>/ inputs are replayed by their own unit tests, not by

@@ -231,6 +231,56 @@ inline std::vector<std::string> http() {
   return out;
 }
 
+// dpop proofs (mode 0) for POST kDpopUri at kNow, made as a client makes them, by the ES256 and
+// an Ed25519 key, one with the nonce check_dpop requires; the hostile shapes a verifier must
+// refuse (an HMAC proof, alg none, a private jwk, no jti, typ JWT, crit); and URIs (mode 1).
+inline std::string dpop_proof(const tegata::AnyKey& key, nlohmann::json header,
+                              nlohmann::json payload) {
+  if (!header.contains("typ")) header["typ"] = "dpop+jwt";
+  if (!header.contains("alg")) header["alg"] = tegata::to_string(key.algorithm());
+  if (!header.contains("jwk")) header["jwk"] = tegata::keys::public_jwk(key).value();
+  const std::string input =
+      tegata::base64url_encode(header.dump()) + "." + tegata::base64url_encode(payload.dump());
+  return input + "." + tegata::base64url_encode(key.sign_raw(input).value());
+}
+
+inline std::vector<std::string> dpop() {
+  const tegata::AnyKey es256 = es256_key();
+  const tegata::AnyKey ed25519 = tegata::EddsaKey(
+      tegata::Algorithm::Ed25519, tegata::keys::generate(tegata::Algorithm::Ed25519));
+  const tegata::AnyKey hs256 = hs256_key();
+  const nlohmann::json claims = {{"jti", "seed-1"},
+                                 {"htm", "POST"},
+                                 {"htu", std::string(kDpopUri)},
+                                 {"iat", kNow.time_since_epoch().count()}};
+  nlohmann::json with_nonce = claims;
+  with_nonce["nonce"] = tegata::dpop::NonceIssuer(dpop_nonce_secret()).issue(kNow);
+  nlohmann::json without_jti = claims;
+  without_jti.erase("jti");
+  std::vector<std::string> out;
+  const auto proof = [&](std::string text) { out.push_back(with_mode(0, text)); };
+  proof(dpop_proof(es256, {}, claims));
+  proof(dpop_proof(ed25519, {}, claims));
+  proof(dpop_proof(es256, {}, with_nonce));
+  proof(dpop_proof(
+      hs256, {{"jwk", {{"kty", "oct"}, {"k", tegata::base64url_encode(std::string(32, 's'))}}}},
+      claims));
+  proof(dpop_proof(es256, {{"jwk", tegata::keys::private_jwk(es256).value()}}, claims));
+  proof(dpop_proof(es256, {}, without_jti));
+  proof(dpop_proof(es256, {{"crit", {"exp"}}}, claims));
+  const std::string none_header = tegata::base64url_encode(nlohmann::json{
+      {"typ", "dpop+jwt"},
+      {"alg", "none"},
+      {"jwk", tegata::keys::public_jwk(es256).value()}}.dump());
+  proof(none_header + "." + tegata::base64url_encode(claims.dump()) + ".");
+  proof(dpop_proof(es256, {{"typ", "JWT"}}, claims));
+  for (const char* uri : {"HTTPS://API.tegata.test:443/a/./b/../token?x#y",
+                          "http://[::1]:8080/%7e%2f", "https://h/.."}) {
+    out.push_back(with_mode(1, uri));
+  }
+  return out;
+}
+
 // A session program (see check_session): config byte, then operations.
 inline std::string program(std::initializer_list<int> bytes) {
   std::string out;
@@ -306,6 +356,7 @@ inline std::vector<std::string> seeds_for(std::string_view target) {
   if (target == "jwk") return seeds::jwk();
   if (target == "pem") return seeds::pem();
   if (target == "http") return seeds::http();
+  if (target == "dpop") return seeds::dpop();
   if (target == "session") return seeds::session();
   if (target == "claims_differential") return seeds::claims_differential();
   return {};

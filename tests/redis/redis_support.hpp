@@ -15,6 +15,7 @@
 #include <atomic>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -121,6 +122,7 @@ class client {
   explicit client(const address& where, std::string_view password = {}) {
     tegata::redis::Options o = options(where, "unused:");
     o.password = std::string(password);
+    o.allow_eviction = true;  // a raw client, for any server
     connection_ = rd::endpoint(o).connect();
     REQUIRE(connection_ != nullptr);
   }
@@ -265,6 +267,16 @@ class child {
     return receive();
   }
 
+  // SIGKILL: the process dies at once, as in a crash (no shutdown, no last write).
+  void kill_hard() noexcept {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {
+    }
+    pid_ = -1;
+  }
+
   void terminate() noexcept {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
@@ -329,12 +341,18 @@ class server {
     REQUIRE(eventually([&] {
       tegata::redis::Options o = options(where(), "unused:");
       o.connect_timeout = 200ms;
+      o.allow_eviction = true;  // whatever the server's policy, it is up
       auto c = rd::endpoint(o).connect();
       return c != nullptr && rd::run(c.get(), {"PING"}) != nullptr;
     }));
   }
 
   void stop() { process_.reset(); }
+  // Killed with SIGKILL, as in a crash.
+  void crash() {
+    if (process_) process_->kill_hard();
+    process_.reset();
+  }
 
   address where() const { return {"127.0.0.1", port_}; }
 
@@ -344,6 +362,87 @@ class server {
     return id++;
   }
   std::vector<std::string> extra_;
+  std::filesystem::path dir_;
+  int port_ = 0;
+  std::unique_ptr<child> process_;
+};
+
+// A Sentinel of the test's own (redis-sentinel, or TEGATA_REDIS_SENTINEL), on 127.0.0.1 and a
+// free port, monitoring `master_name` at `primary` with the given quorum. It declares the primary
+// down after 1 s without an answer, so a failover takes a few seconds.
+class sentinel {
+ public:
+  sentinel(const address& primary, std::string_view master_name, int quorum) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tegata-sentinel-" + std::to_string(::getpid()) + "-" + std::to_string(next_id()));
+    std::filesystem::create_directories(dir_);
+    port_ = free_port();
+    const auto conf = dir_ / "sentinel.conf";
+    {
+      std::FILE* f = std::fopen(conf.c_str(), "w");
+      REQUIRE(f != nullptr);
+      const std::string name(master_name);
+      std::fprintf(f,
+                   "port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"
+                   "sentinel monitor %s %s %d %d\n"
+                   "sentinel down-after-milliseconds %s 1000\n"
+                   "sentinel failover-timeout %s 10000\n"
+                   "sentinel parallel-syncs %s 1\n",
+                   port_, dir_.c_str(), (dir_ / "sentinel.log").c_str(), name.c_str(),
+                   primary.host.c_str(), primary.port, quorum, name.c_str(), name.c_str(),
+                   name.c_str());
+      std::fclose(f);
+    }
+    const char* binary = std::getenv("TEGATA_REDIS_SENTINEL");
+    process_ = std::make_unique<child>(std::vector<std::string>{
+        binary != nullptr && *binary != '\0' ? binary : "redis-sentinel", conf.string()});
+    if (!process_->started()) {
+      unavailable("cannot start redis-sentinel (install it, or set TEGATA_REDIS_SENTINEL)");
+    }
+    REQUIRE(eventually([&] {
+      rd::context_ptr c(redisConnect("127.0.0.1", port_));
+      return c != nullptr && c->err == 0 && rd::run(c.get(), {"PING"}) != nullptr;
+    }));
+  }
+  ~sentinel() {
+    process_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  sentinel(const sentinel&) = delete;
+  sentinel& operator=(const sentinel&) = delete;
+
+  std::string where() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  // Where this Sentinel says the primary is ("host:port"), empty when it cannot say.
+  std::string primary(std::string_view master_name) const {
+    rd::context_ptr c(redisConnect("127.0.0.1", port_));
+    if (c == nullptr || c->err != 0) return {};
+    const auto r =
+        rd::run(c.get(), rd::command({"SENTINEL", "get-master-addr-by-name", master_name}));
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return {};
+    return std::string(rd::text(r->element[0])) + ":" + std::string(rd::text(r->element[1]));
+  }
+
+  // How many replicas, and how many other Sentinels, this Sentinel knows for master_name.
+  std::size_t replicas(std::string_view master_name) const {
+    return count({"SENTINEL", "replicas", master_name});
+  }
+  std::size_t sentinels(std::string_view master_name) const {
+    return count({"SENTINEL", "sentinels", master_name});
+  }
+
+ private:
+  std::size_t count(std::initializer_list<std::string_view> args) const {
+    rd::context_ptr c(redisConnect("127.0.0.1", port_));
+    if (c == nullptr || c->err != 0) return 0;
+    const auto r = rd::run(c.get(), rd::command(args));
+    return r && r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+  }
+  static int next_id() {
+    static std::atomic<int> id{0};
+    return id++;
+  }
   std::filesystem::path dir_;
   int port_ = 0;
   std::unique_ptr<child> process_;

@@ -16,11 +16,13 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/base64url.hpp"
 #include "tegata/jwt.hpp"
+#include "tegata/keys/any_key.hpp"
 #include "tegata/keys/pem.hpp"
 
 namespace {
@@ -195,6 +197,54 @@ TEST_CASE("An EdDSA token is refused by an RSA key and the other way round", "[e
         errc::unsupported_algorithm);
   CHECK(tegata::verify_jwt(*rsa_token, eddsa, validator(), kNow).error() ==
         errc::unsupported_algorithm);
+}
+
+TEST_CASE("Ed25519 and Ed448 (RFC 9864) bind a key to its curve and to that alg", "[eddsa]") {
+  const auto [alg, curve, other] =
+      GENERATE(std::tuple{Algorithm::Ed25519, EdCurve::Ed25519, EdCurve::Ed448},
+               std::tuple{Algorithm::Ed448, EdCurve::Ed448, EdCurve::Ed25519});
+  CAPTURE(tegata::to_string(alg));
+  CHECK(tegata::algorithm_from_string(tegata::to_string(alg)) == alg);
+  STATIC_CHECK(tegata::is_eddsa(Algorithm::Ed25519));
+  STATIC_CHECK(tegata::is_eddsa(Algorithm::Ed448));
+  STATIC_CHECK(tegata::is_eddsa(Algorithm::EdDSA));
+  STATIC_CHECK_FALSE(tegata::is_eddsa(Algorithm::ES256));
+
+  KeyHandle pair = generate(curve);
+  EVP_PKEY* const handle = pair.get();
+  const EddsaKey fully_specified(alg, public_only(handle), "k");
+  const EddsaKey key(alg, std::move(pair), "k");
+  CHECK(key.algorithm() == alg);
+  CHECK(key.curve() == curve);
+  auto token = tegata::sign_jwt(key, claims());
+  REQUIRE(token);
+  auto jwt = tegata::verify_jwt(*token, fully_specified, validator(), kNow);
+  REQUIRE(jwt);
+  CHECK(jwt->header.alg == tegata::to_string(alg));
+
+  // The same key material bound to EdDSA: neither accepts the other's tokens.
+  const EddsaKey generic(public_only(handle), "k");
+  CHECK(tegata::verify_jwt(*token, generic, validator(), kNow).error() ==
+        errc::unsupported_algorithm);
+  const EddsaKey generic_signer(Algorithm::EdDSA, tegata::keys::generate(alg), "k");
+  auto eddsa_token = tegata::sign_jwt(generic_signer, claims());
+  REQUIRE(eddsa_token);
+  const EddsaKey specified_verifier(alg, public_only(generic_signer.native_handle()), "k");
+  CHECK(tegata::verify_jwt(*eddsa_token, specified_verifier, validator(), kNow).error() ==
+        errc::unsupported_algorithm);
+
+  // A key on the other curve, or an algorithm of another family, is refused.
+  CHECK_THROWS_WITH(EddsaKey(alg, generate(other)),
+                    Catch::Matchers::ContainsSubstring("curve is not the one"));
+  CHECK_THROWS_AS(EddsaKey(Algorithm::ES256, generate(curve)), std::invalid_argument);
+
+  // keys::generate makes the named curve; AnyKey keeps the algorithm through with_kid.
+  CHECK(EddsaKey(alg, tegata::keys::generate(alg)).curve() == curve);
+  const tegata::AnyKey any = key;
+  auto renamed = any.with_kid("k2");
+  REQUIRE(renamed);
+  CHECK(renamed->algorithm() == alg);
+  CHECK(tegata::verify_jwt(*token, *renamed, validator(), kNow).error() == errc::unknown_key);
 }
 
 TEST_CASE("One EddsaKey is shared by threads that sign and verify at once", "[eddsa]") {

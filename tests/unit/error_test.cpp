@@ -19,7 +19,7 @@ using tegata::errc;
 using tegata::Result;
 
 constexpr int kFirst = static_cast<int>(errc::malformed);
-constexpr int kLast = static_cast<int>(errc::out_of_memory);
+constexpr int kLast = static_cast<int>(errc::use_dpop_nonce);
 
 Result<int> parse_positive(int v) {
   if (v <= 0) return errc::invalid_argument;
@@ -204,6 +204,8 @@ TEST_CASE("error: every errc has the class that docs/api.md gives it", "[error]"
       {errc::not_found, ErrorClass::unauthenticated},
       {errc::cross_site_request, ErrorClass::forbidden},
       {errc::out_of_memory, ErrorClass::server_error},
+      {errc::dpop_invalid, ErrorClass::unauthenticated},
+      {errc::use_dpop_nonce, ErrorClass::unauthenticated},
   };
   for (int v = kFirst; v <= kLast; ++v) {
     const auto e = static_cast<errc>(v);

@@ -101,7 +101,8 @@ TEST_CASE("hmac: secrets shorter than the hash output are refused", "[hmac]") {
 TEST_CASE("hmac: a non-HS algorithm is refused", "[hmac]") {
   for (Algorithm alg : {Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256,
                         Algorithm::PS384, Algorithm::PS512, Algorithm::ES256, Algorithm::ES384,
-                        Algorithm::ES512, Algorithm::ES256K, Algorithm::EdDSA}) {
+                        Algorithm::ES512, Algorithm::ES256K, Algorithm::EdDSA, Algorithm::Ed25519,
+                        Algorithm::Ed448}) {
     INFO(tegata::to_string(alg));
     CHECK_THROWS_AS(HmacKey(alg, make_secret(128)), std::invalid_argument);
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -139,8 +140,9 @@ TEST_CASE("http: a refresh path needs host_prefix off, since a __Secure- cookie 
   const CookieWriter cookies{{.refresh_path = "/auth/refresh", .host_prefix = false}};
   CHECK(cookies.access_cookie_name() == "__Secure-access_token");
   CHECK(cookies.refresh_cookie_name() == "__Secure-refresh_token");
-  CHECK(cookies.read_refresh("__Secure-refresh_token=r.r.r; __Secure-refresh_token=e.v.l")
-            .error() == errc::invalid_argument);
+  CHECK(
+      cookies.read_refresh("__Secure-refresh_token=r.r.r; __Secure-refresh_token=e.v.l").error() ==
+      errc::invalid_argument);
 
   auto refresh = cookies.refresh("r.r.r", kNow + 3600s, kNow);
   REQUIRE(refresh);
@@ -602,4 +604,52 @@ TEST_CASE("http: a CookieWriter reads back the cookies it writes", "[http]") {
     REQUIRE(back);
     CHECK(*back == kJwt);
   }
+}
+
+TEST_CASE("http: dpop_token reads the DPoP scheme, as bearer_token reads Bearer", "[http][dpop]") {
+  using tegata::http::dpop_token;
+  CHECK(*dpop_token("DPoP eyJ.a-b_c.d") == "eyJ.a-b_c.d");
+  CHECK(*dpop_token("dpop eyJ.x.y") == "eyJ.x.y");
+  CHECK(dpop_token("").error() == errc::not_found);
+  CHECK(dpop_token("Bearer eyJ.x.y").error() == errc::not_found);  // another scheme
+  CHECK(tegata::http::bearer_token("DPoP eyJ.x.y").error() == errc::not_found);
+  for (const char* bad : {"DPoP", "DPoP ", "DPoP  eyJ", "DPoP eyJ x", "DPoP eyJ,x", "DPoP \"x\"",
+                          "DPoP x=y", "DPoP eyJ "}) {
+    INFO(bad);
+    CHECK(dpop_token(bad).error() == errc::invalid_argument);
+  }
+}
+
+TEST_CASE("http: dpop_proof takes exactly one DPoP field holding one compact JWS", "[http][dpop]") {
+  using tegata::http::dpop_proof;
+  const std::string_view one[] = {"eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJ4In0.c2ln"};
+  auto proof = dpop_proof(one);
+  REQUIRE(proof);
+  CHECK(*proof == one[0]);
+  CHECK(proof->data() == one[0].data());  // a view into the argument
+  CHECK(dpop_proof({}).error() == errc::not_found);
+  const std::string_view two[] = {one[0], one[0]};
+  CHECK(dpop_proof(two).error() == errc::invalid_argument);
+  for (const std::string_view bad : {"", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b.", "a.b.c=",
+                                     "a.b.c d", " a.b.c", "a.b.c, a.b.c", "a.b+.c", "a.b/.c"}) {
+    INFO(bad);
+    const std::string_view values[] = {bad};
+    CHECK(dpop_proof(values).error() == errc::invalid_argument);
+  }
+}
+
+TEST_CASE("http: dpop_challenge names the algorithms and the error", "[http][dpop]") {
+  using tegata::Algorithm;
+  using tegata::http::dpop_challenge;
+  const Algorithm algs[] = {Algorithm::ES256, Algorithm::Ed25519};
+  CHECK(dpop_challenge(errc::not_found, algs) == R"(DPoP algs="ES256 Ed25519")");
+  CHECK(dpop_challenge({}, algs) == R"(DPoP algs="ES256 Ed25519")");
+  CHECK(dpop_challenge(errc::dpop_invalid, algs) ==
+        R"(DPoP algs="ES256 Ed25519", error="invalid_dpop_proof")");
+  CHECK(dpop_challenge(errc::use_dpop_nonce, algs) ==
+        R"(DPoP algs="ES256 Ed25519", error="use_dpop_nonce")");
+  CHECK(dpop_challenge(errc::expired, algs) ==
+        R"(DPoP algs="ES256 Ed25519", error="invalid_token")");
+  CHECK(dpop_challenge(errc::session_revoked, std::span<const Algorithm>(algs, 1)) ==
+        R"(DPoP algs="ES256", error="invalid_token")");
 }

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -74,6 +75,8 @@ AnyKey make_key(Algorithm alg, std::string kid, int variant = 0, bool ed448 = fa
     case Algorithm::ES512: return tegata::EcdsaKey(alg, keygen("EC", "P-521"), kid);
     case Algorithm::ES256K: return tegata::EcdsaKey(alg, keygen("EC", "secp256k1"), kid);
     case Algorithm::EdDSA: return tegata::EddsaKey(keygen(ed448 ? "ED448" : "ED25519"), kid);
+    case Algorithm::Ed25519: return tegata::EddsaKey(alg, keygen("ED25519"), kid);
+    case Algorithm::Ed448: return tegata::EddsaKey(alg, keygen("ED448"), kid);
   }
   FAIL("unreachable");
   return tegata::HmacKey(Algorithm::HS256, std::string(32, 'x'));
@@ -793,5 +796,34 @@ TEST_CASE("AnyKey erases the key type and keeps its behaviour", "[jwk][any_key]"
     CHECK(keys::public_jwk(foreign).error() == errc::not_supported);
     CHECK(keys::private_jwk(foreign).error() == errc::not_supported);
     CHECK(foreign.with_kid("x").error() == errc::not_supported);
+  }
+}
+
+TEST_CASE("JWK: Ed25519 and Ed448 (RFC 9864) as alg, each bound to its curve", "[jwk]") {
+  for (const auto& [alg, crv, other] : {std::tuple{Algorithm::Ed25519, "Ed25519", "ED448"},
+                                        std::tuple{Algorithm::Ed448, "Ed448", "ED25519"}}) {
+    CAPTURE(crv);
+    const AnyKey key = make_key(alg, "k");
+    auto jwk = keys::public_jwk(key);
+    REQUIRE(jwk);
+    CHECK((*jwk)["alg"] == tegata::to_string(alg));
+    CHECK((*jwk)["crv"] == crv);
+    auto imported = keys::import_jwk(*jwk);  // alg from the JWK
+    REQUIRE(imported);
+    CHECK(imported->algorithm() == alg);
+    // The caller's algorithm must agree with the JWK's, and the curve with the algorithm.
+    CHECK(keys::import_jwk(*jwk, {.algorithm = Algorithm::EdDSA}).error() ==
+          errc::unsupported_algorithm);
+    json without_alg = *jwk;
+    without_alg.erase("alg");
+    CHECK(keys::import_jwk(without_alg, {.algorithm = alg})->algorithm() == alg);
+    CHECK(keys::import_jwk(without_alg, {.algorithm = Algorithm::EdDSA})->algorithm() ==
+          Algorithm::EdDSA);
+    const AnyKey wrong_curve = tegata::EddsaKey(keygen(other), "w");
+    json mismatched = *keys::public_jwk(wrong_curve);
+    mismatched.erase("alg");
+    CHECK(keys::import_jwk(mismatched, {.algorithm = alg}).error() == errc::unsupported_algorithm);
+    mismatched["alg"] = tegata::to_string(alg);
+    CHECK(keys::import_jwk(mismatched).error() == errc::unsupported_algorithm);
   }
 }

@@ -82,7 +82,8 @@ std::string replace_all(std::string text, std::string_view from, std::string_vie
 
 TEST_CASE("PKCS#8 and SubjectPublicKeyInfo PEM are read for every key type", "[pem]") {
   const Algorithm alg = GENERATE(Algorithm::RS256, Algorithm::ES256, Algorithm::ES384,
-                                 Algorithm::ES512, Algorithm::ES256K, Algorithm::EdDSA);
+                                 Algorithm::ES512, Algorithm::ES256K, Algorithm::EdDSA,
+                                 Algorithm::Ed448);
   CAPTURE(tegata::to_string(alg));
   const KeyHandle key = alg == Algorithm::RS256 ? rsa_key() : tegata::keys::generate(alg);
   const std::string priv = private_pem(key.get());

@@ -231,7 +231,8 @@ TEST_CASE("RsaKey refuses unsuitable keys and algorithms at construction", "[rsa
   }
   SECTION("an algorithm of another family") {
     for (Algorithm alg :
-         {Algorithm::HS256, Algorithm::ES256, Algorithm::ES256K, Algorithm::EdDSA}) {
+         {Algorithm::HS256, Algorithm::ES256, Algorithm::ES256K, Algorithm::EdDSA,
+          Algorithm::Ed25519}) {
       CHECK_THROWS_AS(RsaKey(alg, share(rsa2048())), std::invalid_argument);
     }
   }

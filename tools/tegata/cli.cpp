@@ -93,8 +93,8 @@ std::vector<std::string> Args::all(std::string_view name) const {
 Algorithm parse_algorithm(std::string_view name) {
   if (auto alg = algorithm_from_string(name)) return *alg;
   usage_error("unknown algorithm " + in_quotes(name) +
-              " (expected HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, ES256K or "
-              "EdDSA)");
+              " (expected HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, ES256K, "
+              "EdDSA, Ed25519 or Ed448)");
 }
 
 std::int64_t parse_integer(std::string_view option, std::string_view text, std::int64_t max) {

@@ -12,5 +12,6 @@ int run_verify(std::span<char* const> args);
 int run_inspect(std::span<char* const> args);
 int run_jwks(std::span<char* const> args);
 int run_keygen(std::span<char* const> args);
+int run_dpop(std::span<char* const> args);
 
 }  // namespace tegata::cli

@@ -23,6 +23,7 @@ overwritten.
   ES256 ES384 ES512      P-256, P-384, P-521, PKCS#8 PEM
   ES256K                 secp256k1, PKCS#8 PEM
   EdDSA                  Ed25519 unless --curve Ed448, PKCS#8 PEM
+  Ed25519 Ed448          that curve (RFC 9864), PKCS#8 PEM
 Publish the public part with: tegata jwks --key FILE
 
 options:

@@ -135,6 +135,8 @@ bool family_matches(Algorithm alg, const EVP_PKEY* key) {
     return EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS");
   }
   if (is_ecdsa(alg)) return EVP_PKEY_is_a(key, "EC");
+  if (alg == Algorithm::Ed25519) return EVP_PKEY_is_a(key, "ED25519");
+  if (alg == Algorithm::Ed448) return EVP_PKEY_is_a(key, "ED448");
   return alg == Algorithm::EdDSA && (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448"));
 }
 
@@ -143,7 +145,7 @@ bool family_matches(Algorithm alg, const EVP_PKEY* key) {
 AnyKey make_key(Algorithm alg, KeyHandle pkey, std::string kid) {
   if (is_rsa(alg)) return RsaKey(alg, std::move(pkey), std::move(kid));
   if (is_ecdsa(alg)) return EcdsaKey(alg, std::move(pkey), std::move(kid));
-  return EddsaKey(std::move(pkey), std::move(kid));
+  return EddsaKey(alg, std::move(pkey), std::move(kid));
 }
 
 AnyKey load_pem_or_der(const std::string& path, std::string_view bytes, Format format,

@@ -24,6 +24,7 @@ constexpr Command kCommands[] = {
     {"inspect", tegata::cli::run_inspect, "show header and claims of tokens WITHOUT verifying"},
     {"jwks", tegata::cli::run_jwks, "print the public JWK Set of key files"},
     {"keygen", tegata::cli::run_keygen, "write a new private key to a file (mode 0600)"},
+    {"dpop", tegata::cli::run_dpop, "check DPoP proofs read from stdin for one request"},
 };
 
 void print_usage(std::ostream& out) {

@@ -18,7 +18,7 @@ The claims are signed as given: add exp (and iat, iss, aud...) yourself.
 
 options:
   --alg ALG       HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512
-                  ES256 ES384 ES512 ES256K EdDSA
+                  ES256 ES384 ES512 ES256K EdDSA Ed25519 Ed448
   --key FILE      the private key: PEM or DER (PKCS#8 or traditional), a private JWK or
                   JWK Set, or for HS* a file holding the raw secret bytes
   --kid KID       key id for the header; selects the key in a JWK Set

@@ -1,8 +1,11 @@
 // tegata/algorithms/eddsa.hpp - EdDSA with Ed25519 or Ed448 (RFC 8037, RFC 8032) over OpenSSL 3's
 // one-shot EVP_DigestSign/EVP_DigestVerify.
 //
-// JWS has a single "EdDSA" algorithm; the curve comes from the key. PureEdDSA hashes the message
-// itself, so no digest is configured, and signatures are deterministic.
+// RFC 8037's "EdDSA" leaves the curve to the key; RFC 9864 adds "Ed25519" and "Ed448", which name
+// it. A key is bound to one of the three at construction, like every key to its algorithm, and a
+// token's alg must be that one: a key bound to Ed25519 refuses "EdDSA" tokens and the reverse.
+// PureEdDSA hashes the message itself, so no digest is configured, and signatures are
+// deterministic.
 #pragma once
 
 #include <openssl/evp.h>
@@ -57,29 +60,47 @@ inline evp_pkey_ptr checked_eddsa_key(evp_pkey_ptr owned) {
   return owned;
 }
 
+// The curve of key, which alg must allow: EdDSA either, Ed25519 and Ed448 their own.
+inline EdCurve checked_eddsa_curve(Algorithm alg, const EVP_PKEY* key) {
+  if (!is_eddsa(alg)) throw std::invalid_argument("tegata: EddsaKey needs EdDSA, Ed25519 or Ed448");
+  const EdCurve curve = eddsa_curve_of(key);
+  if ((alg == Algorithm::Ed25519 && curve != EdCurve::Ed25519) ||
+      (alg == Algorithm::Ed448 && curve != EdCurve::Ed448)) {
+    throw std::invalid_argument("tegata: the key's curve is not the one the algorithm names");
+  }
+  return curve;
+}
+
 struct eddsa_state {
   std::string kid;
+  Algorithm algorithm;
   EdCurve curve;
   evp_signature signature;
 
-  eddsa_state(evp_pkey_ptr key, std::string key_id)
+  eddsa_state(Algorithm alg, evp_pkey_ptr key, std::string key_id)
       : kid(std::move(key_id)),
-        curve(eddsa_curve_of(key.get())),
+        algorithm(alg),
+        curve(checked_eddsa_curve(alg, key.get())),
         signature(checked_eddsa_key(std::move(key)), evp_md_ptr{}, false) {}
 };
 
 }  // namespace detail
 
-// An Ed25519 or Ed448 key for "EdDSA"; a public key verifies only. Copies share the same
-// immutable state, so they are cheap and safe to use from many threads at once.
+// An Ed25519 or Ed448 key for "EdDSA", "Ed25519" or "Ed448"; a public key verifies only. Copies
+// share the same immutable state, so they are cheap and safe to use from many threads at once.
 class EddsaKey : public detail::single_key_signer<EddsaKey> {
  public:
-  // Throws std::invalid_argument when key is null, not Ed25519/Ed448, or a private key that
-  // does not match its public key.
+  // A key for "EdDSA". Throws std::invalid_argument when key is null, not Ed25519/Ed448, or a
+  // private key that does not match its public key.
   explicit EddsaKey(KeyHandle key, std::string kid = {})
-      : state_(std::make_shared<const detail::eddsa_state>(std::move(key), std::move(kid))) {}
+      : EddsaKey(Algorithm::EdDSA, std::move(key), std::move(kid)) {}
 
-  Algorithm algorithm() const noexcept { return Algorithm::EdDSA; }
+  // A key for alg: EdDSA (either curve), Ed25519 or Ed448 (that curve only). Throws
+  // std::invalid_argument as above, and for any other alg or a curve alg does not name.
+  EddsaKey(Algorithm alg, KeyHandle key, std::string kid = {})
+      : state_(std::make_shared<const detail::eddsa_state>(alg, std::move(key), std::move(kid))) {}
+
+  Algorithm algorithm() const noexcept { return state_->algorithm; }
   const std::string& kid() const noexcept { return state_->kid; }
   bool can_sign() const noexcept { return state_->signature.can_sign(); }
   EdCurve curve() const noexcept { return state_->curve; }

@@ -51,6 +51,12 @@ class json_value {
     return flat_ ? flat_->number : dom_->get<std::uint64_t>();
   }
 
+  bool is_boolean() const noexcept {
+    return flat_ ? flat_->type == flat_value::kind::boolean : dom_->is_boolean();
+  }
+  // Only after is_boolean().
+  bool boolean() const noexcept { return flat_ ? flat_->boolean : dom_->get<bool>(); }
+
   // The DOM value, or nullptr for a value of the flat reader (which holds no other numbers than
   // unsigned integers: see claims.hpp's NumericDate).
   const nlohmann::json* dom() const noexcept { return dom_; }
@@ -123,6 +129,20 @@ class json_document {
       return json_value(*flat_, *value);
     }
     const auto it = dom_->find(name_of(name));
+    if (it == dom_->end()) return std::nullopt;
+    return json_value(*it);
+  }
+
+  // The member of any name (as its unescaped bytes), known to tegata or not.
+  std::optional<json_value> find(std::string_view name) const noexcept {
+    if (flat_) {
+      // The flat reader holds names without escapes: their bytes are their values.
+      for (const flat_member& member : *flat_) {
+        if (member.name.view() == name) return json_value(*flat_, member.value);
+      }
+      return std::nullopt;
+    }
+    const auto it = dom_->find(name);
     if (it == dom_->end()) return std::nullopt;
     return json_value(*it);
   }

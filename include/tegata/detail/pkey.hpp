@@ -86,7 +86,9 @@ constexpr const char* digest_name(Algorithm alg) noexcept {
     case Algorithm::RS512:
     case Algorithm::PS512:
     case Algorithm::ES512: return "SHA512";
-    case Algorithm::EdDSA: return nullptr;
+    case Algorithm::EdDSA:
+    case Algorithm::Ed25519:
+    case Algorithm::Ed448: return nullptr;
   }
   return nullptr;
 }

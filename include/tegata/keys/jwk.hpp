@@ -239,12 +239,15 @@ inline Result<AnyKey> import_okp(const nlohmann::json& jwk, Algorithm alg,
   if (auto ec = required_string(jwk, "crv", crv)) return ec;
   const okp_curve* curve = okp_curve_by_crv(crv);
   if (curve == nullptr) return errc::not_supported;
-  if (alg != Algorithm::EdDSA) return errc::unsupported_algorithm;
+  if (!is_eddsa(alg) || (alg == Algorithm::Ed25519 && crv != "Ed25519") ||
+      (alg == Algorithm::Ed448 && crv != "Ed448")) {
+    return errc::unsupported_algorithm;
+  }
   auto pkey = okp_from_jwk(jwk, *curve, options.operation == KeyOperation::sign);
   if (!pkey) return pkey.error();
   auto id = imported_kid(jwk, kid_text, options);
   if (!id) return id.error();
-  return AnyKey(EddsaKey(std::move(*pkey), std::move(*id)));
+  return AnyKey(EddsaKey(alg, std::move(*pkey), std::move(*id)));
 }
 
 // Everything but the exception barrier of import_jwk.

@@ -208,11 +208,12 @@ inline Result<std::string> to_pem_public(EVP_PKEY* key) { return detail::encode_
 // What generate() makes beyond what the algorithm fixes.
 struct KeyGenOptions {
   int rsa_bits{2048};                  // RS*/PS*: 2048 to 16384, public exponent 65537
-  EdCurve ed_curve{EdCurve::Ed25519};  // EdDSA
+  EdCurve ed_curve{EdCurve::Ed25519};  // EdDSA (Ed25519 and Ed448 name their curve)
 };
 
 // A fresh key pair for alg: RSA for RS*/PS*, the algorithm's curve for ES*, Ed25519 (or Ed448)
-// for EdDSA. HMAC secrets are not key pairs: see generate_secret.
+// for EdDSA, the named curve for Ed25519 and Ed448. HMAC secrets are not key pairs: see
+// generate_secret.
 // Throws std::invalid_argument for HS* or rsa_bits outside 2048..16384, std::runtime_error when
 // OpenSSL fails.
 inline KeyHandle generate(Algorithm alg, const KeyGenOptions& options = {}) {
@@ -240,6 +241,8 @@ inline KeyHandle generate(Algorithm alg, const KeyGenOptions& options = {}) {
       group = detail::ecdsa_curve_for(alg).jose_name;  // also OpenSSL's name for the group
       break;
     case Algorithm::EdDSA: type = options.ed_curve == EdCurve::Ed25519 ? "ED25519" : "ED448"; break;
+    case Algorithm::Ed25519: type = "ED25519"; break;  // the curve is the algorithm's
+    case Algorithm::Ed448: type = "ED448"; break;
     case Algorithm::HS256:
     case Algorithm::HS384:
     case Algorithm::HS512:

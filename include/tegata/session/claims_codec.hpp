@@ -33,18 +33,11 @@ namespace tegata::detail {
 // Claim names the manager writes itself; extra claims may not use them.
 constexpr bool is_reserved_claim(member_name name) noexcept {
   switch (name) {
-    case member_name::iss:
-    case member_name::sub:
-    case member_name::aud:
-    case member_name::exp:
-    case member_name::nbf:
-    case member_name::iat:
-    case member_name::jti:
     case member_name::typ:
     case member_name::sid:
     case member_name::ver:
     case member_name::auth_time: return true;
-    default: return false;
+    default: return is_registered_claim(name);
   }
 }
 constexpr bool is_reserved_claim(std::string_view name) noexcept {
@@ -138,27 +131,20 @@ struct session_reading {
 template <class CheckTimes>
 std::error_code read_session_token(const json_document& payload, const Validator& validator,
                                    CheckTimes&& check_times, session_reading& out) {
-  bool audience_matches = false;
-  if (auto ec =
-          read_registered_claims(payload, out.registered,
-                                 validator_access::audience_matcher(validator, audience_matches))) {
+  if (auto ec = validator_access::read_and_check(
+          validator, payload, std::forward<CheckTimes>(check_times), out.registered)) {
     return ec;
   }
-  if (auto ec = validator_access::check_issuer_and_audience(validator, out.registered,
-                                                            audience_matches)) {
-    return ec;
-  }
-  if (auto ec = check_times(std::as_const(out.registered))) return ec;
   return read_session_claims(payload, out.registered, out.session);
 }
 
 // What validate reads from an access token: all of the above, every time checked.
 inline std::error_code read_access_claims(const json_document& payload, const Validator& validator,
                                           std::chrono::sys_seconds now, session_reading& out) {
-  const auto check_times = [&](const registered_claims_view& registered) {
-    return validator_access::check_times(validator, registered, now);
-  };
-  return read_session_token(payload, validator, check_times, out);
+  if (auto ec = validator_access::read_and_check(validator, payload, now, out.registered)) {
+    return ec;
+  }
+  return read_session_claims(payload, out.registered, out.session);
 }
 
 // The custom claims of a payload (every member whose name is not reserved), as issued.

@@ -334,7 +334,8 @@ class RevocationStore {
   }
 
   // One PING through the pool: for health checks, and to find a wrong address or password at
-  // startup rather than on the first request.
+  // startup rather than on the first request. not_supported when the server was refused for its
+  // maxmemory-policy (Options::allow_eviction): a configuration to fix, not an outage to wait out.
   Result<void> ping() const noexcept {
     auto pong = state_->run<bool>(/*retry=*/true, [](redisContext* c) {
       const auto reply = detail::run(c, {"PING"});
@@ -343,7 +344,7 @@ class RevocationStore {
         r = detail::text(reply.get()) == "PONG" ? Result<bool>(true) : errc::store_unavailable;
       return r;
     });
-    if (!pong) return pong.error();
+    if (!pong) return state_->endpoint->refused_eviction() ? errc::not_supported : pong.error();
     return {};
   }
 

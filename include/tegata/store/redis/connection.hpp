@@ -180,6 +180,43 @@ using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, ssl_ctx_deleter>;
 using ssl_ptr = std::unique_ptr<SSL, ssl_deleter>;
 #endif
 
+// "host:port" (the host may be a bracketed IPv6 literal), or nullopt.
+struct host_port {
+  std::string host;
+  int port = 0;
+};
+inline std::optional<host_port> parse_host_port(std::string_view text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+  int port = 0;
+  const std::string_view digits = text.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5) return std::nullopt;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (host.empty() || port < 1 || port > 65535) return std::nullopt;
+  return host_port{std::string(host), port};
+}
+
+// The value of one "field:value" line of an INFO reply; empty when absent.
+inline std::string_view info_field(std::string_view info, std::string_view field) {
+  std::size_t at = 0;
+  while (at < info.size()) {
+    std::size_t end = info.find('\n', at);
+    if (end == std::string_view::npos) end = info.size();
+    std::string_view line = info.substr(at, end - at);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (line.size() > field.size() && line.starts_with(field) && line[field.size()] == ':') {
+      return line.substr(field.size() + 1);
+    }
+    at = end + 1;
+  }
+  return {};
+}
+
 // Everything needed to open a connection, shared (read-only) by the pool and the cache thread.
 class endpoint {
  public:
@@ -190,8 +227,26 @@ class endpoint {
         username_(o.username),
         password_(o.password),
         client_name_(o.client_name),
+        master_name_(o.master_name),
+        allow_eviction_(o.allow_eviction),
         connect_timeout_(o.connect_timeout),
         command_timeout_(o.command_timeout) {
+    for (const std::string& s : o.sentinels) {
+      auto address = parse_host_port(s);
+      if (!address)
+        throw std::invalid_argument("tegata: redis sentinel '" + s + "' is not host:port");
+      sentinels_.push_back(std::move(*address));
+    }
+    if (!sentinels_.empty() && master_name_.empty()) {
+      throw std::invalid_argument("tegata: redis sentinels need a master_name");
+    }
+    if (sentinels_.empty() && !master_name_.empty()) {
+      throw std::invalid_argument("tegata: redis master_name needs sentinels");
+    }
+    if (!sentinels_.empty() && (!o.unix_socket.empty() || o.tls.enabled)) {
+      throw std::invalid_argument(
+          "tegata: redis sentinels are reached over plain TCP: not with unix_socket or TLS");
+    }
     if (!o.tls.enabled) return;
 #if TEGATA_REDIS_TLS
     if (!o.unix_socket.empty()) {
@@ -206,12 +261,80 @@ class endpoint {
 #endif
   }
 
-  // A connected, authenticated context with the command timeout applied; null on any failure.
+  // A connected, authenticated context to the primary, with the command timeout applied; null on
+  // any failure, and for a server whose eviction policy is refused (see refused_eviction()).
   context_ptr connect() const {
-    const timeval connect_tv = to_timeval(connect_timeout_);
-    context_ptr c(unix_socket_.empty()
-                      ? redisConnectWithTimeout(host_.c_str(), port_, connect_tv)
-                      : redisConnectUnixWithTimeout(unix_socket_.c_str(), connect_tv));
+    if (sentinels_.empty()) {
+      context_ptr c = unix_socket_.empty() ? open(host_, port_) : open_unix();
+      return c && accepted(c.get()) ? std::move(c) : nullptr;
+    }
+    // Each Sentinel in turn, starting with the one that answered last.
+    const std::size_t first = preferred_sentinel_.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < sentinels_.size(); ++i) {
+      const std::size_t which = (first + i) % sentinels_.size();
+      const auto primary = ask_sentinel(sentinels_[which]);
+      if (!primary) continue;
+      context_ptr c = open(primary->host, primary->port);
+      if (c && is_primary(c.get()) && accepted(c.get())) {
+        preferred_sentinel_.store(which, std::memory_order_relaxed);
+        return c;
+      }
+    }
+    return nullptr;
+  }
+
+  // Whether the last server reached was refused for its maxmemory-policy (Options::allow_eviction).
+  bool refused_eviction() const noexcept {
+    return refused_eviction_.load(std::memory_order_relaxed);
+  }
+
+  std::chrono::milliseconds command_timeout() const noexcept { return command_timeout_; }
+
+ private:
+  // Where the Sentinel at `at` says the primary is; nullopt when it cannot be asked or does not
+  // know (it answers a null for a name it does not monitor).
+  std::optional<host_port> ask_sentinel(const host_port& at) const {
+    context_ptr s(redisConnectWithTimeout(at.host.c_str(), at.port, to_timeval(connect_timeout_)));
+    if (!s || s->err != 0 || redisSetTimeout(s.get(), to_timeval(command_timeout_)) != REDIS_OK) {
+      return std::nullopt;
+    }
+    const reply_ptr r = run(s.get(), {"SENTINEL", "get-master-addr-by-name", master_name_});
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return std::nullopt;
+    const std::string_view host = text(r->element[0]);
+    const std::string_view port = text(r->element[1]);
+    return parse_host_port(std::string(host) + ":" + std::string(port));
+  }
+
+  // ROLE's first element is "master" on a primary, "slave" on a replica: a Sentinel's answer may
+  // be stale during a failover, and a replica would answer every write with READONLY.
+  static bool is_primary(redisContext* c) {
+    const reply_ptr r = run(c, {"ROLE"});
+    return r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 && text(r->element[0]) == "master";
+  }
+
+  // Whether this server may hold tegata's keys: its maxmemory-policy is noeviction, or the
+  // application accepted eviction.
+  bool accepted(redisContext* c) const {
+    if (allow_eviction_) return true;
+    const reply_ptr r = run(c, {"INFO", "memory"});
+    // An error reply (NOAUTH, an ACL user without INFO) is a failed connection, not a verdict.
+    if (!r || r->type != REDIS_REPLY_STRING) return false;
+    const bool keeps_keys = info_field(text(r.get()), "maxmemory_policy") == "noeviction";
+    refused_eviction_.store(!keeps_keys, std::memory_order_relaxed);
+    return keeps_keys;
+  }
+
+  context_ptr open_unix() const {
+    return finish(context_ptr(
+        redisConnectUnixWithTimeout(unix_socket_.c_str(), to_timeval(connect_timeout_))));
+  }
+  context_ptr open(const std::string& host, int port) const {
+    return finish(
+        context_ptr(redisConnectWithTimeout(host.c_str(), port, to_timeval(connect_timeout_))));
+  }
+
+  // The command timeout, keep-alive, TLS, AUTH and the client name on a new connection.
+  context_ptr finish(context_ptr c) const {
     if (!c || c->err != 0) return nullptr;
     if (redisSetTimeout(c.get(), to_timeval(command_timeout_)) != REDIS_OK) return nullptr;
     if (unix_socket_.empty()) redisEnableKeepAlive(c.get());
@@ -226,9 +349,6 @@ class endpoint {
     return c;
   }
 
-  std::chrono::milliseconds command_timeout() const noexcept { return command_timeout_; }
-
- private:
   // The password goes straight from its wiped buffer to hiredis; no std::string copy of it.
   bool authenticate(redisContext* c) const {
     std::vector<const char*> argv{"AUTH"};
@@ -299,8 +419,13 @@ class endpoint {
   std::string username_;
   tegata::detail::secret_bytes password_;
   std::string client_name_;
+  std::vector<host_port> sentinels_;
+  std::string master_name_;
+  bool allow_eviction_;
   std::chrono::milliseconds connect_timeout_;
   std::chrono::milliseconds command_timeout_;
+  mutable std::atomic<std::size_t> preferred_sentinel_{0};
+  mutable std::atomic<bool> refused_eviction_{false};
 };
 
 // A fixed number of connection slots, each opened on first use and reopened after a failure.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace tegata::redis {
 
@@ -46,6 +47,24 @@ struct Options {
   std::string host{"127.0.0.1"};
   int port{6379};
   std::string unix_socket{};  // a path: used instead of host and port
+
+  // Redis Sentinel: "host:port" of each Sentinel, and the name they monitor the primary under.
+  // When sentinels is not empty, host and port are not used: every new connection asks the
+  // Sentinels (in turn, until one answers) where the primary is, and keeps it only if the server
+  // says it is the primary (ROLE). A connection that fails, or finds its server demoted (a
+  // READONLY error after a failover), is replaced by one to the primary the Sentinels name then.
+  // The Sentinels are reached without TLS and without AUTH (Sentinel's own requirepass is not
+  // supported); the primary with the options above.
+  std::vector<std::string> sentinels{};
+  std::string master_name{};
+
+  // Eviction. A Redis whose maxmemory-policy is not noeviction may evict tegata's keys when it
+  // reaches maxmemory (every policy but noeviction can evict keys with a TTL, and every tegata key
+  // has one): a logout or a used refresh token forgotten, so the store would fail open. Every new
+  // connection reads the policy (INFO memory) and refuses such a server: calls answer
+  // store_unavailable, and ping() not_supported. Set this only for a Redis that can never evict
+  // (no maxmemory at all), and say why.
+  bool allow_eviction{false};
 
   // AUTH: password alone (requirepass), or an ACL user with its password (Redis 6+).
   std::string username{};
