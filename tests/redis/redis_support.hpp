@@ -268,25 +268,19 @@ class child {
   }
 
   // SIGKILL: the process dies at once, as in a crash (no shutdown, no last write).
-  void kill_hard() noexcept {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {
-    }
-    pid_ = -1;
-  }
-
-  void terminate() noexcept {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {
-    }
-    pid_ = -1;
-  }
+  void kill_hard() noexcept { signal_and_wait(SIGKILL); }
+  void terminate() noexcept { signal_and_wait(SIGTERM); }
 
  private:
+  void signal_and_wait(int signal) noexcept {
+    if (pid_ <= 0) return;
+    ::kill(pid_, signal);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {
+    }
+    pid_ = -1;
+  }
+
   pid_t pid_ = -1;
   int error_ = 0;
   int to_ = -1;
