@@ -52,6 +52,8 @@ $SUDO apt-get install -y -q --no-install-recommends libboost-dev
 # The Redis-backed store: hiredis, and the redis-server (.ci/run starts one) and redis-sentinel
 # processes its tests start.
 $SUDO apt-get install -y -q --no-install-recommends libhiredis-dev redis-server redis-sentinel
+# The SQLite-backed store (tegata::sqlite, docs/sqlite.md): SQLite 3's headers and library.
+$SUDO apt-get install -y -q --no-install-recommends libsqlite3-dev
 # Static analysis of the headers (.clang-tidy), the same LLVM 14 as clang++.
 $SUDO apt-get install -y -q --no-install-recommends clang-tidy-14
 # The benchmark's peers, measured on the same tokens as tegata: libjwt (found with pkg-config)

@@ -1,0 +1,155 @@
+// tegata/store/sqlite/schema.hpp - the tables of tegata::sqlite::RevocationStore, and the check
+// every connection to the file passes before it is used.
+//
+// A tegata file says what it is in its header: PRAGMA application_id = kApplicationId ("tgjt")
+// and PRAGMA user_version = the schema version. At open:
+//  - an empty database (a new file) gets the schema, in one transaction, so that two processes
+//    opening a new file at once create it once;
+//  - a file with another application_id, or without one but with tables of its own, is not ours:
+//    refused, and left untouched;
+//  - a schema version above kSchemaVersion was written by a newer tegata: refused, never misread
+//    (an older one would be migrated here; version 1 is the first);
+//  - a file that is not a database, or a damaged one, fails SQLite's own checks when read:
+//    refused with SQLite's message.
+// Only then is the file switched to WAL mode (persistent, stored in the file's header).
+//
+// Tables. Ids (jti, sid, subject) are BLOBs compared byte for byte; times are seconds since the
+// epoch. Every row carries `until`, the first second at which it no longer matters; a row with
+// until <= now counts as absent before it is pruned, and each table has an index on until for
+// pruning. WITHOUT ROWID: each lookup is one search of the primary key's B-tree.
+//   tegata_tokens    revoked jtis
+//   tegata_versions  each subject's version (log out everywhere)
+//   tegata_sessions  one row per session family of (subject, sid): live = 1 is the record (the
+//                    manager's SessionRecord), live = 0 an ended family's marker, which refuses
+//                    the family's tokens until `until`. `used` orders a subject's live records by
+//                    recency (larger is more recent: create and every rotation take the
+//                    subject's largest plus one), through a partial index over live records.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "tegata/store/sqlite/connection.hpp"
+#include "tegata/store/sqlite/options.hpp"
+
+namespace tegata::sqlite::detail {
+
+inline constexpr std::int64_t kApplicationId = 0x74676a74;  // "tgjt"
+inline constexpr std::int64_t kSchemaVersion = 1;
+
+inline constexpr std::string_view kSchema = R"sql(
+CREATE TABLE tegata_tokens(
+  jti BLOB NOT NULL PRIMARY KEY,
+  until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tegata_tokens_until ON tegata_tokens(until);
+CREATE TABLE tegata_versions(
+  subject BLOB NOT NULL PRIMARY KEY,
+  version INTEGER NOT NULL,
+  until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tegata_versions_until ON tegata_versions(until);
+CREATE TABLE tegata_sessions(
+  subject BLOB NOT NULL,
+  sid BLOB NOT NULL,
+  live INTEGER NOT NULL,
+  used INTEGER NOT NULL,
+  until INTEGER NOT NULL,
+  current BLOB,
+  previous BLOB,
+  metadata BLOB,
+  auth_time INTEGER,
+  last_refresh INTEGER,
+  expires_at INTEGER,
+  absolute_end INTEGER,
+  refresh_ttl INTEGER,
+  access_until INTEGER,
+  persistent INTEGER,
+  version INTEGER,
+  PRIMARY KEY(subject, sid)
+) WITHOUT ROWID;
+CREATE INDEX tegata_sessions_until ON tegata_sessions(until);
+CREATE INDEX tegata_sessions_recency ON tegata_sessions(subject, used) WHERE live = 1;
+)sql";
+
+// Runs SQL that may return rows (a PRAGMA) and ignores them; throws through refuse().
+inline void exec(sqlite3* db, const std::string& path, const std::string& sql) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    const std::string text = error != nullptr ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    refuse(path, text + " (SQLite error " + std::to_string(rc) + ", running: " + sql + ")");
+  }
+}
+
+// The single integer a query (a PRAGMA, a count) returns; throws through refuse().
+inline std::int64_t query_integer(sqlite3* db, const std::string& path, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  std::int64_t value = 0;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+  }
+  const std::string why = message(db, rc);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW) refuse(path, why + " (reading: " + sql + ")");
+  return value;
+}
+
+// Checks the file's identity and schema version, creating the schema in an empty database, then
+// sets WAL mode and the durability of db (see the top of this file). Throws std::runtime_error.
+inline void prepare_file(sqlite3* db, const Options& options) {
+  const std::string& path = options.path;
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    refuse(path, "the file is read-only: the store must write to it");
+  }
+  exec(db, path, "BEGIN IMMEDIATE");
+  try {
+    const std::int64_t application = query_integer(db, path, "PRAGMA application_id");
+    const std::int64_t version = query_integer(db, path, "PRAGMA user_version");
+    const std::int64_t objects = query_integer(db, path, "SELECT count(*) FROM sqlite_schema");
+    if (application == 0 && version == 0 && objects == 0) {
+      exec(db, path, std::string(kSchema));
+      exec(db, path, "PRAGMA application_id = " + std::to_string(kApplicationId));
+      exec(db, path, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    } else if (application != kApplicationId) {
+      refuse(path, "not a tegata session store (a SQLite database of another application: "
+                   "application_id " + std::to_string(application) + ", " +
+                       std::to_string(objects) + " schema objects)");
+    } else if (version > kSchemaVersion) {
+      refuse(path, "written by a newer tegata (schema version " + std::to_string(version) +
+                       "; this one knows versions up to " + std::to_string(kSchemaVersion) + ")");
+    } else if (version < 1) {
+      refuse(path, "a tegata session store with an invalid schema version " +
+                       std::to_string(version));
+    }
+    exec(db, path, "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  // Persistent in the file; the first connection sets it, the others find it set.
+  sqlite3_stmt* stmt = nullptr;
+  std::string mode;
+  if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    const auto* text = sqlite3_column_text(stmt, 0);
+    if (text != nullptr) mode = reinterpret_cast<const char*>(text);
+  }
+  const std::string why = message(db, sqlite3_errcode(db));
+  sqlite3_finalize(stmt);
+  if (mode != "wal") {
+    refuse(path, "cannot switch to WAL mode (journal_mode is '" + mode + "': " + why +
+                     "); the directory must be writable, on a local file system");
+  }
+  exec(db, path,
+       options.synchronous == Synchronous::full ? "PRAGMA synchronous = FULL"
+                                                : "PRAGMA synchronous = NORMAL");
+}
+
+}  // namespace tegata::sqlite::detail
