@@ -258,9 +258,12 @@ class RevocationStore {
   // transaction, and returns how many went. Writes already do this every prune_every-th time;
   // call it periodically to shrink a store that sees few writes.
   Result<std::size_t> prune(std::chrono::sys_seconds now) {
-    return state_->write<std::size_t>(now, [&](writer& w) -> Result<std::size_t> {
-      return prune_batch(w, now, state_->options.prune_batch);
-    });
+    return state_->write<std::size_t>(
+        now,
+        [&](writer& w) -> Result<std::size_t> {
+          return prune_batch(w, now, state_->options.prune_batch);
+        },
+        /*prune_too=*/false);
   }
 
   const Options& options() const noexcept { return state_->options; }
@@ -471,10 +474,10 @@ class RevocationStore {
     }
 
     // Runs op(writer&) -> Result<T> in one BEGIN IMMEDIATE transaction on the writer connection,
-    // with a batch of pruning every prune_every-th time. An error result, a SQLite failure or an
-    // exception rolls back everything op did. Never throws.
+    // with a batch of pruning every prune_every-th time (unless prune_too is false). An error
+    // result, a SQLite failure or an exception rolls back everything op did. Never throws.
     template <class T, class Op>
-    Result<T> write(std::chrono::sys_seconds now, Op op) noexcept {
+    Result<T> write(std::chrono::sys_seconds now, Op op, bool prune_too = true) noexcept {
       try {
         const std::lock_guard lock(writer_mutex);
         try {
@@ -484,7 +487,7 @@ class RevocationStore {
             abandon();
             return result;
           }
-          if (++write_count % options.prune_every == 0) {
+          if (prune_too && ++write_count % options.prune_every == 0) {
             prune_batch(*writes, now, options.prune_batch);
           }
           writes->commit.run();
