@@ -17,6 +17,7 @@
 #include <random>
 #include <string>
 #include <tegata/tegata.hpp>
+#include <thread>
 
 #include "sqlite/sqlite_support.hpp"
 
@@ -134,6 +135,8 @@ TEST_CASE("options that cannot work are refused at construction", "[sqlite]") {
   SECTION("a negative busy timeout") { o.busy_timeout = -1ms; }
   SECTION("prune_every 0") { o.prune_every = 0; }
   SECTION("prune_batch 0") { o.prune_batch = 0; }
+  SECTION("a cache that is never fresh") { o.cache.max_staleness = 0ms; }
+  SECTION("a cache without room") { o.cache.max_entries = 0; }
   CHECK_THROWS_AS(tegata::sqlite::RevocationStore(o), std::invalid_argument);
   CHECK_FALSE(std::filesystem::exists(dir.file("s.db")));
 }
@@ -346,4 +349,46 @@ TEST_CASE("a SessionManager over the SQLite store: login, validate, refresh, log
   CHECK(manager.refresh(kept.refresh_token));
   REQUIRE(manager.revoke_all("alice"));
   CHECK(manager.validate(kept.access_token).error() == errc::version_mismatch);
+}
+
+TEST_CASE("the status cache: another process's revocation is seen within max_staleness",
+          "[sqlite][cache]") {
+  sqlite_test::scratch_dir dir;
+  const std::string path = dir.file("s.db");
+  // Two stores on one file that share nothing, as two processes would.
+  auto options = sqlite_test::options(path);
+  options.cache.max_staleness = 300ms;
+  const tegata::sqlite::RevocationStore here(options);
+  tegata::sqlite::RevocationStore there(options);
+  REQUIRE(there.create_session("alice", record("s1", "r1", at(0)), 100, at(0)));
+  // Cached here: nothing revoked.
+  CHECK_FALSE(here.status("jti", "s1", "alice", at(1))->token_revoked);
+  CHECK_FALSE(here.status("jti", "s1", "alice", at(1))->family_revoked);
+  CHECK(here.status("jti", "s1", "alice", at(1))->min_version == 0);
+
+  REQUIRE(there.revoke_token("jti", at(100), at(1)));
+  REQUIRE(there.end_session("alice", "s1", at(100), at(1)));
+  REQUIRE(there.bump_version("alice", at(100), at(1)));
+  const auto written = std::chrono::steady_clock::now();
+  // Written through `there`: its own cache never answers from before.
+  const auto own = there.status("jti", "s1", "alice", at(1));
+  CHECK(own->token_revoked);
+  CHECK(own->family_revoked);
+  CHECK(own->min_version == static_cast<std::uint64_t>(kStart + 1));
+  // `here` may answer from its cache until max_staleness has passed since its read, never later.
+  std::this_thread::sleep_until(written + 300ms);
+  const auto seen = here.status("jti", "s1", "alice", at(1));
+  CHECK(seen->token_revoked);
+  CHECK(seen->family_revoked);
+  CHECK(seen->min_version == static_cast<std::uint64_t>(kStart + 1));
+  // Facts are cached, not verdicts: the same entry answers at a later now.
+  CHECK_FALSE(here.status("jti", "s1", "alice", at(100))->token_revoked);
+
+  SECTION("with the cache off, at once") {
+    options.cache.enabled = false;
+    const tegata::sqlite::RevocationStore direct(options);
+    CHECK_FALSE(direct.status("jti-2", "s2", "bob", at(1))->token_revoked);
+    REQUIRE(there.revoke_token("jti-2", at(100), at(1)));
+    CHECK(direct.status("jti-2", "s2", "bob", at(1))->token_revoked);
+  }
 }

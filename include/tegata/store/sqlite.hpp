@@ -41,6 +41,13 @@
 // error, disk full, a file damaged meanwhile) or std::bad_alloc returns errc::store_unavailable,
 // after the transaction rolled back, and the SessionManager fails closed.
 //
+// Status cache (on by default; Options::cache, sqlite/cache.hpp). status() answers from an
+// in-process cache of what it read, because each SQLite read transaction costs two system calls
+// (a lock in the -shm file). Writes through this store that can refuse a token void the cache as
+// they commit, so within one process it is exact; a revocation committed by another process on the same file
+// is seen at most cache.max_staleness (1 s by default) later. Turn it off (cache.enabled = false)
+// where processes sharing the file must see each other's revocations at once.
+//
 // Pruning. Every Options::prune_every-th write transaction also deletes at most
 // Options::prune_batch expired rows of each table (through the index on until), so the file
 // tracks live sessions and tokens, and no request pays for a long sweep; prune() runs one batch.
@@ -64,6 +71,7 @@
 
 #include "tegata/error.hpp"
 #include "tegata/store/revocation_store.hpp"
+#include "tegata/store/sqlite/cache.hpp"
 #include "tegata/store/sqlite/connection.hpp"
 #include "tegata/store/sqlite/options.hpp"
 #include "tegata/store/sqlite/schema.hpp"
@@ -81,15 +89,41 @@ class RevocationStore {
   RevocationStore& operator=(const RevocationStore&) = default;
   ~RevocationStore() = default;
 
-  // The validate path: one prepared SELECT on a pooled reader connection. Never throws.
+  // The validate path: from the status cache when it holds a fresh answer (Options::cache),
+  // otherwise one prepared SELECT on a pooled reader connection. Never throws.
   Result<TokenStatus> status(std::string_view jti, std::string_view sid, std::string_view subject,
                              std::chrono::sys_seconds now) const noexcept {
-    return state_->read<TokenStatus>([&](reader& r) -> Result<TokenStatus> {
-      detail::cursor c(r.status, jti, sid, subject, now);
+    detail::status_cache* cache = state_->cache.get();
+    std::uint64_t generation = 0;
+    detail::status_cache::clock::time_point read_at{};
+    if (cache != nullptr) {
+      try {
+        if (auto hit = cache->find(jti, sid, subject, now)) return *hit;
+      } catch (...) {  // std::bad_alloc: ask the file
+      }
+      generation = cache->generation();
+      read_at = detail::status_cache::clock::now();
+    }
+    auto facts = state_->read<detail::status_facts>([&](reader& r) {
+      detail::cursor c(r.status, jti, sid, subject);
       c.row();
-      return TokenStatus{c.integer(0) != 0, c.integer(1) != 0,
-                         static_cast<std::uint64_t>(c.integer(2))};
+      detail::status_facts f;
+      if (!c.null(0)) f.token_until = c.integer(0);
+      if (!c.null(1)) f.family_until = c.integer(1);
+      if (!c.null(3)) {
+        f.version = c.integer(2);
+        f.version_until = c.integer(3);
+      }
+      return Result<detail::status_facts>(f);
     });
+    if (!facts) return facts.error();
+    if (cache != nullptr) {
+      try {
+        cache->insert(jti, sid, subject, *facts, read_at, generation);
+      } catch (...) {  // std::bad_alloc: not cached
+      }
+    }
+    return facts->at(now);
   }
 
   // The refresh path's read: status() and the session's live record, if any, in one SELECT.
@@ -202,7 +236,10 @@ class RevocationStore {
         end_record(w, subject, sid, *access_until, until, now);
         return true;
       }
-      if (until > now) w.mark_ended.run(subject, sid, until);
+      if (until > now) {
+        w.mark_ended.run(subject, sid, until);
+        w.refuses = true;
+      }
       return false;
     });
   }
@@ -225,6 +262,7 @@ class RevocationStore {
     if (until <= now) return {};
     return state_->write<void>(now, [&](writer& w) -> Result<void> {
       w.revoke.run(jti, until);
+      w.refuses = true;
       return {};
     });
   }
@@ -250,6 +288,7 @@ class RevocationStore {
           std::chrono::seconds{static_cast<std::int64_t>(version) + 1}};
       w.set_version.run(subject, version, std::max(until, passed));
       w.drop_records.run(subject);
+      w.refuses = true;
       return version;
     });
   }
@@ -354,6 +393,9 @@ class RevocationStore {
         least_recent, rotate, within_grace, to_marker, erase_session, mark_ended;
     detail::statement revoke, find_version, set_version, drop_records;
     detail::statement prune_tokens, prune_versions, prune_sessions;
+    // Set by a write that can refuse a token: it commits between the status cache's
+    // begin_change() and end_change().
+    bool refuses = false;
   };
 
   // A reader connection and its statements: one thread at a time, taken from the pool.
@@ -361,11 +403,10 @@ class RevocationStore {
     explicit reader(const Options& options)
         : db(detail::open(options.path, /*create=*/false, options.busy_timeout)),
           status(db.get(),
-                 "SELECT EXISTS(SELECT 1 FROM tegata_tokens WHERE jti = ?1 AND until > ?4), "
-                 "EXISTS(SELECT 1 FROM tegata_sessions WHERE subject = ?3 AND sid = ?2 AND "
-                 "live = 0 AND until > ?4), "
-                 "coalesce((SELECT version FROM tegata_versions WHERE subject = ?3 AND "
-                 "until > ?4), 0)",
+                 "SELECT t.until, s.until, v.version, v.until FROM (SELECT 1) "
+                 "LEFT JOIN tegata_tokens AS t ON t.jti = ?1 "
+                 "LEFT JOIN tegata_sessions AS s ON s.subject = ?3 AND s.sid = ?2 AND s.live = 0 "
+                 "LEFT JOIN tegata_versions AS v ON v.subject = ?3",
                  options.path),
           lookup(db.get(),
                  "SELECT EXISTS(SELECT 1 FROM tegata_tokens WHERE jti = ?1 AND until > ?4), "
@@ -420,6 +461,7 @@ class RevocationStore {
                          std::chrono::sys_seconds access_until, std::chrono::sys_seconds until,
                          std::chrono::sys_seconds now) {
     const auto keep = std::max(until, access_until);
+    w.refuses = true;
     if (keep > now) {
       w.to_marker.run(subject, sid, keep);
     } else {
@@ -442,6 +484,10 @@ class RevocationStore {
       detail::prepare_file(writer_db.get(), options);
       writes = std::make_unique<writer>(writer_db.get(), options.path);
       idle.push_back(std::make_unique<reader>(options));
+      if (options.cache.enabled) {
+        cache = std::make_unique<detail::status_cache>(options.cache.max_staleness,
+                                                       options.cache.max_entries);
+      }
     }
     state(const state&) = delete;
     state& operator=(const state&) = delete;
@@ -480,6 +526,8 @@ class RevocationStore {
     Result<T> write(std::chrono::sys_seconds now, Op op, bool prune_too = true) noexcept {
       try {
         const std::lock_guard lock(writer_mutex);
+        writes->refuses = false;
+        bool changing = false;  // between the status cache's begin_change and end_change
         try {
           writes->begin.run();
           Result<T> result = op(*writes);
@@ -490,10 +538,16 @@ class RevocationStore {
           if (prune_too && ++write_count % options.prune_every == 0) {
             prune_batch(*writes, now, options.prune_batch);
           }
+          if (writes->refuses && cache) {
+            cache->begin_change();
+            changing = true;
+          }
           writes->commit.run();
+          if (changing) cache->end_change();
           return result;
         } catch (...) {
           abandon();
+          if (changing) cache->end_change();
           return errc::store_unavailable;
         }
       } catch (...) {  // the mutex
@@ -517,6 +571,7 @@ class RevocationStore {
     std::size_t write_count = 0;  // under writer_mutex
     std::mutex readers_mutex;
     std::vector<std::unique_ptr<reader>> idle;  // under readers_mutex
+    std::unique_ptr<detail::status_cache> cache;  // null when Options::cache.enabled is false
   };
 
   static const Options& validated(const Options& o) {
@@ -533,6 +588,12 @@ class RevocationStore {
     }
     if (o.prune_every < 1) refuse("prune_every must be at least 1");
     if (o.prune_batch < 1) refuse("prune_batch must be at least 1");
+    if (o.cache.enabled) {
+      if (o.cache.max_staleness <= std::chrono::milliseconds{0}) {
+        refuse("cache.max_staleness must be positive");
+      }
+      if (o.cache.max_entries < 1) refuse("cache.max_entries must be positive");
+    }
     if (sqlite3_threadsafe() == 0) refuse("needs a SQLite built thread-safe");
     return o;
   }

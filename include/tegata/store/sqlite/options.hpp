@@ -2,7 +2,8 @@
 // hard it holds on to what it wrote.
 //
 // Misconfiguration throws when the store is constructed: std::invalid_argument for options that
-// cannot work (an empty path, a negative timeout, a zero batch), std::runtime_error for a file
+// cannot work (an empty path, a negative timeout, a zero batch or cache bound), std::runtime_error
+// for a file
 // that cannot be used (see sqlite.hpp, "Opening").
 #pragma once
 
@@ -19,6 +20,16 @@ namespace tegata::sqlite {
 //           (SIGKILL, abort: the data is in the OS's page cache), but a power loss or kernel panic
 //           may roll back the last transactions (never corrupt the file). Faster writes.
 enum class Synchronous { normal, full };
+
+// The in-process cache of the validate path (cache.hpp, docs/sqlite.md "The status cache").
+// Writes through this store invalidate it before they return, so within one process it never
+// answers from stale facts; a revocation made by another process on the same file is seen by
+// status() at most max_staleness after it committed.
+struct CacheOptions {
+  bool enabled{true};
+  std::chrono::milliseconds max_staleness{1000};
+  std::size_t max_entries{100'000};  // (jti, sid, subject) triples; about 200 bytes each
+};
 
 struct Options {
   // The database file; created (with its -wal and -shm files beside it) when missing. Its
@@ -38,6 +49,8 @@ struct Options {
   // demand.
   std::size_t prune_every{16};
   std::size_t prune_batch{128};
+
+  CacheOptions cache{};
 };
 
 }  // namespace tegata::sqlite

@@ -1,0 +1,182 @@
+// benchmarks/sqlite_bench.cpp - tegata_sqlite_bench: validate and refresh of a SessionManager on
+// the SQLite store (files in a scratch directory under $TMPDIR: the defaults, synchronous FULL
+// with the status cache; NORMAL; and the defaults without the cache), next to the same manager
+// on MemoryRevocationStore, and the stores' status() on its own. Every store holds 1,000 live and
+// 1,000 ended sessions, so lookups search populated tables. benchmarks/README.md ("The SQLite
+// store") gives the figures and the ratios.
+//
+//   build/dev/benchmarks/tegata_sqlite_bench
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <tegata/tegata.hpp>
+#include <vector>
+
+#include "tegata/store/sqlite.hpp"
+
+namespace {
+
+tegata::SessionOptions session_options() {
+  tegata::SessionOptions o;
+  o.issuer = "https://auth.example";
+  o.audience = "api";
+  return o;
+}
+
+tegata::HmacKey key() {
+  return tegata::HmacKey(tegata::Algorithm::HS256, std::string(32, 'k'), "k1");
+}
+
+// A manager over Store with `sessions` live sessions and as many ended ones.
+template <class Store>
+struct fixture {
+  explicit fixture(Store store, int sessions = 1000)
+      : manager(key(), session_options(), tegata::SystemClock{}, std::move(store)) {
+    for (int i = 0; i < sessions; ++i) {
+      auto live = manager.issue("user-" + std::to_string(i));
+      auto gone = manager.issue("user-" + std::to_string(i));
+      if (!live || !gone || !manager.revoke(gone->access_token)) return;
+      pairs.push_back(std::move(*live));
+    }
+    ready = true;
+  }
+  tegata::SessionManager<tegata::HmacKey, tegata::SystemClock, Store> manager;
+  std::vector<tegata::TokenPair> pairs;
+  bool ready = false;
+};
+
+// The scratch directory of this run's files, removed at exit.
+const std::filesystem::path& scratch() {
+  static const struct dir {
+    dir() {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string pattern =
+          std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/tegata-bench-XXXXXX";
+      if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
+    }
+    ~dir() {
+      std::error_code ignored;
+      if (!path.empty()) std::filesystem::remove_all(path, ignored);
+    }
+    std::filesystem::path path;
+  } d;
+  return d.path;
+}
+
+tegata::sqlite::RevocationStore sqlite_store(tegata::sqlite::Synchronous mode, bool cached) {
+  static int files = 0;
+  tegata::sqlite::Options o;
+  o.path = (scratch() / ("bench-" + std::to_string(files++) + ".db")).string();
+  o.synchronous = mode;
+  o.cache.enabled = cached;
+  return tegata::sqlite::RevocationStore(o);
+}
+
+using memory_fixture = fixture<tegata::MemoryRevocationStore>;
+using sqlite_fixture = fixture<tegata::sqlite::RevocationStore>;
+
+memory_fixture& memory() {
+  static memory_fixture f{tegata::MemoryRevocationStore{}};
+  return f;
+}
+
+// The defaults (synchronous FULL, status cache on); NORMAL; and the defaults without the cache.
+sqlite_fixture& sqlite_default() {
+  static sqlite_fixture f{sqlite_store(tegata::sqlite::Synchronous::full, true)};
+  return f;
+}
+sqlite_fixture& sqlite_normal() {
+  static sqlite_fixture f{sqlite_store(tegata::sqlite::Synchronous::normal, true)};
+  return f;
+}
+sqlite_fixture& sqlite_uncached() {
+  static sqlite_fixture f{sqlite_store(tegata::sqlite::Synchronous::full, false)};
+  return f;
+}
+
+template <class Fixture>
+void validate(benchmark::State& state, Fixture& f) {
+  if (!f.ready) {
+    state.SkipWithError("the fixture could not be built");
+    return;
+  }
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 97;
+  for (auto _ : state) {
+    auto claims = f.manager.validate(f.pairs[i++ % f.pairs.size()].access_token);
+    if (!claims) [[unlikely]] {
+      state.SkipWithError("validate failed");
+      break;
+    }
+    benchmark::DoNotOptimize(claims);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+// Each iteration presents the refresh token the previous one received: every refresh rotates
+// (verify and read the record, sign a new pair, one compare-and-set transaction).
+template <class Fixture>
+void refresh(benchmark::State& state, Fixture& f) {
+  auto first = f.manager.issue("refresher");
+  if (!first) {
+    state.SkipWithError("issue failed");
+    return;
+  }
+  std::string token = first->refresh_token;
+  for (auto _ : state) {
+    auto pair = f.manager.refresh(token);
+    if (!pair) [[unlikely]] {
+      state.SkipWithError("refresh failed");
+      break;
+    }
+    token = std::move(pair->refresh_token);
+    benchmark::DoNotOptimize(pair);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+template <class Store>
+void status(benchmark::State& state, const Store& store) {
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now());
+  std::vector<std::string> jtis;
+  for (int i = 0; i < 1000; ++i) jtis.push_back("jti-" + std::to_string(i));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto s = store.status(jtis[i++ % jtis.size()], "sid", "user-1", now);
+    benchmark::DoNotOptimize(s);
+  }
+}
+
+void validate_memory(benchmark::State& state) { validate(state, memory()); }
+void validate_sqlite(benchmark::State& state) { validate(state, sqlite_default()); }
+void validate_sqlite_uncached(benchmark::State& state) { validate(state, sqlite_uncached()); }
+void refresh_memory(benchmark::State& state) { refresh(state, memory()); }
+void refresh_sqlite_full(benchmark::State& state) { refresh(state, sqlite_default()); }
+void refresh_sqlite_normal(benchmark::State& state) { refresh(state, sqlite_normal()); }
+void status_memory(benchmark::State& state) { status(state, memory().manager.store()); }
+void status_sqlite(benchmark::State& state) { status(state, sqlite_default().manager.store()); }
+void status_sqlite_uncached(benchmark::State& state) {
+  status(state, sqlite_uncached().manager.store());
+}
+
+}  // namespace
+
+BENCHMARK(validate_memory);
+BENCHMARK(validate_sqlite);
+BENCHMARK(validate_sqlite_uncached);
+BENCHMARK(validate_memory)->Threads(2);
+BENCHMARK(validate_sqlite)->Threads(2);
+BENCHMARK(validate_sqlite_uncached)->Threads(2);
+BENCHMARK(refresh_memory);
+BENCHMARK(refresh_sqlite_full);
+BENCHMARK(refresh_sqlite_normal);
+BENCHMARK(status_memory);
+BENCHMARK(status_sqlite);
+BENCHMARK(status_sqlite_uncached);
+
+BENCHMARK_MAIN();
