@@ -3,7 +3,8 @@
 //   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Werror
 // with tegata's headers NOT treated as system headers (as with `pkg-config --cflags tegata`, or a
 // subproject whose SYSTEM property the user turned off), so that any warning in them fails.
-// It includes everything (and tegata/store/redis.hpp when TEGATA_CONSUMER_REDIS is defined),
+// It includes everything (and tegata/store/redis.hpp when TEGATA_CONSUMER_REDIS is defined,
+// tegata/store/sqlite.hpp when TEGATA_CONSUMER_SQLITE is),
 // explicitly instantiates the class templates users instantiate, and calls the function templates
 // and every key family, so that template code is compiled too. Then it runs one session through
 // issue, validate, refresh and revoke (with the cookies and the CSRF check), and prints "ok".
@@ -17,6 +18,9 @@
 #include <tegata/tegata.hpp>
 #ifdef TEGATA_CONSUMER_REDIS
 #include <tegata/store/redis.hpp>
+#endif
+#ifdef TEGATA_CONSUMER_SQLITE
+#include <tegata/store/sqlite.hpp>
 #endif
 
 // Every member of the main class templates, as users instantiate them.
@@ -32,6 +36,10 @@ template class tegata::Result<tegata::http::SetCookies>;
 #ifdef TEGATA_CONSUMER_REDIS
 template class tegata::SessionManager<tegata::KeyRing, tegata::SystemClock,
                                       tegata::redis::RevocationStore>;
+#endif
+#ifdef TEGATA_CONSUMER_SQLITE
+template class tegata::SessionManager<tegata::KeyRing, tegata::SystemClock,
+                                      tegata::sqlite::RevocationStore>;
 #endif
 
 namespace {

@@ -194,31 +194,21 @@ class RevocationStore {
                                   const RotationRequest& request) {
     const auto now = request.now;
     return state_->write<Rotation>(now, [&](writer& w) -> Result<Rotation> {
-      std::string current, previous;
-      std::chrono::sys_seconds last_refresh, expires_at, access_until, until;
-      {
-        detail::cursor c(w.find_live, subject, sid, now);
-        if (!c.next()) return Rotation{};  // ended
-        current = c.text(0);
-        previous = c.text(1);
-        last_refresh = c.time(2);
-        expires_at = c.time(3);
-        access_until = c.time(4);
-        until = c.time(5);
-      }
-      if (current == request.presented) {
-        const auto access = std::max(access_until, request.access_until);
+      auto r = live_record(w, subject, sid, now);
+      if (!r) return Rotation{};  // ended
+      const auto access = std::max(r->access_until, request.access_until);
+      if (r->current == request.presented) {
         w.rotate.run(subject, sid, request.next, now, request.expires_at, access,
                      std::max(request.until, access), next_use(w, subject));
         return Rotation{RotationVerdict::rotated, std::string(request.next), request.expires_at};
       }
-      if (request.grace > std::chrono::seconds::zero() && !previous.empty() &&
-          previous == request.presented && now - last_refresh <= request.grace) {
-        const auto access = std::max(access_until, request.access_until);
-        w.within_grace.run(subject, sid, access, std::max(until, access), next_use(w, subject));
-        return Rotation{RotationVerdict::within_grace, std::move(current), expires_at};
+      if (request.grace > std::chrono::seconds::zero() && !r->previous.empty() &&
+          r->previous == request.presented && now - r->last_refresh <= request.grace) {
+        w.within_grace.run(subject, sid, access, std::max(r->until, access),
+                           next_use(w, subject));
+        return Rotation{RotationVerdict::within_grace, std::move(r->current), r->expires_at};
       }
-      end_record(w, subject, sid, access_until, now, now);
+      end_record(w, subject, sid, r->access_until, now, now);
       return Rotation{RotationVerdict::reused, {}, {}};
     });
   }
@@ -227,13 +217,8 @@ class RevocationStore {
   Result<bool> end_session(std::string_view subject, std::string_view sid,
                            std::chrono::sys_seconds until, std::chrono::sys_seconds now) {
     return state_->write<bool>(now, [&](writer& w) -> Result<bool> {
-      std::optional<std::chrono::sys_seconds> access_until;
-      {
-        detail::cursor c(w.find_live, subject, sid, now);
-        if (c.next()) access_until = c.time(4);
-      }
-      if (access_until) {
-        end_record(w, subject, sid, *access_until, until, now);
+      if (const auto r = live_record(w, subject, sid, now)) {
+        end_record(w, subject, sid, r->access_until, until, now);
         return true;
       }
       if (until > now) {
@@ -448,6 +433,18 @@ class RevocationStore {
     return r;
   }
 
+  // What a write needs of a live record (writer::find_live).
+  struct live_row {
+    std::string current, previous;
+    std::chrono::sys_seconds last_refresh, expires_at, access_until, until;
+  };
+  static std::optional<live_row> live_record(writer& w, std::string_view subject,
+                                             std::string_view sid, std::chrono::sys_seconds now) {
+    detail::cursor c(w.find_live, subject, sid, now);
+    if (!c.next()) return std::nullopt;
+    return live_row{c.text(0), c.text(1), c.time(2), c.time(3), c.time(4), c.time(5)};
+  }
+
   // The recency of a use of one of subject's sessions now: above all the others'.
   static std::int64_t next_use(writer& w, std::string_view subject) {
     detail::cursor c(w.next_use, subject);
@@ -532,7 +529,7 @@ class RevocationStore {
           writes->begin.run();
           Result<T> result = op(*writes);
           if (!result) {
-            abandon();
+            abandon(*this);
             return result;
           }
           if (prune_too && ++write_count % options.prune_every == 0) {
@@ -546,7 +543,7 @@ class RevocationStore {
           if (changing) cache->end_change();
           return result;
         } catch (...) {
-          abandon();
+          abandon(*this);
           if (changing) cache->end_change();
           return errc::store_unavailable;
         }
@@ -556,11 +553,12 @@ class RevocationStore {
     }
 
     // Rolls back the writer's open transaction, if any (SQLite may have ended it already).
-    void abandon() noexcept {
-      if (sqlite3_get_autocommit(writer_db.get()) == 0) {
-        sqlite3_reset(writes->rollback.get());
-        sqlite3_step(writes->rollback.get());
-        sqlite3_reset(writes->rollback.get());
+    static void abandon(state& s) noexcept {
+      if (sqlite3_get_autocommit(s.writer_db.get()) == 0) {
+        sqlite3_stmt* rollback = s.writes->rollback.get();
+        sqlite3_reset(rollback);
+        sqlite3_step(rollback);
+        sqlite3_reset(rollback);
       }
     }
 
