@@ -1,0 +1,34 @@
+// docs/sqlite.md's set-up (<!-- snippet: sqlite_store -->), compiled as printed and run: its path,
+// /var/lib/myapp/sessions.db, is in a directory this machine does not have, so the store must
+// refuse it at construction with a message that names the file and the reason (docs.sqlite_store
+// checks the output). What the block leaves to the reader is here.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <tegata/store/sqlite.hpp>
+#include <tegata/tegata.hpp>
+
+namespace {
+
+void start_server(const tegata::KeyRing& key_ring, const tegata::SessionOptions& session_options) {
+#include "sqlite_store.cpp"
+  (void)manager;
+}
+
+}  // namespace
+
+int main() {
+  tegata::SessionOptions session_options;
+  session_options.issuer = "https://auth.example";
+  session_options.audience = "api";
+  const tegata::KeyRing key_ring(
+      tegata::AnyKey(tegata::HmacKey(tegata::Algorithm::HS256, std::string(32, 'k'), "k1")));
+  try {
+    start_server(key_ring, session_options);
+  } catch (const std::runtime_error& e) {
+    std::printf("refused: %s\n", e.what());
+    return 0;
+  }
+  std::printf("the store accepted /var/lib/myapp/sessions.db\n");
+  return 1;
+}
