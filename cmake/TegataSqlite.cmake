@@ -9,7 +9,8 @@
 #    loads the exported tegata::sqlite.
 #
 # SQLite 3 is found with CMake's FindSQLite3 (the imported target SQLite::SQLite3; Debian:
-# libsqlite3-dev).
+# libsqlite3-dev). The store needs SQLite 3.35 or later (upserts with row values, sqlite_schema;
+# Debian 12 has 3.40).
 #
 # Options (tegata's own build only):
 #   TEGATA_SQLITE          build tegata::sqlite when SQLite 3 is found (default ON)
@@ -19,6 +20,13 @@ include_guard(GLOBAL)
 
 if(NOT TARGET SQLite::SQLite3)
   find_package(SQLite3 QUIET)
+endif()
+# Whether pkg-config knows SQLite too (sqlite3.pc), for tegata-sqlite.pc's Requires.
+if(TARGET SQLite::SQLite3 AND NOT DEFINED PC_TEGATA_SQLITE3_FOUND)
+  find_package(PkgConfig QUIET)
+  if(PKG_CONFIG_FOUND)
+    pkg_check_modules(PC_TEGATA_SQLITE3 QUIET sqlite3)
+  endif()
 endif()
 
 # The build target: only when included by tegata's own CMakeLists.txt.

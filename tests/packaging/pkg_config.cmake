@@ -9,13 +9,15 @@
 #  5. with REDIS (this build has tegata::redis), the same for tegata-redis: its version, an
 #     include directory in the moved prefix, hiredis and libcrypto among the libraries, and
 #     pkg_config_redis_main.cpp built with its flags alone runs; without REDIS, no tegata-redis.pc
-#     is installed.
+#     is installed;
+#  6. with SQLITE (this build has tegata::sqlite), the same for tegata-sqlite, with
+#     pkg_config_sqlite_main.cpp; without SQLITE, no tegata-sqlite.pc is installed.
 # No pkg-config program: SKIP, or FAIL when TEGATA_REQUIRE_E2E is set in the environment.
 #
 # Required: -DSOURCE_DIR=<checkout> -DWORK_DIR=<scratch> -DGENERATOR=<generator>
 #           -DCXX_COMPILER=<path> -DVERSION=<project version>
 # Optional: -DPKG_CONFIG=<path> -DMAKE_PROGRAM=<path> -DPASS_ARGS=<'|'-separated -D arguments>
-#           -DREDIS=<bool>
+#           -DREDIS=<bool> -DSQLITE=<bool>
 cmake_minimum_required(VERSION 3.25)
 
 set(driver pkg_config.cmake)
@@ -118,5 +120,15 @@ if(REDIS)
                "tegata-redis ${VERSION} ok")
 elseif(EXISTS "${pc_dir}/tegata-redis.pc")
   message(FATAL_ERROR "tegata-redis.pc was installed, but this build has no tegata::redis")
+endif()
+if(SQLITE)
+  if(NOT EXISTS "${pc_dir}/tegata-sqlite.pc")
+    message(FATAL_ERROR "this build has tegata::sqlite, but no tegata-sqlite.pc was installed")
+  endif()
+  check_module(tegata-sqlite "(^| )-lcrypto( |$);(^| )-lsqlite3( |$)|/libsqlite3[^/ ]*( |$)"
+               "${CMAKE_CURRENT_LIST_DIR}/pkg_config_sqlite_main.cpp"
+               "tegata-sqlite ${VERSION} ok")
+elseif(EXISTS "${pc_dir}/tegata-sqlite.pc")
+  message(FATAL_ERROR "tegata-sqlite.pc was installed, but this build has no tegata::sqlite")
 endif()
 message(STATUS "packaging.pkg_config: ok")

@@ -7,6 +7,7 @@
 #     bin/tegata in the prefix;
 #  3. the prefix holds every header of the source, byte for byte, the CMake package, tegata.pc and
 #     the license; with hiredis (EXPECT_REDIS) tegata::redis's package files and tegata-redis.pc;
+#     with SQLite (EXPECT_SQLITE) tegata::sqlite's package files and tegata-sqlite.pc;
 #  4. a project made of README's find_package block (after `project()` and
 #     `add_executable(app app.cpp)`) configures with -DCMAKE_PREFIX_PATH="$HOME/.local", as the
 #     block says, finds tegata there, builds and prints "ok";
@@ -23,6 +24,7 @@
 #           -DCXX_COMPILER=<path> -DINSTALL_SNIPPET=<file> -DFIND_PACKAGE_SNIPPET=<file>
 #           -DPKG_CONFIG_SNIPPET=<file>
 # Optional: -DEXPECT_REDIS=<bool> -DREDIS_CMAKE_SNIPPET=<file, required with EXPECT_REDIS>
+#           -DEXPECT_SQLITE=<bool>
 #           -DPKG_CONFIG=<path> -DMAKE_PROGRAM=<path> -DGIT=<path>
 #           -DPASS_ARGS=<'|'-separated -D arguments, for the configure of step 4>
 cmake_minimum_required(VERSION 3.25)
@@ -97,6 +99,17 @@ else()
   foreach(file IN LISTS redis_files)
     if(EXISTS "${prefix}/${file}")
       fail("${file} is installed although this build found no hiredis")
+    endif()
+  endforeach()
+endif()
+set(sqlite_files lib/cmake/tegata/tegataSqliteTargets.cmake lib/cmake/tegata/TegataSqlite.cmake
+                 share/pkgconfig/tegata-sqlite.pc)
+if(EXPECT_SQLITE)
+  list(APPEND expected ${sqlite_files})
+else()
+  foreach(file IN LISTS sqlite_files)
+    if(EXISTS "${prefix}/${file}")
+      fail("${file} is installed although this build found no SQLite")
     endif()
   endforeach()
 endif()
