@@ -17,6 +17,7 @@
 #include <tegata/tegata.hpp>
 #include <vector>
 
+#include "store_bench.hpp"
 #include "tegata/store/redis.hpp"
 
 namespace {
@@ -37,38 +38,8 @@ std::optional<tegata::redis::Options> redis_options() {
   return o;
 }
 
-tegata::SessionOptions session_options() {
-  tegata::SessionOptions o;
-  o.issuer = "https://auth.example";
-  o.audience = "api";
-  return o;
-}
-
-tegata::HmacKey key() {
-  return tegata::HmacKey(tegata::Algorithm::HS256, std::string(32, 'k'), "k1");
-}
-
-// A manager over Store with `sessions` live sessions, and as many revoked ones so that lookups
-// find populated tables.
-template <class Store>
-struct fixture {
-  explicit fixture(Store store, int sessions = 1000)
-      : manager(key(), session_options(), tegata::SystemClock{}, std::move(store)) {
-    for (int i = 0; i < sessions; ++i) {
-      auto live = manager.issue("user-" + std::to_string(i));
-      auto gone = manager.issue("user-" + std::to_string(i));
-      if (!live || !gone || !manager.revoke(gone->access_token)) return;
-      pairs.push_back(std::move(*live));
-    }
-    ready = true;
-  }
-  tegata::SessionManager<tegata::HmacKey, tegata::SystemClock, Store> manager;
-  std::vector<tegata::TokenPair> pairs;
-  bool ready = false;
-};
-
-using memory_fixture = fixture<tegata::MemoryRevocationStore>;
-using redis_fixture = fixture<RevocationStore>;
+using memory_fixture = store_bench::fixture<tegata::MemoryRevocationStore>;
+using redis_fixture = store_bench::fixture<RevocationStore>;
 
 memory_fixture& memory() {
   static memory_fixture f{tegata::MemoryRevocationStore{}};
@@ -95,52 +66,12 @@ redis_fixture* redis(bool cached) {
   return cached ? with_cache.get() : plain.get();
 }
 
-template <class Fixture>
-void validate(benchmark::State& state, Fixture* f) {
-  if (f == nullptr || !f->ready) {
-    state.SkipWithError("no Redis: set TEGATA_TEST_REDIS=host:port");
-    return;
-  }
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 7919;
-  for (auto _ : state) {
-    auto claims = f->manager.validate(f->pairs[i++ % f->pairs.size()].access_token);
-    if (!claims) {
-      state.SkipWithError("a live token did not validate");
-      return;
-    }
-    benchmark::DoNotOptimize(claims);
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-
-// Each iteration rotates the previous iteration's refresh token: one status and one consume.
-template <class Fixture>
-void refresh(benchmark::State& state, Fixture* f) {
-  if (f == nullptr || !f->ready) {
-    state.SkipWithError("no Redis: set TEGATA_TEST_REDIS=host:port");
-    return;
-  }
-  auto pair = f->manager.issue("refresher-" + std::to_string(state.thread_index()));
-  if (!pair) {
-    state.SkipWithError("issue failed");
-    return;
-  }
-  std::string token = pair->refresh_token;
-  for (auto _ : state) {
-    auto next = f->manager.refresh(token);
-    if (!next) {
-      state.SkipWithError("refresh failed");
-      return;
-    }
-    token = std::move(next->refresh_token);
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+constexpr const char* kNoRedis = "no Redis: set TEGATA_TEST_REDIS=host:port";
 
 template <class Fixture>
 void status(benchmark::State& state, Fixture* f) {
   if (f == nullptr || !f->ready) {
-    state.SkipWithError("no Redis: set TEGATA_TEST_REDIS=host:port");
+    state.SkipWithError(kNoRedis);
     return;
   }
   const auto now = tegata::SystemClock{}.now();
@@ -155,12 +86,14 @@ void status(benchmark::State& state, Fixture* f) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_validate_memory(benchmark::State& state) { validate(state, &memory()); }
-void BM_validate_redis(benchmark::State& state) { validate(state, redis(false)); }
-void BM_validate_redis_cached(benchmark::State& state) { validate(state, redis(true)); }
-void BM_refresh_memory(benchmark::State& state) { refresh(state, &memory()); }
-void BM_refresh_redis(benchmark::State& state) { refresh(state, redis(false)); }
-void BM_refresh_redis_cached(benchmark::State& state) { refresh(state, redis(true)); }
+using store_bench::refresh;
+using store_bench::validate;
+void BM_validate_memory(benchmark::State& state) { validate(state, &memory(), kNoRedis); }
+void BM_validate_redis(benchmark::State& state) { validate(state, redis(false), kNoRedis); }
+void BM_validate_redis_cached(benchmark::State& state) { validate(state, redis(true), kNoRedis); }
+void BM_refresh_memory(benchmark::State& state) { refresh(state, &memory(), kNoRedis); }
+void BM_refresh_redis(benchmark::State& state) { refresh(state, redis(false), kNoRedis); }
+void BM_refresh_redis_cached(benchmark::State& state) { refresh(state, redis(true), kNoRedis); }
 void BM_status_redis(benchmark::State& state) { status(state, redis(false)); }
 void BM_status_redis_cached(benchmark::State& state) { status(state, redis(true)); }
 

@@ -17,38 +17,10 @@
 #include <tegata/tegata.hpp>
 #include <vector>
 
+#include "store_bench.hpp"
 #include "tegata/store/sqlite.hpp"
 
 namespace {
-
-tegata::SessionOptions session_options() {
-  tegata::SessionOptions o;
-  o.issuer = "https://auth.example";
-  o.audience = "api";
-  return o;
-}
-
-tegata::HmacKey key() {
-  return tegata::HmacKey(tegata::Algorithm::HS256, std::string(32, 'k'), "k1");
-}
-
-// A manager over Store with `sessions` live sessions and as many ended ones.
-template <class Store>
-struct fixture {
-  explicit fixture(Store store, int sessions = 1000)
-      : manager(key(), session_options(), tegata::SystemClock{}, std::move(store)) {
-    for (int i = 0; i < sessions; ++i) {
-      auto live = manager.issue("user-" + std::to_string(i));
-      auto gone = manager.issue("user-" + std::to_string(i));
-      if (!live || !gone || !manager.revoke(gone->access_token)) return;
-      pairs.push_back(std::move(*live));
-    }
-    ready = true;
-  }
-  tegata::SessionManager<tegata::HmacKey, tegata::SystemClock, Store> manager;
-  std::vector<tegata::TokenPair> pairs;
-  bool ready = false;
-};
 
 // The scratch directory of this run's files, removed at exit.
 const std::filesystem::path& scratch() {
@@ -77,8 +49,8 @@ tegata::sqlite::RevocationStore sqlite_store(tegata::sqlite::Synchronous mode, b
   return tegata::sqlite::RevocationStore(o);
 }
 
-using memory_fixture = fixture<tegata::MemoryRevocationStore>;
-using sqlite_fixture = fixture<tegata::sqlite::RevocationStore>;
+using memory_fixture = store_bench::fixture<tegata::MemoryRevocationStore>;
+using sqlite_fixture = store_bench::fixture<tegata::sqlite::RevocationStore>;
 
 memory_fixture& memory() {
   static memory_fixture f{tegata::MemoryRevocationStore{}};
@@ -99,50 +71,12 @@ sqlite_fixture& sqlite_uncached() {
   return f;
 }
 
-template <class Fixture>
-void validate(benchmark::State& state, Fixture& f) {
-  if (!f.ready) {
-    state.SkipWithError("the fixture could not be built");
-    return;
-  }
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 97;
-  for (auto _ : state) {
-    auto claims = f.manager.validate(f.pairs[i++ % f.pairs.size()].access_token);
-    if (!claims) [[unlikely]] {
-      state.SkipWithError("validate failed");
-      break;
-    }
-    benchmark::DoNotOptimize(claims);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-}
-
-// Each iteration presents the refresh token the previous one received: every refresh rotates
-// (verify and read the record, sign a new pair, one compare-and-set transaction).
-template <class Fixture>
-void refresh(benchmark::State& state, Fixture& f) {
-  auto first = f.manager.issue("refresher");
-  if (!first) {
-    state.SkipWithError("issue failed");
-    return;
-  }
-  std::string token = first->refresh_token;
-  for (auto _ : state) {
-    auto pair = f.manager.refresh(token);
-    if (!pair) [[unlikely]] {
-      state.SkipWithError("refresh failed");
-      break;
-    }
-    token = std::move(pair->refresh_token);
-    benchmark::DoNotOptimize(pair);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-}
+constexpr const char* kNoFixture = "the fixture could not be built";
 
 template <class Store>
 void status(benchmark::State& state, const Store& store) {
-  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   std::vector<std::string> jtis;
   for (int i = 0; i < 1000; ++i) jtis.push_back("jti-" + std::to_string(i));
   std::size_t i = 0;
@@ -152,12 +86,18 @@ void status(benchmark::State& state, const Store& store) {
   }
 }
 
-void validate_memory(benchmark::State& state) { validate(state, memory()); }
-void validate_sqlite(benchmark::State& state) { validate(state, sqlite_default()); }
-void validate_sqlite_uncached(benchmark::State& state) { validate(state, sqlite_uncached()); }
-void refresh_memory(benchmark::State& state) { refresh(state, memory()); }
-void refresh_sqlite_full(benchmark::State& state) { refresh(state, sqlite_default()); }
-void refresh_sqlite_normal(benchmark::State& state) { refresh(state, sqlite_normal()); }
+using store_bench::refresh;
+using store_bench::validate;
+void validate_memory(benchmark::State& state) { validate(state, &memory(), kNoFixture); }
+void validate_sqlite(benchmark::State& state) { validate(state, &sqlite_default(), kNoFixture); }
+void validate_sqlite_uncached(benchmark::State& state) {
+  validate(state, &sqlite_uncached(), kNoFixture);
+}
+void refresh_memory(benchmark::State& state) { refresh(state, &memory(), kNoFixture); }
+void refresh_sqlite_full(benchmark::State& state) { refresh(state, &sqlite_default(), kNoFixture); }
+void refresh_sqlite_normal(benchmark::State& state) {
+  refresh(state, &sqlite_normal(), kNoFixture);
+}
 void status_memory(benchmark::State& state) { status(state, memory().manager.store()); }
 void status_sqlite(benchmark::State& state) { status(state, sqlite_default().manager.store()); }
 void status_sqlite_uncached(benchmark::State& state) {

@@ -111,24 +111,25 @@ endfunction()
 check_module(tegata "(^| )-lcrypto( |$)" "${CMAKE_CURRENT_LIST_DIR}/pkg_config_main.cpp"
              "tegata ${VERSION} ok")
 
-if(REDIS)
-  if(NOT EXISTS "${pc_dir}/tegata-redis.pc")
-    message(FATAL_ERROR "this build has tegata::redis, but no tegata-redis.pc was installed")
+# check_optional(<built> <module> <library regexes> <main.cpp>): an optional store's .pc (module
+# tegata-X for target tegata::X): installed and checked as above when this build has the target,
+# absent otherwise.
+function(check_optional built module library_regexes main)
+  string(REPLACE "tegata-" "tegata::" target "${module}")
+  if(built)
+    if(NOT EXISTS "${pc_dir}/${module}.pc")
+      message(FATAL_ERROR "this build has ${target}, but no ${module}.pc was installed")
+    endif()
+    check_module(${module} "${library_regexes}" "${main}" "${module} ${VERSION} ok")
+  elseif(EXISTS "${pc_dir}/${module}.pc")
+    message(FATAL_ERROR "${module}.pc was installed, but this build has no ${target}")
   endif()
-  check_module(tegata-redis "(^| )-lcrypto( |$);(^| )-lhiredis( |$)|/libhiredis[^/ ]*( |$)"
-               "${CMAKE_CURRENT_LIST_DIR}/pkg_config_redis_main.cpp"
-               "tegata-redis ${VERSION} ok")
-elseif(EXISTS "${pc_dir}/tegata-redis.pc")
-  message(FATAL_ERROR "tegata-redis.pc was installed, but this build has no tegata::redis")
-endif()
-if(SQLITE)
-  if(NOT EXISTS "${pc_dir}/tegata-sqlite.pc")
-    message(FATAL_ERROR "this build has tegata::sqlite, but no tegata-sqlite.pc was installed")
-  endif()
-  check_module(tegata-sqlite "(^| )-lcrypto( |$);(^| )-lsqlite3( |$)|/libsqlite3[^/ ]*( |$)"
-               "${CMAKE_CURRENT_LIST_DIR}/pkg_config_sqlite_main.cpp"
-               "tegata-sqlite ${VERSION} ok")
-elseif(EXISTS "${pc_dir}/tegata-sqlite.pc")
-  message(FATAL_ERROR "tegata-sqlite.pc was installed, but this build has no tegata::sqlite")
-endif()
+endfunction()
+
+check_optional("${REDIS}" tegata-redis
+               "(^| )-lcrypto( |$);(^| )-lhiredis( |$)|/libhiredis[^/ ]*( |$)"
+               "${CMAKE_CURRENT_LIST_DIR}/pkg_config_redis_main.cpp")
+check_optional("${SQLITE}" tegata-sqlite
+               "(^| )-lcrypto( |$);(^| )-lsqlite3( |$)|/libsqlite3[^/ ]*( |$)"
+               "${CMAKE_CURRENT_LIST_DIR}/pkg_config_sqlite_main.cpp")
 message(STATUS "packaging.pkg_config: ok")

@@ -11,11 +11,11 @@
 //     journal ends there:
 //       login <key> <subject> <access> <refresh>    a live session
 //       pending <key> | pending_all <subject>       an operation under way
-//       rotated <key> <access> <refresh>            the session's previous refresh token is consumed
-//       logout <key>                                the session ended
-//       replayed <key>                              a consumed token was replayed: theft, ended
-//       revoked_all <subject>                       every session of the subject so far ended
-//       error <what>                                an operation failed unexpectedly
+//       rotated <key> <access> <refresh>            the session's previous refresh token is
+//       consumed logout <key>                                the session ended replayed <key> a
+//       consumed token was replayed: theft, ended revoked_all <subject>                       every
+//       session of the subject so far ended error <what>                                an
+//       operation failed unexpectedly
 //   tegata_sqlite_crash_driver check <db> <journal>
 //     Reopens <db> with the same key and verifies every guarantee of <journal>: ended sessions'
 //     access tokens are refused, live sessions (with no operation under way) validate and refresh,
@@ -53,8 +53,8 @@ Manager make_manager(const std::string& db, tegata::sqlite::Synchronous synchron
   store.path = db;
   store.synchronous = synchronous;
   store.busy_timeout = std::chrono::seconds{10};
-  return Manager(tegata::HmacKey(tegata::Algorithm::HS256, std::string(32, 'c'), "crash"),
-                 options, {}, tegata::sqlite::RevocationStore(store));
+  return Manager(tegata::HmacKey(tegata::Algorithm::HS256, std::string(32, 'c'), "crash"), options,
+                 {}, tegata::sqlite::RevocationStore(store));
 }
 
 class journal {
@@ -102,8 +102,12 @@ struct session {
         fail("issue", pair.error());
         continue;
       }
-      session s{prefix + "-s" + std::to_string(next_key++), subject, pair->access_token,
-                pair->refresh_token, {}, true};
+      session s{prefix + "-s" + std::to_string(next_key++),
+                subject,
+                pair->access_token,
+                pair->refresh_token,
+                {},
+                true};
       log.line("login " + s.key + " " + s.subject + " " + s.access + " " + s.refresh);
       sessions.push_back(std::move(s));
       continue;
@@ -230,8 +234,8 @@ int check(const std::string& db, const std::string& journal_path) {
              std::string(tegata::to_string(v.error())));
     }
     if (auto r = manager.refresh(k.refresh); !r) {
-      failed(key + ": a live session does not refresh: " +
-             std::string(tegata::to_string(r.error())));
+      failed(key +
+             ": a live session does not refresh: " + std::string(tegata::to_string(r.error())));
     }
   }
   for (const auto& [key, k] : sessions) {

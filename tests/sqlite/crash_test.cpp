@@ -28,6 +28,7 @@ namespace {
 pid_t spawn(const std::vector<std::string>& args, int* output) {
   int out[2] = {-1, -1};
   if (output != nullptr) REQUIRE(::pipe(out) == 0);
+  std::fflush(nullptr);  // nothing buffered twice
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {

@@ -10,6 +10,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +94,7 @@ std::string refusal(const tegata::sqlite::Options& options) {
 // Runs body in a child process without root's right to ignore file permissions (as nobody when
 // the test runs as root); returns its exit status.
 int unprivileged(const std::function<int()>& body) {
+  std::fflush(nullptr);  // nothing buffered twice
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -197,19 +199,17 @@ TEST_CASE("files the store must not use are refused at construction, and left as
   SECTION("a read-only directory, with the file in it") {
     { const tegata::sqlite::RevocationStore store(sqlite_test::options(path)); }
     std::filesystem::permissions(path, std::filesystem::perms::all);  // writable, but no -wal
-    std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
-                                                 std::filesystem::perms::group_read |
-                                                 std::filesystem::perms::group_exec |
-                                                 std::filesystem::perms::others_read |
-                                                 std::filesystem::perms::others_exec);
+    std::filesystem::permissions(
+        dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                        std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                        std::filesystem::perms::others_exec);
     CHECK(refused_unprivileged(path, path) == 0);
   }
   SECTION("a read-only directory, without the file") {
-    std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
-                                                 std::filesystem::perms::group_read |
-                                                 std::filesystem::perms::group_exec |
-                                                 std::filesystem::perms::others_read |
-                                                 std::filesystem::perms::others_exec);
+    std::filesystem::permissions(
+        dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                        std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                        std::filesystem::perms::others_exec);
     CHECK(refused_unprivileged(path, "does its directory exist, and may we write it") == 0);
   }
 }
@@ -256,8 +256,7 @@ TEST_CASE("everything in force survives closing and reopening the file; expired 
   CHECK(count_rows(path, "tegata_sessions") == 0);
 }
 
-TEST_CASE("pruning deletes a bounded batch of expired rows every prune_every writes",
-          "[sqlite]") {
+TEST_CASE("pruning deletes a bounded batch of expired rows every prune_every writes", "[sqlite]") {
   sqlite_test::scratch_dir dir;
   const std::string path = dir.file("s.db");
   auto options = sqlite_test::options(path);
@@ -265,10 +264,12 @@ TEST_CASE("pruning deletes a bounded batch of expired rows every prune_every wri
   options.prune_batch = 10;
   tegata::sqlite::RevocationStore store(options);
   // 4 writes so far after this loop's 100 would have pruned, but nothing had expired.
-  for (int i = 0; i < 100; ++i) REQUIRE(store.revoke_token("old-" + std::to_string(i), at(10), at(0)));
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(store.revoke_token("old-" + std::to_string(i), at(10), at(0)));
   REQUIRE(count_rows(path, "tegata_tokens") == 100);
   // Writes at(20): the 4th of each 4 deletes 10 expired rows, the others none.
-  for (int i = 0; i < 3; ++i) REQUIRE(store.revoke_token("new-" + std::to_string(i), at(30), at(20)));
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(store.revoke_token("new-" + std::to_string(i), at(30), at(20)));
   CHECK(count_rows(path, "tegata_tokens") == 103);
   REQUIRE(store.revoke_token("new-3", at(30), at(20)));
   CHECK(count_rows(path, "tegata_tokens") == 94);

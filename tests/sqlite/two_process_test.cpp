@@ -43,8 +43,8 @@ const std::chrono::sys_seconds kNow{std::chrono::seconds{1'700'000'000}};
       threads.emplace_back([&, t] {
         for (int round = 0; round < kRounds; ++round) {
           const std::string next = "r1-" + std::to_string(id) + "-" + std::to_string(t);
-          const tegata::RotationRequest request{"r0",      next,    kNow + 1s, grace, kNow + 100s,
-                                                kNow + 11s, kNow + 100s};
+          const tegata::RotationRequest request{"r0",        next,       kNow + 1s,  grace,
+                                                kNow + 100s, kNow + 11s, kNow + 100s};
           const auto r = store.rotate_session("alice", "sid-" + std::to_string(round), request);
           lines[t] += std::to_string(round) + " " +
                       (r ? std::to_string(static_cast<int>(r->verdict)) : "-1") + " " +
@@ -64,7 +64,8 @@ const std::chrono::sys_seconds kNow{std::chrono::seconds{1'700'000'000}};
 
 }  // namespace
 
-TEST_CASE("four processes refresh one token at once: exactly one rotation", "[sqlite][two_process]") {
+TEST_CASE("four processes refresh one token at once: exactly one rotation",
+          "[sqlite][two_process]") {
   sqlite_test::scratch_dir dir;
   const std::string path = dir.file("shared.db");
   const auto grace = GENERATE(0s, 10s);
@@ -90,6 +91,7 @@ TEST_CASE("four processes refresh one token at once: exactly one rotation", "[sq
   for (int p = 0; p < kProcesses; ++p) {
     int out[2];
     REQUIRE(::pipe(out) == 0);
+    std::fflush(nullptr);  // nothing buffered twice
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -109,7 +111,8 @@ TEST_CASE("four processes refresh one token at once: exactly one rotation", "[sq
   for (const int fd : outputs) {
     char buffer[4096];
     ssize_t n = 0;
-    while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+    while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
+      text.append(buffer, static_cast<std::size_t>(n));
     ::close(fd);
   }
   for (const pid_t pid : pids) {

@@ -44,9 +44,9 @@
 // Status cache (on by default; Options::cache, sqlite/cache.hpp). status() answers from an
 // in-process cache of what it read, because each SQLite read transaction costs two system calls
 // (a lock in the -shm file). Writes through this store that can refuse a token void the cache as
-// they commit, so within one process it is exact; a revocation committed by another process on the same file
-// is seen at most cache.max_staleness (1 s by default) later. Turn it off (cache.enabled = false)
-// where processes sharing the file must see each other's revocations at once.
+// they commit, so within one process it is exact; a revocation committed by another process on the
+// same file is seen at most cache.max_staleness (1 s by default) later. Turn it off (cache.enabled
+// = false) where processes sharing the file must see each other's revocations at once.
 //
 // Pruning. Every Options::prune_every-th write transaction also deletes at most
 // Options::prune_batch expired rows of each table (through the index on until), so the file
@@ -161,10 +161,9 @@ class RevocationStore {
       const std::string_view sid = record.session_id;
       w.forget_session.run(subject, sid, now);  // an expired row counts as absent
       const std::int64_t used = next_use(w, subject);
-      if (w.insert_session.run(subject, sid, used, record.until, record.refresh_id,
-                               record.metadata, record.auth_time, record.last_refresh,
-                               record.expires_at, record.absolute_end,
-                               record.refresh_ttl.count(), record.access_until,
+      if (w.insert_session.run(subject, sid, used, record.until, record.refresh_id, record.metadata,
+                               record.auth_time, record.last_refresh, record.expires_at,
+                               record.absolute_end, record.refresh_ttl.count(), record.access_until,
                                record.persistent ? 1 : 0, record.version) != 1) {
         return errc::invalid_argument;
       }
@@ -204,8 +203,7 @@ class RevocationStore {
       }
       if (request.grace > std::chrono::seconds::zero() && !r->previous.empty() &&
           r->previous == request.presented && now - r->last_refresh <= request.grace) {
-        w.within_grace.run(subject, sid, access, std::max(r->until, access),
-                           next_use(w, subject));
+        w.within_grace.run(subject, sid, access, std::max(r->until, access), next_use(w, subject));
         return Rotation{RotationVerdict::within_grace, std::move(r->current), r->expires_at};
       }
       end_record(w, subject, sid, r->access_until, now, now);
@@ -351,8 +349,7 @@ class RevocationStore {
                  "INSERT INTO tegata_tokens(jti, until) VALUES(?1, ?2) "
                  "ON CONFLICT(jti) DO UPDATE SET until = max(until, excluded.until)",
                  path),
-          find_version(db,
-                       "SELECT version FROM tegata_versions WHERE subject = ?1 AND until > ?2",
+          find_version(db, "SELECT version FROM tegata_versions WHERE subject = ?1 AND until > ?2",
                        path),
           set_version(db,
                       "INSERT INTO tegata_versions(subject, version, until) VALUES(?1, ?2, ?3) "
@@ -374,8 +371,8 @@ class RevocationStore {
                          path) {}
 
     detail::statement begin, commit, rollback;
-    detail::statement find_live, forget_session, next_use, insert_session, count_live,
-        least_recent, rotate, within_grace, to_marker, erase_session, mark_ended;
+    detail::statement find_live, forget_session, next_use, insert_session, count_live, least_recent,
+        rotate, within_grace, to_marker, erase_session, mark_ended;
     detail::statement revoke, find_version, set_version, drop_records;
     detail::statement prune_tokens, prune_versions, prune_sessions;
     // Set by a write that can refuse a token: it commits between the status cache's
@@ -568,7 +565,7 @@ class RevocationStore {
     std::mutex writer_mutex;
     std::size_t write_count = 0;  // under writer_mutex
     std::mutex readers_mutex;
-    std::vector<std::unique_ptr<reader>> idle;  // under readers_mutex
+    std::vector<std::unique_ptr<reader>> idle;    // under readers_mutex
     std::unique_ptr<detail::status_cache> cache;  // null when Options::cache.enabled is false
   };
 

@@ -47,14 +47,13 @@ inline std::string message(sqlite3* db, int rc) {
 // extended result codes and the busy timeout. Throws through refuse().
 inline connection open(const std::string& path, bool create, std::chrono::milliseconds busy) {
   sqlite3* raw = nullptr;
-  const int flags =
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   connection db(raw);
   if (rc != SQLITE_OK) {
-    refuse(path, message(db.get(), rc) +
-                     (rc == SQLITE_CANTOPEN ? ": does its directory exist, and may we write it?"
-                                            : ""));
+    refuse(path,
+           message(db.get(), rc) +
+               (rc == SQLITE_CANTOPEN ? ": does its directory exist, and may we write it?" : ""));
   }
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), static_cast<int>(busy.count()));
@@ -111,7 +110,7 @@ class statement {
     check(sqlite3_bind_int64(stmt_, i, time.time_since_epoch().count()));
   }
   template <class Integer>
-    requires std::is_integral_v<Integer>
+  requires std::is_integral_v<Integer>
   void bind_one(int i, Integer value) {
     check(sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(value)));
   }
@@ -148,12 +147,8 @@ class cursor {
     if (!next()) throw failure{};
   }
 
-  bool null(int column) const noexcept {
-    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
-  }
-  std::int64_t integer(int column) const noexcept {
-    return sqlite3_column_int64(stmt_, column);
-  }
+  bool null(int column) const noexcept { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::int64_t integer(int column) const noexcept { return sqlite3_column_int64(stmt_, column); }
   std::chrono::sys_seconds time(int column) const noexcept {
     return std::chrono::sys_seconds{std::chrono::seconds{integer(column)}};
   }

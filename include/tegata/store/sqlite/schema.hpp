@@ -118,15 +118,16 @@ inline void prepare_file(sqlite3* db, const Options& options) {
       exec(db, path, "PRAGMA application_id = " + std::to_string(kApplicationId));
       exec(db, path, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
     } else if (application != kApplicationId) {
-      refuse(path, "not a tegata session store (a SQLite database of another application: "
-                   "application_id " + std::to_string(application) + ", " +
-                       std::to_string(objects) + " schema objects)");
+      refuse(path,
+             "not a tegata session store (a SQLite database of another application: "
+             "application_id " +
+                 std::to_string(application) + ", " + std::to_string(objects) + " schema objects)");
     } else if (version > kSchemaVersion) {
       refuse(path, "written by a newer tegata (schema version " + std::to_string(version) +
                        "; this one knows versions up to " + std::to_string(kSchemaVersion) + ")");
     } else if (version < 1) {
-      refuse(path, "a tegata session store with an invalid schema version " +
-                       std::to_string(version));
+      refuse(path,
+             "a tegata session store with an invalid schema version " + std::to_string(version));
     }
     exec(db, path, "COMMIT");
   } catch (...) {
