@@ -10,8 +10,8 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -158,7 +158,8 @@ TEST_CASE("files the store must not use are refused at construction, and left as
     std::string junk(64 * 1024, '\0');
     for (char& c : junk) c = static_cast<char>(random());
     std::ofstream(path, std::ios::binary) << junk;
-    CHECK_THAT(refusal(sqlite_test::options(path)), ContainsSubstring("not a database"));
+    CHECK_THAT(refusal(sqlite_test::options(path)),
+               ContainsSubstring("not a SQLite database, or a damaged one"));
     CHECK(file_bytes(path) == junk);
   }
   SECTION("a text file") {
@@ -203,7 +204,7 @@ TEST_CASE("files the store must not use are refused at construction, and left as
         dir.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
                         std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
                         std::filesystem::perms::others_exec);
-    CHECK(refused_unprivileged(path, path) == 0);
+    CHECK(refused_unprivileged(path, "the file or its directory is read-only") == 0);
   }
   SECTION("a read-only directory, without the file") {
     std::filesystem::permissions(

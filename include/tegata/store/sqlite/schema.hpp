@@ -75,6 +75,18 @@ CREATE INDEX tegata_sessions_until ON tegata_sessions(until);
 CREATE INDEX tegata_sessions_recency ON tegata_sessions(subject, used) WHERE live = 1;
 )sql";
 
+// What a failure at open means for the user, beyond SQLite's own message.
+inline std::string hint(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_READONLY:
+      return ": the file or its directory is read-only (the store writes the file, and creates "
+             "its -wal and -shm files beside it)";
+    case SQLITE_NOTADB: return ": not a SQLite database, or a damaged one";
+    case SQLITE_CORRUPT: return ": the database is damaged";
+    default: return "";
+  }
+}
+
 // Runs SQL that may return rows (a PRAGMA) and ignores them; throws through refuse().
 inline void exec(sqlite3* db, const std::string& path, const std::string& sql) {
   char* error = nullptr;
@@ -82,7 +94,9 @@ inline void exec(sqlite3* db, const std::string& path, const std::string& sql) {
   if (rc != SQLITE_OK) {
     const std::string text = error != nullptr ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
-    refuse(path, text + " (SQLite error " + std::to_string(rc) + ", running: " + sql + ")");
+    const int code = sqlite3_extended_errcode(db);
+    refuse(path, text + " (SQLite error " + std::to_string(code) + ", running: " + sql + ")" +
+                     hint(code));
   }
 }
 
@@ -95,7 +109,7 @@ inline std::int64_t query_integer(sqlite3* db, const std::string& path, const st
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
   }
-  const std::string why = message(db, rc);
+  const std::string why = message(db, rc) + hint(rc);
   sqlite3_finalize(stmt);
   if (rc != SQLITE_ROW) refuse(path, why + " (reading: " + sql + ")");
   return value;
