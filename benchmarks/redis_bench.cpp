@@ -113,7 +113,8 @@ void validate(benchmark::State& state, Fixture* f) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// Each iteration rotates the previous iteration's refresh token: one status and one consume.
+// Each iteration rotates the previous iteration's refresh token: find_session, then the
+// compare-and-set (rotate_session), two round trips.
 template <class Fixture>
 void refresh(benchmark::State& state, Fixture* f) {
   if (f == nullptr || !f->ready) {
@@ -133,6 +134,36 @@ void refresh(benchmark::State& state, Fixture* f) {
       return;
     }
     token = std::move(next->refresh_token);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The session list of a subject with state.range(0) live sessions: the index, then the records
+// (two round trips on Redis, whatever the count).
+template <class Fixture>
+void list_sessions(benchmark::State& state, Fixture* f) {
+  if (f == nullptr || !f->ready) {
+    state.SkipWithError("no Redis: set TEGATA_TEST_REDIS=host:port");
+    return;
+  }
+  const auto count = static_cast<std::size_t>(state.range(0));
+  const std::string subject = "lister-" + std::to_string(count);
+  auto listed = f->manager.sessions(subject);
+  tegata::IssueOptions options;
+  options.metadata = "Firefox on Linux";
+  for (std::size_t i = listed ? listed->size() : 0; i < count; ++i) {
+    if (!f->manager.issue(subject, options)) {
+      state.SkipWithError("issue failed");
+      return;
+    }
+  }
+  for (auto _ : state) {
+    auto sessions = f->manager.sessions(subject);
+    if (!sessions || sessions->size() != count) {
+      state.SkipWithError("the session list is not as issued");
+      return;
+    }
+    benchmark::DoNotOptimize(sessions);
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -161,6 +192,8 @@ void BM_validate_redis_cached(benchmark::State& state) { validate(state, redis(t
 void BM_refresh_memory(benchmark::State& state) { refresh(state, &memory()); }
 void BM_refresh_redis(benchmark::State& state) { refresh(state, redis(false)); }
 void BM_refresh_redis_cached(benchmark::State& state) { refresh(state, redis(true)); }
+void BM_sessions_memory(benchmark::State& state) { list_sessions(state, &memory()); }
+void BM_sessions_redis(benchmark::State& state) { list_sessions(state, redis(false)); }
 void BM_status_redis(benchmark::State& state) { status(state, redis(false)); }
 void BM_status_redis_cached(benchmark::State& state) { status(state, redis(true)); }
 
@@ -171,6 +204,8 @@ BENCHMARK(BM_validate_redis_cached)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_refresh_memory)->Threads(1)->UseRealTime();
 BENCHMARK(BM_refresh_redis)->Threads(1)->Threads(4)->UseRealTime();
 BENCHMARK(BM_refresh_redis_cached)->Threads(1)->Threads(4)->UseRealTime();
+BENCHMARK(BM_sessions_memory)->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
+BENCHMARK(BM_sessions_redis)->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
 BENCHMARK(BM_status_redis)->Threads(1)->UseRealTime();
 BENCHMARK(BM_status_redis_cached)->Threads(1)->UseRealTime();
 
