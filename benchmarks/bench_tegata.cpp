@@ -363,6 +363,36 @@ bool op_refresh(std::size_t) {
   return true;
 }
 
+// The same chain with an Events policy that counts what it is told: what reporting costs, and,
+// paired with op_refresh (NoEvents), that the default costs nothing.
+struct CountingEvents {
+  std::uint64_t* count;
+  void on_event(const tegata::SessionEvent& event) noexcept {
+    *count += 1 + event.subject.size();  // reads the event, as a real policy would
+  }
+};
+bool op_refresh_events(std::size_t) {
+  constexpr std::size_t kRefreshesPerStore = 100'000;
+  using Manager = tegata::SessionManager<tegata::HmacKey, tegata::SystemClock,
+                                         tegata::MemoryRevocationStore, CountingEvents>;
+  static std::uint64_t reported = 0;
+  static std::optional<Manager> manager;
+  static std::string token;
+  static std::size_t done = kRefreshesPerStore;
+  if (done++ == kRefreshesPerStore) {
+    manager.emplace(tegata::HmacKey(tegata::Algorithm::HS256, kHs256Secret, kSessionKid),
+                    session_options(), tegata::SystemClock{}, tegata::MemoryRevocationStore{},
+                    CountingEvents{&reported});
+    token = manager->issue(kSubject).value().refresh_token;
+    done = 1;
+  }
+  auto pair = manager->refresh(token);
+  if (!pair) return false;
+  token = std::move(pair->refresh_token);
+  benchmark::DoNotOptimize(reported);
+  return true;
+}
+
 bool op_verify_jwt(std::size_t i) { return verify_jwt_ok(hs256_tokens().generic[i % kTokenCount]); }
 bool op_verify_jwt_claims(std::size_t i) {
   return verify_jwt_claims_ok(hs256_tokens().generic[i % kTokenCount]);
@@ -391,6 +421,16 @@ void tegata_validate_null_store_mt(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+void tegata_refresh_events(benchmark::State& state) {
+  AllocScope allocs(state);
+  for (auto _ : state) {
+    if (!op_refresh_events(0)) [[unlikely]] {
+      state.SkipWithError("refresh failed");
+      break;
+    }
+  }
+}
+
 const OperationRegistrar registered[] = {
     {"tegata_validate", op_validate},
     {"tegata_validate_null_store", op_validate_null_store},
@@ -401,6 +441,7 @@ const OperationRegistrar registered[] = {
     {"tegata_validate_malformed_object", op_malformed_object},
     {"tegata_issue", op_issue},
     {"tegata_refresh", op_refresh},
+    {"tegata_refresh_events", op_refresh_events},
     {"tegata_verify_jwt", op_verify_jwt},
     {"tegata_verify_jwt_claims", op_verify_jwt_claims},
     {"tegata_validate_asym/ES256", op_asym<Alg::ES256>},
@@ -425,6 +466,7 @@ BENCHMARK(tegata_validate_malformed_object);
 BENCHMARK(tegata_validate_bad_signature);
 BENCHMARK(tegata_issue);
 BENCHMARK(tegata_refresh);
+BENCHMARK(tegata_refresh_events);
 BENCHMARK(tegata_verify_generic<verify_jwt_ok>)->Name("tegata_verify_jwt");
 BENCHMARK(tegata_verify_generic<verify_jwt_claims_ok>)->Name("tegata_verify_jwt_claims");
 BENCHMARK(tegata_validate_asym<Alg::ES256>)->Name("tegata_validate_asym/ES256");

@@ -40,6 +40,7 @@ const std::vector<Pair>& pairs() {
       {"tegata_validate_malformed_object", {"openssl_hmac_reinit"}},
       {"tegata_issue", {"openssl_hmac_reinit"}},
       {"tegata_refresh", {"openssl_hmac_reinit"}},
+      {"tegata_refresh", {"tegata_refresh_events"}},  // NoEvents / a counting policy
       {"tegata_verify_jwt", {"openssl_hmac_reinit"}},
       {"tegata_verify_jwt_claims", {"openssl_hmac_reinit"}},
       {"tegata_validate_asym/ES256", {"openssl_verify_copy/ES256", "openssl_verify_init/ES256"}},

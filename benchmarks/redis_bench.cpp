@@ -86,6 +86,7 @@ void status(benchmark::State& state, Fixture* f) {
   state.SetItemsProcessed(state.iterations());
 }
 
+using store_bench::list_sessions;
 using store_bench::refresh;
 using store_bench::validate;
 void BM_validate_memory(benchmark::State& state) { validate(state, &memory(), kNoRedis); }
@@ -94,6 +95,8 @@ void BM_validate_redis_cached(benchmark::State& state) { validate(state, redis(t
 void BM_refresh_memory(benchmark::State& state) { refresh(state, &memory(), kNoRedis); }
 void BM_refresh_redis(benchmark::State& state) { refresh(state, redis(false), kNoRedis); }
 void BM_refresh_redis_cached(benchmark::State& state) { refresh(state, redis(true), kNoRedis); }
+void BM_sessions_memory(benchmark::State& state) { list_sessions(state, &memory(), kNoRedis); }
+void BM_sessions_redis(benchmark::State& state) { list_sessions(state, redis(false), kNoRedis); }
 void BM_status_redis(benchmark::State& state) { status(state, redis(false)); }
 void BM_status_redis_cached(benchmark::State& state) { status(state, redis(true)); }
 
@@ -104,6 +107,8 @@ BENCHMARK(BM_validate_redis_cached)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_refresh_memory)->Threads(1)->UseRealTime();
 BENCHMARK(BM_refresh_redis)->Threads(1)->Threads(4)->UseRealTime();
 BENCHMARK(BM_refresh_redis_cached)->Threads(1)->Threads(4)->UseRealTime();
+BENCHMARK(BM_sessions_memory)->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
+BENCHMARK(BM_sessions_redis)->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
 BENCHMARK(BM_status_redis)->Threads(1)->UseRealTime();
 BENCHMARK(BM_status_redis_cached)->Threads(1)->UseRealTime();
 

@@ -1,7 +1,8 @@
 // benchmarks/sqlite_bench.cpp - tegata_sqlite_bench: validate and refresh of a SessionManager on
 // the SQLite store (files in a scratch directory under $TMPDIR: the defaults, synchronous FULL
 // with the status cache; NORMAL; and the defaults without the cache), next to the same manager
-// on MemoryRevocationStore, and the stores' status() on its own. Every store holds 1,000 live and
+// on MemoryRevocationStore, the session list of a subject with 1, 10 and 100 sessions, and the
+// stores' status() on its own. Every store holds 1,000 live and
 // 1,000 ended sessions, so lookups search populated tables. benchmarks/README.md ("The SQLite
 // store") gives the figures and the ratios.
 //
@@ -86,6 +87,7 @@ void status(benchmark::State& state, const Store& store) {
   }
 }
 
+using store_bench::list_sessions;
 using store_bench::refresh;
 using store_bench::validate;
 void validate_memory(benchmark::State& state) { validate(state, &memory(), kNoFixture); }
@@ -97,6 +99,10 @@ void refresh_memory(benchmark::State& state) { refresh(state, &memory(), kNoFixt
 void refresh_sqlite_full(benchmark::State& state) { refresh(state, &sqlite_default(), kNoFixture); }
 void refresh_sqlite_normal(benchmark::State& state) {
   refresh(state, &sqlite_normal(), kNoFixture);
+}
+void sessions_memory(benchmark::State& state) { list_sessions(state, &memory(), kNoFixture); }
+void sessions_sqlite(benchmark::State& state) {
+  list_sessions(state, &sqlite_default(), kNoFixture);
 }
 void status_memory(benchmark::State& state) { status(state, memory().manager.store()); }
 void status_sqlite(benchmark::State& state) { status(state, sqlite_default().manager.store()); }
@@ -115,6 +121,8 @@ BENCHMARK(validate_sqlite_uncached)->Threads(2);
 BENCHMARK(refresh_memory);
 BENCHMARK(refresh_sqlite_full);
 BENCHMARK(refresh_sqlite_normal);
+BENCHMARK(sessions_memory)->Arg(1)->Arg(10)->Arg(100);
+BENCHMARK(sessions_sqlite)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK(status_memory);
 BENCHMARK(status_sqlite);
 BENCHMARK(status_sqlite_uncached);

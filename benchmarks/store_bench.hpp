@@ -1,6 +1,6 @@
 // benchmarks/store_bench.hpp - what the store benchmarks (redis_bench.cpp, sqlite_bench.cpp)
-// share: a SessionManager over a store with populated tables, and the validate and refresh loops
-// that compare it with the same manager over MemoryRevocationStore.
+// share: a SessionManager over a store with populated tables, and the validate, refresh and
+// session-list loops that compare it with the same manager over MemoryRevocationStore.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -65,7 +65,8 @@ void validate(benchmark::State& state, Fixture* f, const char* missing) {
 }
 
 // Each iteration presents the refresh token the previous one received, so every refresh rotates:
-// verify and read the record, sign a new pair, one compare-and-set.
+// verify, read the record (find_session), sign a new pair, then the compare-and-set
+// (rotate_session): two round trips on Redis, a SELECT and one transaction on SQLite.
 template <class Fixture>
 void refresh(benchmark::State& state, Fixture* f, const char* missing) {
   if (f == nullptr || !f->ready) {
@@ -86,6 +87,36 @@ void refresh(benchmark::State& state, Fixture* f, const char* missing) {
     }
     token = std::move(next->refresh_token);
     benchmark::DoNotOptimize(next);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+// The session list of a subject with state.range(0) live sessions (issued on first use): on
+// Redis the index, then the records (two round trips, whatever the count); on SQLite one SELECT.
+template <class Fixture>
+void list_sessions(benchmark::State& state, Fixture* f, const char* missing) {
+  if (f == nullptr || !f->ready) {
+    state.SkipWithError(missing);
+    return;
+  }
+  const auto count = static_cast<std::size_t>(state.range(0));
+  const std::string subject = "lister-" + std::to_string(count);
+  auto listed = f->manager.sessions(subject);
+  tegata::IssueOptions options;
+  options.metadata = "Firefox on Linux";
+  for (std::size_t i = listed ? listed->size() : 0; i < count; ++i) {
+    if (!f->manager.issue(subject, options)) {
+      state.SkipWithError("issue failed");
+      return;
+    }
+  }
+  for (auto _ : state) {
+    auto sessions = f->manager.sessions(subject);
+    if (!sessions || sessions->size() != count) {
+      state.SkipWithError("the session list is not as issued");
+      return;
+    }
+    benchmark::DoNotOptimize(sessions);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
