@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -269,6 +270,13 @@ class child {
 
   // SIGKILL: the process dies at once, as in a crash (no shutdown, no last write).
   void kill_hard() noexcept { signal_and_wait(SIGKILL); }
+  // SIGSTOP and SIGCONT: frozen, as a process that hangs (or a host cut off), then running again.
+  void freeze() noexcept {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  }
+  void thaw() noexcept {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+  }
   void terminate() noexcept { signal_and_wait(SIGTERM); }
 
  private:
@@ -346,6 +354,13 @@ class server {
   void crash() {
     if (process_) process_->kill_hard();
     process_.reset();
+  }
+
+  void freeze() {
+    if (process_) process_->freeze();
+  }
+  void thaw() {
+    if (process_) process_->thaw();
   }
 
   address where() const { return {"127.0.0.1", port_}; }
@@ -440,6 +455,86 @@ class sentinel {
   std::filesystem::path dir_;
   int port_ = 0;
   std::unique_ptr<child> process_;
+};
+
+// A primary, `replicas` replicas of it and three Sentinels (quorum 2) monitoring it under a name
+// of this process's own, everything started and waited for: replicas in sync, and every
+// Sentinel knowing every replica and the other Sentinels (a failover needs both).
+//
+// Every server may become the primary, and each is started with
+//  - repl-diskless-sync-delay 0: a replica (re)attaching to a primary is synchronised at once,
+//    instead of after Redis's default 5 s wait for more replicas. With acknowledged writes, that
+//    delay is part of how long writes fail after a failover (docs/redis.md);
+//  - enable-debug-command local: DEBUG SLEEP (a hung primary) from loopback; Redis 7 refuses
+//    DEBUG by default.
+class replicated {
+ public:
+  explicit replicated(int replicas)
+      : name_("tegata-test-" + std::to_string(::getpid())), primary_(server_arguments()) {
+    primary_.start();
+    for (int i = 0; i < replicas; ++i) {
+      auto arguments = server_arguments();
+      arguments.insert(arguments.end(),
+                       {"--replicaof", "127.0.0.1", std::to_string(primary_.where().port)});
+      replicas_.push_back(std::make_unique<server>(arguments));
+      replicas_.back()->start();
+    }
+    client admin(primary_.where());
+    REQUIRE(eventually([&] {
+      const std::string info(rd::text(admin({"INFO", "replication"}).get()));
+      std::size_t online = 0;
+      for (auto at = info.find("state=online"); at != std::string::npos;
+           at = info.find("state=online", at + 1)) {
+        ++online;
+      }
+      return online == replicas_.size();
+    }));
+    for (int i = 0; i < 3; ++i) {
+      sentinels_.push_back(std::make_unique<sentinel>(primary_.where(), name_, 2));
+    }
+    REQUIRE(eventually([&] {
+      for (const auto& s : sentinels_) {
+        if (s->replicas(name_) != replicas_.size() || s->sentinels(name_) != 2) return false;
+      }
+      return true;
+    }));
+  }
+
+  // Store options that find the primary through the Sentinels.
+  tegata::redis::Options options(std::string prefix) const {
+    auto o = redis_test::options({"unused", 1}, std::move(prefix));
+    for (const auto& s : sentinels_) o.sentinels.push_back(s->where());
+    o.master_name = name_;
+    o.connect_timeout = 300ms;
+    o.command_timeout = 1000ms;
+    return o;
+  }
+
+  // Whether every Sentinel names a server other than the first primary as the primary.
+  bool failed_over() const {
+    const std::string first = "127.0.0.1:" + std::to_string(primary_.where().port);
+    for (const auto& s : sentinels_) {
+      const std::string now = s->primary(name_);
+      if (now.empty() || now == first) return false;
+    }
+    return true;
+  }
+
+  server& primary() { return primary_; }
+  server& replica(std::size_t i) { return *replicas_.at(i); }
+  std::size_t replica_count() const { return replicas_.size(); }
+  const sentinel& sentinel_at(std::size_t i) const { return *sentinels_.at(i); }
+  const std::string& name() const { return name_; }
+
+ private:
+  static std::vector<std::string> server_arguments() {
+    return {"--repl-diskless-sync-delay", "0", "--enable-debug-command", "local"};
+  }
+
+  std::string name_;
+  server primary_;
+  std::vector<std::unique_ptr<server>> replicas_;
+  std::vector<std::unique_ptr<sentinel>> sentinels_;
 };
 
 }  // namespace redis_test

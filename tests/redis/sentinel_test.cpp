@@ -130,40 +130,15 @@ TEST_CASE("sentinel: no Sentinel reachable fails closed, fast", "[redis][sentine
 
 TEST_CASE("sentinel: the store finds the primary and follows a failover", "[redis][sentinel]") {
   redis_test::require_redis();
-  redis_test::server primary;
-  primary.start();
-  redis_test::server replica({"--replicaof", "127.0.0.1", std::to_string(primary.where().port)});
-  replica.start();
-  redis_test::client admin(primary.where());
-  REQUIRE(redis_test::eventually([&] {
-    const std::string info(redis_test::rd::text(admin({"INFO", "replication"}).get()));
-    return info.find("connected_slaves:1") != std::string::npos;
-  }));
-  const std::string name = "tegata-test-" + std::to_string(::getpid());
-  std::vector<std::unique_ptr<redis_test::sentinel>> sentinels;
-  for (int i = 0; i < 3; ++i) {
-    sentinels.push_back(std::make_unique<redis_test::sentinel>(primary.where(), name, 2));
-  }
-  // A Sentinel learns the replica from the primary: a failover needs it known.
-  REQUIRE(redis_test::eventually([&] {
-    for (const auto& s : sentinels) {
-      if (s->replicas(name) != 1 || s->sentinels(name) != 2) return false;
-    }
-    return true;
-  }));
-
-  auto options = redis_test::options({"unused", 1}, redis_test::unique_prefix());
-  for (const auto& s : sentinels) options.sentinels.push_back(s->where());
-  options.master_name = name;
-  options.connect_timeout = 300ms;
-  options.command_timeout = 1000ms;
-  RevocationStore store(options);
+  redis_test::replicated redis(1);
+  RevocationStore store(redis.options(redis_test::unique_prefix()));
   REQUIRE(store.ping());
   REQUIRE(store.revoke_token("before", at(100), at(0)));
+  redis_test::client admin(redis.primary().where());
   admin({"WAIT", "1", "5000"});  // on the replica before the crash
 
-  INFO("primary " << primary.where().port << ", replica " << replica.where().port);
-  primary.crash();
+  INFO("primary " << redis.primary().where().port << ", replica " << redis.replica(0).where().port);
+  redis.primary().crash();
   // Until a Sentinel has promoted the replica, writes fail closed; then they succeed, there.
   const auto failover_started = std::chrono::steady_clock::now();
   REQUIRE(redis_test::eventually(
@@ -173,16 +148,10 @@ TEST_CASE("sentinel: the store finds the primary and follows a failover", "[redi
        << std::chrono::duration_cast<std::chrono::milliseconds>(unavailable_for).count()
        << " ms during the failover");
   // The Sentinel that led the failover knows first; the others learn it from it.
-  const std::string promoted_at = "127.0.0.1:" + std::to_string(replica.where().port);
-  CHECK(redis_test::eventually([&] {
-    for (const auto& s : sentinels) {
-      if (s->primary(name) != promoted_at) return false;
-    }
-    return true;
-  }));
+  CHECK(redis_test::eventually([&] { return redis.failed_over(); }));
   CHECK(revoked(store, "before"));
   CHECK(revoked(store, "after"));
-  redis_test::client promoted(replica.where());
+  redis_test::client promoted(redis.replica(0).where());
   CHECK(redis_test::rd::text(promoted({"ROLE"})->element[0]) == "master");
 }
 

@@ -1,6 +1,7 @@
 // The store contract (tests/support/store_contract.hpp) against Redis: the same behavioural tests
-// the memory store passes, once with every status() a round trip and once with the local cache
-// answering status().
+// the memory store passes, once with every status() a round trip, once with the local cache
+// answering status(), and once through Sentinels with acknowledged writes (a primary and a
+// replica of the test's own).
 #include <chrono>
 #include <tuple>
 
@@ -29,7 +30,18 @@ struct CachedRedis {
   }
 };
 
-using Stores = std::tuple<Redis, CachedRedis>;
+// Started on first use, stopped when the test program ends.
+struct SentinelRedis {
+  static tegata::redis::RevocationStore make() {
+    redis_test::require_redis();
+    static redis_test::replicated redis(1);
+    auto options = redis.options(redis_test::unique_prefix());
+    options.acknowledged_replicas = 1;
+    return tegata::redis::RevocationStore(options);
+  }
+};
+
+using Stores = std::tuple<Redis, CachedRedis, SentinelRedis>;
 
 }  // namespace store_contract
 

@@ -144,7 +144,7 @@ class RevocationStore {
     const std::string index = state_->keys.index(subject);
     const std::string max = std::to_string(max_sessions);
     using listing = std::vector<std::pair<std::int64_t, std::string>>;
-    auto crowded = state_->run<listing>(/*retry=*/false, [&](redisContext* c) {
+    auto crowded = state_->run_acknowledged<listing>(/*retry=*/false, [&](redisContext* c) {
       const detail::script_call calls[] = {
           {&detail::create_session_script(),
            {family},
@@ -187,7 +187,7 @@ class RevocationStore {
     using detail::time_arg;
     const std::string grace = std::to_string(request.grace.count());
     std::int64_t kept = 0;
-    auto rotation = state_->run<Rotation>(/*retry=*/false, [&](redisContext* c) {
+    auto rotation = state_->run_acknowledged<Rotation>(/*retry=*/false, [&](redisContext* c) {
       const detail::script_call calls[] = {
           {&detail::rotate_session_script(),
            {state_->keys.family(sid)},
@@ -233,7 +233,7 @@ class RevocationStore {
                            std::chrono::sys_seconds until, std::chrono::sys_seconds now) {
     using detail::time_arg;
     std::int64_t revoked = 0;
-    auto ended = state_->run<bool>(/*retry=*/true, [&](redisContext* c) {
+    auto ended = state_->run_acknowledged<bool>(/*retry=*/true, [&](redisContext* c) {
       const detail::script_call calls[] = {{&detail::end_session_script(),
                                             {state_->keys.family(sid)},
                                             {subject, time_arg(until), time_arg(now),
@@ -292,7 +292,7 @@ class RevocationStore {
       std::uint64_t version;
       std::int64_t until;
     };
-    auto result = state_->run<bumped>(/*retry=*/true, [&](redisContext* c) {
+    auto result = state_->run_acknowledged<bumped>(/*retry=*/true, [&](redisContext* c) {
       const auto reply =
           detail::eval(c, detail::bump_version_script(), {state_->keys.version(subject)},
                        {detail::time_arg(until), detail::time_arg(now), state_->margin_ms,
@@ -361,6 +361,10 @@ class RevocationStore {
           endpoint(std::make_shared<const detail::endpoint>(o)),
           pool(endpoint, o.pool_size, o.reconnect_delay),
           margin_ms(std::to_string(std::chrono::milliseconds(o.expiry_margin).count())),
+          replicas(o.acknowledged_replicas),
+          replicas_arg(std::to_string(o.acknowledged_replicas)),
+          acknowledge_timeout(o.acknowledge_timeout),
+          acknowledge_timeout_arg(std::to_string(o.acknowledge_timeout.count())),
           cache(o.local_cache.enabled ? std::make_unique<detail::cache>(
                                             endpoint, keys, o.local_cache, o.reconnect_delay)
                                       : nullptr) {}
@@ -370,6 +374,21 @@ class RevocationStore {
     // have died while idle) is tried once more on a fresh one.
     template <class T, class Op>
     Result<T> run(bool retry, Op op) noexcept {
+      return run_on<T>(retry, false, op);
+    }
+
+    // run() for a security-relevant write (a login's record, the refresh compare-and-set, a
+    // logout, a version bump, a revoked jti): with Options::acknowledged_replicas, its answer
+    // stands only once WAIT confirms the write on that many replicas; fewer, in time, is
+    // store_unavailable. The write may then still be on the primary: callers say what a client
+    // sees (docs/redis.md, "Acknowledged writes").
+    template <class T, class Op>
+    Result<T> run_acknowledged(bool retry, Op op) noexcept {
+      return run_on<T>(retry, replicas > 0, op);
+    }
+
+    template <class T, class Op>
+    Result<T> run_on(bool retry, bool acknowledge, Op op) noexcept {
       try {
         for (int attempt = 0; attempt < 2; ++attempt) {
           auto lease = pool.acquire();
@@ -378,6 +397,17 @@ class RevocationStore {
           if (c == nullptr) return errc::store_unavailable;
           const bool reused = !lease->opened();
           std::optional<Result<T>> result = op(c);
+          if (result && *result && acknowledge) {
+            const std::optional<bool> confirmed = acknowledged(c);
+            if (!confirmed) {
+              result.reset();  // the connection failed while waiting
+            } else if (!*confirmed) {
+              // Too few replicas: perhaps this server is no longer the primary the others follow
+              // (cut off while the Sentinels promoted another). A new connection asks again.
+              result = Result<T>(errc::store_unavailable);
+              lease->discard();
+            }
+          }
           if (result) return std::move(*result);
           lease->discard();
           if (!retry || !reused) break;
@@ -387,11 +417,28 @@ class RevocationStore {
       return errc::store_unavailable;
     }
 
-    // revoke_token and revoke_family: one script over one key; returns the until in force.
+    // WAIT for `replicas` to confirm every write made so far on c, for up to acknowledge_timeout.
+    // The socket's timeout grows by that much meanwhile, so that a slow acknowledgment is told
+    // apart from a dead connection. Empty when the connection failed.
+    std::optional<bool> acknowledged(redisContext* c) const {
+      std::optional<bool> confirmed;
+      if (redisSetTimeout(c, detail::to_timeval(endpoint->command_timeout() + acknowledge_timeout)) !=
+          REDIS_OK) {
+        return confirmed;
+      }
+      const auto reply = detail::run(c, {"WAIT", replicas_arg, acknowledge_timeout_arg});
+      if (!reply || redisSetTimeout(c, detail::to_timeval(endpoint->command_timeout())) != REDIS_OK) {
+        return confirmed;
+      }
+      confirmed = reply->type == REDIS_REPLY_INTEGER && reply->integer >= replicas;
+      return confirmed;
+    }
+
+    // revoke_token: one script over one key; returns the until in force.
     Result<std::int64_t> write(const detail::script& s, const std::string& key, std::string_view id,
                                std::chrono::sys_seconds until,
                                std::chrono::sys_seconds now) noexcept {
-      return run<std::int64_t>(/*retry=*/true, [&](redisContext* c) {
+      return run_acknowledged<std::int64_t>(/*retry=*/true, [&](redisContext* c) {
         const auto reply = detail::eval(
             c, s, {key},
             {detail::time_arg(until), detail::time_arg(now), margin_ms, keys.channel(), id});
@@ -407,6 +454,10 @@ class RevocationStore {
     std::shared_ptr<const detail::endpoint> endpoint;
     detail::pool pool;
     std::string margin_ms;
+    int replicas;  // Options::acknowledged_replicas
+    std::string replicas_arg;
+    std::chrono::milliseconds acknowledge_timeout;
+    std::string acknowledge_timeout_arg;
     std::unique_ptr<detail::cache> cache;  // last: its thread stops before the rest goes
   };
 
@@ -426,6 +477,11 @@ class RevocationStore {
     if (o.reconnect_delay < milliseconds{0}) refuse("reconnect_delay must not be negative");
     if (o.expiry_margin < std::chrono::seconds{0} || o.expiry_margin > std::chrono::hours{24}) {
       refuse("expiry_margin must be 0..24 hours");
+    }
+    if (o.acknowledged_replicas < 0) refuse("acknowledged_replicas must not be negative");
+    if (o.acknowledged_replicas > 0 && o.acknowledge_timeout <= milliseconds{0}) {
+      // WAIT with a timeout of 0 blocks until the replicas answer, however long that takes.
+      refuse("acknowledge_timeout must be positive");
     }
     if (o.local_cache.enabled) {
       if (o.local_cache.max_staleness <= milliseconds{0}) {

@@ -58,6 +58,19 @@ struct Options {
   std::vector<std::string> sentinels{};
   std::string master_name{};
 
+  // Acknowledged writes. Replication is asynchronous: a write the primary confirmed can be lost
+  // when it fails and a replica that had not received it yet is promoted (a logout undone, a used
+  // refresh token current again). With acknowledged_replicas > 0, every security-relevant write
+  // (a login's record, the refresh compare-and-set, a logout, log out everywhere, a revoked jti)
+  // is followed by WAIT: it succeeds only once that many replicas have it, within
+  // acknowledge_timeout; otherwise the call answers store_unavailable, and the manager fails
+  // closed. Such a write may still have happened on the primary: a client retries (a refresh
+  // with the same token: within reuse_grace it then gets a pair on the same chain). Set it to at
+  // least 1 in any deployment with replicas (docs/redis.md, "Acknowledged writes"); 0 (the
+  // default, right for a single node) does not wait.
+  int acknowledged_replicas{0};
+  std::chrono::milliseconds acknowledge_timeout{500};
+
   // Eviction. A Redis whose maxmemory-policy is not noeviction may evict tegata's keys when it
   // reaches maxmemory (every policy but noeviction can evict keys with a TTL, and every tegata key
   // has one): a logout or a used refresh token forgotten, so the store would fail open. Every new
