@@ -1,7 +1,8 @@
-// docs/sqlite.md's set-up (<!-- snippet: sqlite_store -->), compiled as printed and run: its path,
+// docs/sqlite.md's set-up (<!-- snippet: sqlite_store -->) and README.md's (<!-- snippet: durable
+// -->), each compiled as printed (TEGATA_SNIPPET names the extracted block) and run: their path,
 // /var/lib/myapp/sessions.db, is in a directory this machine does not have, so the store must
 // refuse it at construction with a message that names the file and the reason (docs.sqlite_store
-// checks the output). What the block leaves to the reader is here.
+// and docs.readme_durable check the output). What the blocks leave to the reader is here.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -11,7 +12,7 @@
 namespace {
 
 void start_server(const tegata::KeyRing& key_ring, const tegata::SessionOptions& session_options) {
-#include "sqlite_store.cpp"
+#include TEGATA_SNIPPET
   (void)manager;
 }
 
