@@ -4,7 +4,8 @@
 //  - Entries live in chunks that never move (16, 32, ..., 2048 entries, then 4096 at a time). An
 //    entry holds its ids inline when they fit in 23 bytes (the SessionManager's ids have 22), its
 //    expiry, its value, and two 32-bit fields: its place in the expiry heap and its hash. A freed
-//    entry is reused by the next insertion.
+//    entry is reused by the next insertion: freed entries form a list through their heap_position
+//    fields (unused while an entry is out of the heap), so they cost no memory of their own.
 //  - The index is an open-addressing array of 8-byte slots (entry number, the entry's 32-bit
 //    hash), probed linearly, at most 3/4 full, doubled when needed. Deletion shifts the following
 //    slots back instead of leaving tombstones, so lookups never slow down as entries come and go.
@@ -168,26 +169,19 @@ class expiring_table {
   entry& insert(std::uint32_t hash, const key_type& key, Value value,
                 std::chrono::sys_seconds until) {
     make_room();
-    bool reused = false;
-    std::uint32_t number;
-    if (!free_.empty()) {
-      number = free_.back();
-      free_.pop_back();
-      reused = true;
-    } else {
-      number = handed_out_++;
-    }
+    const bool reused = free_ != kNoEntry;
+    const std::uint32_t number = reused ? free_ : handed_out_;
     entry& e = at(number);
     try {
       for (std::size_t i = 0; i < Ids; ++i) e.ids[i].assign(key[i]);
     } catch (...) {
       for (auto& id : e.ids) id.reset();
-      if (reused) {
-        free_.push_back(number);  // within the capacity it just had: cannot throw
-      } else {
-        --handed_out_;
-      }
-      throw;
+      throw;  // nothing else has changed yet: the entry is still free (or never handed out)
+    }
+    if (reused) {
+      free_ = e.heap_position;
+    } else {
+      ++handed_out_;
     }
     e.until = until;
     e.value = std::move(value);
@@ -215,7 +209,8 @@ class expiring_table {
     heap_remove(e.heap_position);
     for (auto& id : e.ids) id.reset();
     e.value = Value{};
-    free_.push_back(number);  // free_ has room for every entry ever handed out: cannot throw
+    e.heap_position = free_;  // out of the heap now: the field links the free list
+    free_ = number;
     --size_;
   }
 
@@ -244,6 +239,8 @@ class expiring_table {
   }
 
  private:
+  static constexpr std::uint32_t kNoEntry = UINT32_MAX;
+
   struct slot {
     std::uint32_t entry = 0;  // entry number + 1; 0 when the slot is empty
     std::uint32_t hash = 0;
@@ -279,9 +276,8 @@ class expiring_table {
   void make_room() {
     if ((size_ + 1) * 4 > capacity() * 3) rehash(capacity() == 0 ? 16 : 2 * capacity());
     if (heap_.size() == heap_.capacity()) heap_.reserve(heap_.empty() ? 16 : 2 * heap_.size());
-    if (free_.empty() && handed_out_ == allocated_) {
+    if (free_ == kNoEntry && handed_out_ == allocated_) {
       const std::uint32_t more = chunk_size(chunks_.size());
-      free_.reserve(allocated_ + more);
       chunks_.reserve(chunks_.size() + 1);
       chunks_.push_back(std::make_unique<entry[]>(more));
       allocated_ += more;
@@ -372,7 +368,9 @@ class expiring_table {
   std::uint32_t handed_out_ = 0;  // entry numbers ever used: [0, handed_out_)
   std::uint32_t allocated_ = 0;   // entries in chunks_
   std::vector<std::unique_ptr<entry[]>> chunks_;
-  std::vector<std::uint32_t> free_;  // numbers of erased entries, reused first
+  // The most recently erased entry, reused first; each free entry's heap_position holds the
+  // next one. Erasing thus never allocates.
+  std::uint32_t free_ = kNoEntry;
   std::vector<std::uint32_t> heap_;  // entry numbers, earliest until first
 };
 
