@@ -203,7 +203,7 @@ class MemoryRevocationStore {
         Rotation out{RotationVerdict::rotated, std::string(request.next), request.expires_at};
         detail::stored_id next;
         next.assign(request.next);
-        r.previous = std::move(r.current);
+        r.previous = state_->previous_tag(r.current.view());
         r.current = std::move(next);
         r.last_refresh = request.now;
         r.expires_at = request.expires_at;
@@ -212,8 +212,9 @@ class MemoryRevocationStore {
         s.families.set_until(*e, std::max(request.until, r.access_until));
         return out;
       }
-      if (request.grace > std::chrono::seconds::zero() && !r.previous.view().empty() &&
-          r.previous.view() == request.presented && request.now - r.last_refresh <= request.grace) {
+      if (request.grace > std::chrono::seconds::zero() && r.previous != 0 &&
+          request.now - r.last_refresh <= request.grace &&
+          r.previous == state_->previous_tag(request.presented)) {
         Rotation out{RotationVerdict::within_grace, std::string(r.current.view()), r.expires_at};
         r.access_until = std::max(r.access_until, request.access_until);
         s.touch(*e);
@@ -340,8 +341,11 @@ class MemoryRevocationStore {
   // A session's record while owner is set; once ended, a marker (owner null, ids and metadata
   // released) that refuses the family's tokens until the entry's until.
   struct session_state {
-    detail::stored_id current;   // refresh token id
-    detail::stored_id previous;  // the one before, empty until the first rotation
+    detail::stored_id current;  // refresh token id
+    // The one before, as previous_tag(id): 0 until the first rotation. The store only ever
+    // compares it with a presented id and never hands it out, so 8 bytes of keyed hash do
+    // instead of the id (24 bytes). A collision could not be used: see previous_tag.
+    std::uint64_t previous = 0;
     detail::stored_text metadata;
     std::chrono::sys_seconds auth_time{};
     std::chrono::sys_seconds last_refresh{};
@@ -437,6 +441,23 @@ class MemoryRevocationStore {
     // The hash of a pair of ids (subject and sid) in the first one's shard.
     std::uint32_t pair_hash(const place& first, std::string_view second) const noexcept {
       return static_cast<std::uint32_t>(hash(second) + 0x9e3779b97f4a7c15ULL * first.full);
+    }
+
+    // What a record keeps of its previous refresh token id: its keyed hash with the low bit set,
+    // so never 0, which stands for "none". An empty id maps to 0: it never passes for a previous
+    // one (the manager's ids are never empty).
+    //
+    // Why a collision cannot be exploited: a match only lets a refresh within the grace window get
+    // a pair on the session's current chain (RotationVerdict::within_grace) instead of being
+    // judged theft. The id compared is the jti of a refresh token the manager has verified (its
+    // own signature) and found to be of this very session (sub and sid), so the presenter already
+    // holds one of the session's own refresh tokens, and every such jti was drawn at random by
+    // the manager, not chosen by the presenter. For an older token of the chain to pass for the
+    // previous one, two random ids would have to agree in 63 bits of a SipHash under a key drawn
+    // when the store was created and never revealed: about 2^-63 per refresh, and nothing an
+    // attacker can search for offline.
+    std::uint64_t previous_tag(std::string_view id) const noexcept {
+      return id.empty() ? 0 : hash(id) | 1;
     }
 
     void sweep(std::chrono::sys_seconds now) {
@@ -554,7 +575,7 @@ class MemoryRevocationStore {
     const auto keep = std::max(until, e.value.access_until);
     if (keep > now) {
       e.value.current.reset();
-      e.value.previous.reset();
+      e.value.previous = 0;
       e.value.metadata.reset();
       s.families.set_until(e, keep);
     } else {
