@@ -30,6 +30,9 @@
 
 namespace tegata::detail {
 
+// Never the number of an entry: a table numbers its entries from 0 and stays below it.
+inline constexpr std::uint32_t no_entry = UINT32_MAX;
+
 // An id of up to 23 bytes stored inline, a longer one on the heap: 24 bytes either way.
 class stored_id {
  public:
@@ -149,6 +152,13 @@ class expiring_table {
 
   std::size_t size() const noexcept { return size_; }
 
+  // Entries by number, for links between entries that are smaller than pointers: a number is
+  // fixed from insert to erase, since entries never move.
+  entry& operator[](std::uint32_t number) noexcept { return at(number); }
+  const entry& operator[](std::uint32_t number) const noexcept { return at(number); }
+  // The number of an entry of this table (one probe of the index).
+  std::uint32_t number_of(const entry& e) const noexcept { return slots_[slot_of(e)].entry - 1; }
+
   entry* find(std::uint32_t hash, const key_type& key) noexcept {
     return const_cast<entry*>(std::as_const(*this).find(hash, key));
   }
@@ -169,7 +179,7 @@ class expiring_table {
   entry& insert(std::uint32_t hash, const key_type& key, Value value,
                 std::chrono::sys_seconds until) {
     make_room();
-    const bool reused = free_ != kNoEntry;
+    const bool reused = free_ != no_entry;
     const std::uint32_t number = reused ? free_ : handed_out_;
     entry& e = at(number);
     try {
@@ -202,8 +212,7 @@ class expiring_table {
   }
 
   void erase(entry& e) noexcept {
-    std::uint32_t i = e.hash & mask_;
-    while (&at(slots_[i].entry - 1) != &e) i = (i + 1) & mask_;
+    const std::uint32_t i = slot_of(e);
     const std::uint32_t number = slots_[i].entry - 1;
     unplace(i);
     heap_remove(e.heap_position);
@@ -239,8 +248,6 @@ class expiring_table {
   }
 
  private:
-  static constexpr std::uint32_t kNoEntry = UINT32_MAX;
-
   struct slot {
     std::uint32_t entry = 0;  // entry number + 1; 0 when the slot is empty
     std::uint32_t hash = 0;
@@ -265,6 +272,13 @@ class expiring_table {
     return chunks_[kGrowingChunks + beyond / kLargeChunk][beyond % kLargeChunk];
   }
 
+  // The slot of an entry of this table.
+  std::uint32_t slot_of(const entry& e) const noexcept {
+    std::uint32_t i = e.hash & mask_;
+    while (slots_[i].hash != e.hash || &at(slots_[i].entry - 1) != &e) i = (i + 1) & mask_;
+    return i;
+  }
+
   static bool matches(const entry& e, const key_type& key) noexcept {
     for (std::size_t i = 0; i < Ids; ++i) {
       if (e.ids[i].view() != key[i]) return false;
@@ -276,7 +290,7 @@ class expiring_table {
   void make_room() {
     if ((size_ + 1) * 4 > capacity() * 3) rehash(capacity() == 0 ? 16 : 2 * capacity());
     if (heap_.size() == heap_.capacity()) heap_.reserve(heap_.empty() ? 16 : 2 * heap_.size());
-    if (free_ == kNoEntry && handed_out_ == allocated_) {
+    if (free_ == no_entry && handed_out_ == allocated_) {
       const std::uint32_t more = chunk_size(chunks_.size());
       chunks_.reserve(chunks_.size() + 1);
       chunks_.push_back(std::make_unique<entry[]>(more));
@@ -370,7 +384,7 @@ class expiring_table {
   std::vector<std::unique_ptr<entry[]>> chunks_;
   // The most recently erased entry, reused first; each free entry's heap_position holds the
   // next one. Erasing thus never allocates.
-  std::uint32_t free_ = kNoEntry;
+  std::uint32_t free_ = no_entry;
   std::vector<std::uint32_t> heap_;  // entry numbers, earliest until first
 };
 

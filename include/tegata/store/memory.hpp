@@ -156,12 +156,14 @@ class MemoryRevocationStore {
       std::vector<family_entry*> victims;
       evicted_ids evicted;
       if (index != nullptr && index->value.count >= max_sessions) {
-        const std::size_t excess = index->value.count + 1 - max_sessions;
+        const std::size_t excess = std::size_t{index->value.count} + 1 - max_sessions;
         victims.reserve(excess);
         evicted.reserve(excess);
-        for (family_entry* e = index->value.tail; victims.size() < excess; e = e->value.newer) {
-          victims.push_back(e);
-          evicted.emplace_back(e->ids[0].view());
+        // The tail is the head's newer neighbour (the list is circular).
+        for (std::uint32_t n = s.families[index->value.head].value.newer; victims.size() < excess;
+             n = s.families[n].value.newer) {
+          victims.push_back(&s.families[n]);
+          evicted.emplace_back(s.families[n].ids[0].view());
         }
       }
       const bool new_subject = index == nullptr;
@@ -180,7 +182,7 @@ class MemoryRevocationStore {
         }
       });
       if (!admitted) return errc::store_full;
-      link_first(*index, *created);
+      s.link_first(*index, *created);
       for (family_entry* victim : victims) end(s, *victim, now, now);
       return evicted;
     });
@@ -194,7 +196,7 @@ class MemoryRevocationStore {
     const std::uint32_t family_hash = state_->pair_hash(p, sid);
     return write<Rotation>(*p.where, request.now, [&](shard& s) -> Result<Rotation> {
       family_entry* e = s.families.find(family_hash, {sid});
-      if (e == nullptr || !owned_by(*e, subject) || e->until <= request.now) {
+      if (e == nullptr || !s.owned_by(*e, subject) || e->until <= request.now) {
         return Rotation{};  // ended
       }
       session_state& r = e->value;
@@ -234,8 +236,9 @@ class MemoryRevocationStore {
     const std::uint32_t family_hash = state_->pair_hash(p, sid);
     return write<bool>(*p.where, now, [&](shard& s) -> Result<bool> {
       family_entry* e = s.families.find(family_hash, {sid});
-      if (e != nullptr && e->value.owner != nullptr) {  // live: write() pruned the expired ones
-        if (!owned_by(*e, subject)) return false;       // (a 32-bit hash collision: leave it)
+      // Live (write() pruned the expired ones)?
+      if (e != nullptr && e->value.owner != detail::no_entry) {
+        if (!s.owned_by(*e, subject)) return false;  // (a 32-bit hash collision: leave it)
         end(s, *e, until, now);
         return true;
       }
@@ -260,8 +263,11 @@ class MemoryRevocationStore {
       const std::shared_lock lock(p.where->mutex);
       if (const auto* index = p.where->subjects.find(p.hash, {subject})) {
         result.reserve(index->value.count);
-        for (const family_entry* e = index->value.head; e != nullptr; e = e->value.older) {
-          if (e->until > now) result.push_back(record_of(*e));
+        std::uint32_t n = index->value.head;
+        for (std::uint32_t left = index->value.count; left != 0; --left) {
+          const family_entry& e = p.where->families[n];
+          if (e.until > now) result.push_back(record_of(e));
+          n = e.value.older;
         }
       }
       return result;
@@ -308,11 +314,12 @@ class MemoryRevocationStore {
         return errc::store_full;
       }
       if (auto* index = s.subjects.find(p.hash, {subject})) {
-        std::size_t erased = 1;
-        for (family_entry* e = index->value.head; e != nullptr; ++erased) {
-          family_entry* older = e->value.older;
-          s.families.erase(*e);
-          e = older;
+        const std::size_t erased = index->value.count + std::size_t{1};
+        std::uint32_t n = index->value.head;
+        for (std::uint32_t left = index->value.count; left != 0; --left) {
+          family_entry& e = s.families[n];
+          n = e.value.older;  // before erase() clears it
+          s.families.erase(e);
         }
         s.subjects.erase(*index);
         state_->release(erased);
@@ -353,19 +360,20 @@ class MemoryRevocationStore {
     std::chrono::sys_seconds absolute_end{};
     std::chrono::sys_seconds access_until{};
     std::chrono::seconds refresh_ttl{};
-    index_entry* owner = nullptr;   // the subject's index while the session is live
-    family_entry* newer = nullptr;  // its neighbours in the index's list, most recently used
-    family_entry* older = nullptr;  // first (created, rotated or given a grace pair)
+    // Links as entry numbers (4 bytes where a pointer takes 8), detail::no_entry for none.
+    std::uint32_t owner = detail::no_entry;  // the subject's index (in subjects) while live
+    std::uint32_t newer = detail::no_entry;  // its neighbours in the index's list (in families)
+    std::uint32_t older = detail::no_entry;
     bool persistent = true;
   };
-  // The live sessions of one subject: a list through their records, most recently used first,
-  // so that sessions() reads it in order and a login beyond the bound ends the tail. Entries
-  // never move, so the pointers stay valid until an entry is erased, and every erasure of a
-  // live record unlinks it first.
+  // The live sessions of one subject: a circular list through their records, most recently used
+  // (created, rotated or given a grace pair) first, so that sessions() reads it in order from
+  // head along `older`, and a login beyond the bound ends the tail, head's `newer`, without a
+  // tail field. Entries never move, so their numbers stay valid until an entry is erased, and
+  // every erasure of a live record unlinks it first.
   struct subject_index {
-    family_entry* head = nullptr;
-    family_entry* tail = nullptr;
-    std::size_t count = 0;
+    std::uint32_t head = detail::no_entry;
+    std::uint32_t count = 0;  // never above the entries a table can number
   };
   struct revoked {};
 
@@ -378,41 +386,65 @@ class MemoryRevocationStore {
     index_table subjects;                               // by subject
     detail::expiring_table<1, std::uint64_t> versions;  // by subject
 
+    // Whether e is a live record of subject.
+    bool owned_by(const family_entry& e, std::string_view subject) const noexcept {
+      return e.value.owner != detail::no_entry && subjects[e.value.owner].ids[0].view() == subject;
+    }
+
+    // Makes a new record the first (most recently used) live session of its subject.
+    void link_first(index_entry& index, family_entry& e) noexcept {
+      e.value.owner = subjects.number_of(index);
+      attach_first(index.value, families.number_of(e));
+    }
+
     // Removes a live record from its subject's index (and the index once empty); returns the
     // number of entries that freed (0 or 1).
     std::size_t unlink(family_entry& e) noexcept {
-      index_entry* index = e.value.owner;
-      detach(index->value, e);
-      e.value.owner = nullptr;
-      if (index->value.count != 0) return 0;
-      subjects.erase(*index);
+      index_entry& index = subjects[e.value.owner];
+      detach(index.value, e);
+      e.value.owner = detail::no_entry;
+      if (index.value.count != 0) return 0;
+      subjects.erase(index);
       return 1;
     }
 
     // Moves a live record to the front of its subject's list: it was just used.
     void touch(family_entry& e) noexcept {
-      subject_index& index = e.value.owner->value;
+      subject_index& index = subjects[e.value.owner].value;
+      if (&families[index.head] == &e) return;  // already first, as a subject's only session is
       detach(index, e);
-      attach_first(index, e);
+      attach_first(index, families.number_of(e));
     }
 
-    static void detach(subject_index& index, family_entry& e) noexcept {
-      (e.value.newer != nullptr ? e.value.newer->value.older : index.head) = e.value.older;
-      (e.value.older != nullptr ? e.value.older->value.newer : index.tail) = e.value.newer;
-      e.value.newer = e.value.older = nullptr;
-      --index.count;
+    void detach(subject_index& index, family_entry& e) noexcept {
+      if (--index.count == 0) {
+        index.head = detail::no_entry;
+      } else {
+        families[e.value.newer].value.older = e.value.older;
+        families[e.value.older].value.newer = e.value.newer;
+        if (&families[index.head] == &e) index.head = e.value.older;
+      }
+      e.value.newer = e.value.older = detail::no_entry;
     }
 
-    static void attach_first(subject_index& index, family_entry& e) noexcept {
-      e.value.older = index.head;
-      (index.head != nullptr ? index.head->value.newer : index.tail) = &e;
-      index.head = &e;
-      ++index.count;
+    // Puts entry number n, in no list, first in index's: between the head and the tail.
+    void attach_first(subject_index& index, std::uint32_t n) noexcept {
+      family_entry& e = families[n];
+      if (index.count++ == 0) {
+        e.value.newer = e.value.older = n;  // alone: its own neighbour both ways
+      } else {
+        family_entry& head = families[index.head];
+        e.value.older = index.head;
+        e.value.newer = head.value.newer;
+        families[head.value.newer].value.older = n;  // the tail (the head itself if alone)
+        head.value.newer = n;
+      }
+      index.head = n;
     }
     std::size_t prune(std::chrono::sys_seconds now) noexcept {
       std::size_t unlinked = 0;
       const std::size_t records = families.prune(now, [&](family_entry& e) noexcept {
-        if (e.value.owner != nullptr) unlinked += unlink(e);
+        if (e.value.owner != detail::no_entry) unlinked += unlink(e);
       });
       return tokens.prune(now) + versions.prune(now) + records + unlinked;
     }
@@ -526,22 +558,12 @@ class MemoryRevocationStore {
     if (version != nullptr && version->until > now) status.min_version = version->value;
     const auto* e = s.families.find(state_->pair_hash(p, sid), {sid});
     if (e == nullptr || e->until <= now) return nullptr;
-    if (e->value.owner != nullptr && !owned_by(*e, subject)) return nullptr;
-    if (e->value.owner == nullptr) {
+    if (e->value.owner != detail::no_entry && !s.owned_by(*e, subject)) return nullptr;
+    if (e->value.owner == detail::no_entry) {
       status.family_revoked = true;
       return nullptr;
     }
     return e;
-  }
-
-  static void link_first(index_entry& index, family_entry& e) noexcept {
-    e.value.owner = &index;
-    shard::attach_first(index.value, e);
-  }
-
-  // Whether e is a live record of subject.
-  static bool owned_by(const family_entry& e, std::string_view subject) noexcept {
-    return e.value.owner != nullptr && e.value.owner->ids[0].view() == subject;
   }
 
   static SessionRecord record_of(const family_entry& e) {
