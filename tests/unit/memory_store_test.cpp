@@ -252,6 +252,30 @@ TEST_CASE("a full store sweeps every shard before refusing", "[memory_store]") {
   CHECK_FALSE(token_revoked(store, "jti-0", at(10)));
 }
 
+TEST_CASE("a record keeps its idle limit (clamped to 31 bits) and persistence", "[memory_store]") {
+  MemoryRevocationStore store;
+  const auto read_back = [&](const std::string& sid, seconds ttl, bool persistent) {
+    auto r = record(sid, "r", at(0));
+    r.refresh_ttl = ttl;
+    r.persistent = persistent;
+    create(store, "alice", r, at(0));
+    const auto found = store_contract::live_record(store, "alice", sid, at(0));
+    REQUIRE(found.has_value());
+    CHECK(found->persistent == persistent);
+    return found->refresh_ttl;
+  };
+  const seconds ten_years{10LL * 366 * 24 * 3600};  // SessionOptions' bound on absolute_ttl
+  const seconds limit{(1LL << 30) - 1};
+  CHECK(read_back("a", seconds{1}, false) == seconds{1});
+  CHECK(read_back("b", ten_years, true) == ten_years);
+  CHECK(read_back("c", limit, false) == limit);
+  CHECK(read_back("d", -limit - seconds{1}, true) == -limit - seconds{1});
+  // Beyond 31 bits only another caller than the manager can go: clamped, never longer.
+  CHECK(read_back("e", limit + seconds{1}, true) == limit);
+  CHECK(read_back("f", seconds::max(), false) == limit);
+  CHECK(read_back("g", seconds::min(), true) == -limit - seconds{1});
+}
+
 TEST_CASE("NullRevocationStore keeps nothing and says so", "[null_store]") {
   tegata::NullRevocationStore store;
   static_assert(!tegata::keeps_records<tegata::NullRevocationStore>);

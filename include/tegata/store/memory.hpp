@@ -150,7 +150,9 @@ class MemoryRevocationStore {
       session_state fresh;
       fresh.current.assign(record.refresh_id);
       fresh.metadata.assign(record.metadata);
-      copy_fields(record, fresh);
+      copy_times(record, fresh);
+      fresh.set_refresh_ttl(record.refresh_ttl);
+      fresh.set_persistent(record.persistent);
       auto* index = s.subjects.find(p.hash, {subject});
       // The least recently used sessions, from the tail, that must end for one more to fit.
       std::vector<family_entry*> victims;
@@ -345,8 +347,10 @@ class MemoryRevocationStore {
   using index_table = detail::expiring_table<1, subject_index>;  // by subject
   using index_entry = index_table::entry;
 
-  // A session's record while owner is set; once ended, a marker (owner null, ids and metadata
-  // released) that refuses the family's tokens until the entry's until.
+  // A session's record while owner is set; once ended, a marker (owner no_entry, ids and metadata
+  // released) that refuses the family's tokens until the entry's until. 96 bytes on a 64-bit
+  // target; every field a SessionRecord has but session_id (the entry's id) and until (the
+  // entry's).
   struct session_state {
     detail::stored_id current;  // refresh token id
     // The one before, as previous_tag(id): 0 until the first rotation. The store only ever
@@ -359,13 +363,30 @@ class MemoryRevocationStore {
     std::chrono::sys_seconds expires_at{};
     std::chrono::sys_seconds absolute_end{};
     std::chrono::sys_seconds access_until{};
-    std::chrono::seconds refresh_ttl{};
+    // The idle limit in seconds and the persistent flag share 4 bytes (apart, with padding, they
+    // took 16). 31 bits keep every limit within +-2^30 s (34 years) exactly: the manager's are
+    // at most 10 years (SessionOptions bounds absolute_ttl, refresh_ttl by it, and IssueOptions
+    // only shortens them). Only another caller of create_session can pass a limit beyond, and it
+    // is clamped: a longer one reads back as 2^30 - 1 s (shorter, never longer), one below
+    // -2^30 s (a refresh token expired decades before it is issued) as -2^30 s.
+    std::int32_t refresh_seconds : 31 = 0;
+    std::uint32_t persistent_bit : 1 = 1;
     // Links as entry numbers (4 bytes where a pointer takes 8), detail::no_entry for none.
     std::uint32_t owner = detail::no_entry;  // the subject's index (in subjects) while live
     std::uint32_t newer = detail::no_entry;  // its neighbours in the index's list (in families)
     std::uint32_t older = detail::no_entry;
-    bool persistent = true;
+
+    std::chrono::seconds refresh_ttl() const noexcept {
+      return std::chrono::seconds{refresh_seconds};
+    }
+    void set_refresh_ttl(std::chrono::seconds ttl) noexcept {
+      constexpr std::chrono::seconds::rep limit = (std::chrono::seconds::rep{1} << 30) - 1;
+      refresh_seconds = static_cast<std::int32_t>(std::clamp(ttl.count(), -limit - 1, limit));
+    }
+    bool persistent() const noexcept { return persistent_bit != 0; }
+    void set_persistent(bool persistent) noexcept { persistent_bit = persistent ? 1 : 0; }
   };
+  static_assert(sizeof(void*) != 8 || sizeof(session_state) == 96);
   // The live sessions of one subject: a circular list through their records, most recently used
   // (created, rotated or given a grace pair) first, so that sessions() reads it in order from
   // head along `older`, and a login beyond the bound ends the tail, head's `newer`, without a
@@ -571,22 +592,22 @@ class MemoryRevocationStore {
     SessionRecord out;
     out.session_id.assign(e.ids[0].view());
     out.refresh_id.assign(r.current.view());
-    copy_fields(r, out);
+    copy_times(r, out);
+    out.refresh_ttl = r.refresh_ttl();
+    out.persistent = r.persistent();
     out.until = e.until;
     out.metadata.assign(r.metadata.view());
     return out;
   }
 
-  // The fields a SessionRecord and a session_state share by name (times and flags), either way.
+  // The times a SessionRecord and a session_state share by name, either way.
   template <class From, class To>
-  static void copy_fields(const From& from, To& to) noexcept {
+  static void copy_times(const From& from, To& to) noexcept {
     to.auth_time = from.auth_time;
     to.last_refresh = from.last_refresh;
     to.expires_at = from.expires_at;
     to.absolute_end = from.absolute_end;
-    to.refresh_ttl = from.refresh_ttl;
     to.access_until = from.access_until;
-    to.persistent = from.persistent;
   }
 
   // Ends a live record: it leaves its subject's index and becomes a marker until the later of
