@@ -283,8 +283,7 @@ TEST_CASE("a record keeps its idle limit (clamped to 31 bits) and persistence", 
 // The subjects' lists of live sessions against a model, through every way a session joins,
 // moves in or leaves its list, with several subjects in one shard so that entries are freed and
 // reused across lists.
-TEST_CASE("the lists of live sessions match a model through random operations",
-          "[memory_store]") {
+TEST_CASE("the lists of live sessions match a model through random operations", "[memory_store]") {
   struct live {
     std::string sid;
     std::string refresh;

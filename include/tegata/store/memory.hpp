@@ -34,9 +34,13 @@
 //
 // Size of an entry (detail/id_table.hpp has the layout): an entry's ids are stored inline up to
 // 23 bytes (the manager's ids have 22); longer ones, and a session's metadata, add a heap block
-// of their length. benchmarks/README.md gives the measured bytes per live entry of each kind
-// (store_bytes_per_entry/session_record: a session of its own subject, record and index). An
-// ended session's marker keeps its record's entry. Storage keeps its peak size after pruning.
+// of their length. On a 64-bit target a session's record is an entry of 136 bytes (sid 24, until
+// 8, session_state 96, heap place and hash 8) and its subject's index one of 48 (subject 24,
+// until 8, head and count 8, heap place and hash 8), each with its table's slot and heap place;
+// a revoked jti is an entry of 40, a subject version one of 48. benchmarks/README.md gives the
+// measured bytes per live entry of each kind (store_bytes_per_entry/session_record: a session of
+// its own subject, record and index, the worst case). An ended session's marker keeps its
+// record's entry. Storage keeps its peak size after pruning.
 //
 // Failure. status() never throws. A write that cannot allocate memory (std::bad_alloc) or lock
 // returns errc::store_unavailable and leaves the store as it was, so the manager fails closed.
