@@ -352,9 +352,8 @@ class MemoryRevocationStore {
   using index_entry = index_table::entry;
 
   // A session's record while owner is set; once ended, a marker (owner no_entry, ids and metadata
-  // released) that refuses the family's tokens until the entry's until. 96 bytes on a 64-bit
-  // target; every field a SessionRecord has but session_id (the entry's id) and until (the
-  // entry's).
+  // released) that refuses the family's tokens until the entry's until. The record's sid and
+  // until are its entry's; 96 bytes on a 64-bit target.
   struct session_state {
     detail::stored_id current;  // refresh token id
     // The one before, as previous_tag(id): 0 until the first rotation. The store only ever
