@@ -3,12 +3,16 @@
 // store shares is the contract suite in tests/support/store_contract.hpp, instantiated here for
 // MemoryRevocationStore (and in tests/redis/ for the Redis store). Time is always passed
 // explicitly.
+#include <array>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "tegata/store/memory.hpp"
 #include "tegata/store/null.hpp"
@@ -250,6 +254,96 @@ TEST_CASE("a full store sweeps every shard before refusing", "[memory_store]") {
   CHECK(token_revoked(store, "long-lived", at(10)));
   CHECK(token_revoked(store, "new-14", at(10)));
   CHECK_FALSE(token_revoked(store, "jti-0", at(10)));
+}
+
+TEST_CASE("a record keeps its idle limit (clamped to 31 bits) and persistence", "[memory_store]") {
+  MemoryRevocationStore store;
+  const auto read_back = [&](const std::string& sid, seconds ttl, bool persistent) {
+    auto r = record(sid, "r", at(0));
+    r.refresh_ttl = ttl;
+    r.persistent = persistent;
+    create(store, "alice", r, at(0));
+    const auto found = store_contract::live_record(store, "alice", sid, at(0));
+    REQUIRE(found.has_value());
+    CHECK(found->persistent == persistent);
+    return found->refresh_ttl;
+  };
+  const seconds ten_years{10LL * 366 * 24 * 3600};  // SessionOptions' bound on absolute_ttl
+  const seconds limit{(1LL << 30) - 1};
+  CHECK(read_back("a", seconds{1}, false) == seconds{1});
+  CHECK(read_back("b", ten_years, true) == ten_years);
+  CHECK(read_back("c", limit, false) == limit);
+  CHECK(read_back("d", -limit - seconds{1}, true) == -limit - seconds{1});
+  // Beyond 31 bits only another caller than the manager can go: clamped, never longer.
+  CHECK(read_back("e", limit + seconds{1}, true) == limit);
+  CHECK(read_back("f", seconds::max(), false) == limit);
+  CHECK(read_back("g", seconds::min(), true) == -limit - seconds{1});
+}
+
+// The subjects' lists of live sessions against a model, through every way a session joins,
+// moves in or leaves its list, with several subjects in one shard so that entries are freed and
+// reused across lists.
+TEST_CASE("the lists of live sessions match a model through random operations", "[memory_store]") {
+  struct live {
+    std::string sid;
+    std::string refresh;
+    sys_seconds until;
+  };
+  const std::array<std::string, 3> subjects{"alice", "bob", "carol"};
+  constexpr std::size_t kMaxSessions = 4;
+  MemoryRevocationStore store = small_store(100'000, 1);
+  std::array<std::vector<live>, 3> model;  // per subject, most recently used first
+  std::mt19937 random(20240613);           // a fixed seed: reproducible
+  const auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+  };
+  int next_id = 0;
+  std::int64_t t = 0;
+  for (int step = 0; step < 4000; ++step) {
+    t += pick(3) == 0 ? 40 : 1;
+    const sys_seconds now = at(t);
+    const std::size_t u = pick(subjects.size());
+    const std::string& subject = subjects[u];
+    auto& sessions = model[u];
+    // What the store drops before every write: the sessions whose time has come.
+    std::erase_if(sessions, [&](const live& l) { return l.until <= now; });
+    const std::size_t op = pick(10);
+    if (op < 4 || sessions.empty()) {
+      const std::string sid = "s" + std::to_string(next_id++);
+      const auto r = record(sid, "r-" + sid, now);
+      store_contract::ids expected;
+      while (sessions.size() >= kMaxSessions) {
+        expected.push_back(sessions.back().sid);
+        sessions.pop_back();
+      }
+      CHECK(create(store, subject, r, now, kMaxSessions) == expected);
+      sessions.insert(sessions.begin(), live{sid, r.refresh_id, r.until});
+    } else if (op < 7) {
+      const std::size_t i = pick(sessions.size());
+      const std::string next = "r" + std::to_string(next_id++);
+      REQUIRE(rotate(store, subject, sessions[i].sid, sessions[i].refresh, next, now).verdict ==
+              RotationVerdict::rotated);
+      live moved{sessions[i].sid, next, now + seconds{100}};
+      sessions.erase(sessions.begin() + static_cast<std::ptrdiff_t>(i));
+      sessions.insert(sessions.begin(), std::move(moved));
+    } else if (op < 9) {
+      const std::size_t i = pick(sessions.size());
+      const auto ended = store.end_session(subject, sessions[i].sid, now, now);
+      REQUIRE(ended.has_value());
+      CHECK(*ended);
+      sessions.erase(sessions.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      REQUIRE(store.bump_version(subject, now, now).has_value());
+      sessions.clear();
+    }
+    for (std::size_t v = 0; v < subjects.size(); ++v) {
+      store_contract::ids expected;
+      for (const live& l : model[v]) {
+        if (l.until > now) expected.push_back(l.sid);
+      }
+      REQUIRE(listed(store, subjects[v], now) == expected);
+    }
+  }
 }
 
 TEST_CASE("NullRevocationStore keeps nothing and says so", "[null_store]") {

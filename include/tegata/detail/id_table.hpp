@@ -3,14 +3,20 @@
 // Laid out for bytes per entry, since a server may hold millions of them:
 //  - Entries live in chunks that never move (16, 32, ..., 2048 entries, then 4096 at a time). An
 //    entry holds its ids inline when they fit in 23 bytes (the SessionManager's ids have 22), its
-//    expiry, its value, and two 32-bit fields: its place in the expiry heap and its hash. A freed
-//    entry is reused by the next insertion.
+//    expiry, its value, and two 32-bit fields: its place in the expiry heap and its hash; that is
+//    24 bytes per id + 8 + the value + 8. A freed entry is reused by the next insertion: freed
+//    entries form a list through their heap_position fields (unused while an entry is out of the
+//    heap), so they cost no memory of their own.
+//  - Entries are numbered, and a number stays the entry's from insert to erase, so a value can
+//    link to other entries in 4 bytes instead of a pointer's 8 (the memory store's lists of
+//    sessions do).
 //  - The index is an open-addressing array of 8-byte slots (entry number, the entry's 32-bit
-//    hash), probed linearly, at most 3/4 full, doubled when needed. Deletion shifts the following
-//    slots back instead of leaving tombstones, so lookups never slow down as entries come and go.
-//  - Expiry: a binary min-heap of entry numbers ordered by their time. Each entry knows its heap
-//    position, so extending or erasing it costs O(log n), and pruning removes exactly the
-//    expired entries, earliest first.
+//    hash), probed linearly, at most 3/4 full, doubled when needed: 10.7 to 21.3 bytes per entry
+//    as the table grows. Deletion shifts the following slots back instead of leaving tombstones,
+//    so lookups never slow down as entries come and go.
+//  - Expiry: a binary min-heap of entry numbers (4 bytes each, up to 8 with the vector's
+//    doubling) ordered by their time. Each entry knows its heap position, so extending or erasing
+//    it costs O(log n), and pruning removes exactly the expired entries, earliest first.
 // Storage keeps its peak size: chunks, index and heap are not shrunk when entries go.
 // Not synchronised: the owner locks. Keys are compared in full; the hash only places them.
 #pragma once
@@ -28,6 +34,9 @@
 #include <vector>
 
 namespace tegata::detail {
+
+// Never the number of an entry: a table numbers its entries from 0 and stays below it.
+inline constexpr std::uint32_t no_entry = UINT32_MAX;
 
 // An id of up to 23 bytes stored inline, a longer one on the heap: 24 bytes either way.
 class stored_id {
@@ -148,6 +157,13 @@ class expiring_table {
 
   std::size_t size() const noexcept { return size_; }
 
+  // Entries by number, for links between entries that are smaller than pointers: a number is
+  // fixed from insert to erase, since entries never move.
+  entry& operator[](std::uint32_t number) noexcept { return at(number); }
+  const entry& operator[](std::uint32_t number) const noexcept { return at(number); }
+  // The number of an entry of this table (one probe of the index).
+  std::uint32_t number_of(const entry& e) const noexcept { return slots_[slot_of(e)].entry - 1; }
+
   entry* find(std::uint32_t hash, const key_type& key) noexcept {
     return const_cast<entry*>(std::as_const(*this).find(hash, key));
   }
@@ -168,26 +184,19 @@ class expiring_table {
   entry& insert(std::uint32_t hash, const key_type& key, Value value,
                 std::chrono::sys_seconds until) {
     make_room();
-    bool reused = false;
-    std::uint32_t number;
-    if (!free_.empty()) {
-      number = free_.back();
-      free_.pop_back();
-      reused = true;
-    } else {
-      number = handed_out_++;
-    }
+    const bool reused = free_ != no_entry;
+    const std::uint32_t number = reused ? free_ : handed_out_;
     entry& e = at(number);
     try {
       for (std::size_t i = 0; i < Ids; ++i) e.ids[i].assign(key[i]);
     } catch (...) {
       for (auto& id : e.ids) id.reset();
-      if (reused) {
-        free_.push_back(number);  // within the capacity it just had: cannot throw
-      } else {
-        --handed_out_;
-      }
-      throw;
+      throw;  // nothing else has changed yet: the entry is still free (or never handed out)
+    }
+    if (reused) {
+      free_ = e.heap_position;
+    } else {
+      ++handed_out_;
     }
     e.until = until;
     e.value = std::move(value);
@@ -208,14 +217,14 @@ class expiring_table {
   }
 
   void erase(entry& e) noexcept {
-    std::uint32_t i = e.hash & mask_;
-    while (&at(slots_[i].entry - 1) != &e) i = (i + 1) & mask_;
+    const std::uint32_t i = slot_of(e);
     const std::uint32_t number = slots_[i].entry - 1;
     unplace(i);
     heap_remove(e.heap_position);
     for (auto& id : e.ids) id.reset();
     e.value = Value{};
-    free_.push_back(number);  // free_ has room for every entry ever handed out: cannot throw
+    e.heap_position = free_;  // out of the heap now: the field links the free list
+    free_ = number;
     --size_;
   }
 
@@ -268,6 +277,13 @@ class expiring_table {
     return chunks_[kGrowingChunks + beyond / kLargeChunk][beyond % kLargeChunk];
   }
 
+  // The slot of an entry of this table.
+  std::uint32_t slot_of(const entry& e) const noexcept {
+    std::uint32_t i = e.hash & mask_;
+    while (slots_[i].hash != e.hash || &at(slots_[i].entry - 1) != &e) i = (i + 1) & mask_;
+    return i;
+  }
+
   static bool matches(const entry& e, const key_type& key) noexcept {
     for (std::size_t i = 0; i < Ids; ++i) {
       if (e.ids[i].view() != key[i]) return false;
@@ -279,9 +295,8 @@ class expiring_table {
   void make_room() {
     if ((size_ + 1) * 4 > capacity() * 3) rehash(capacity() == 0 ? 16 : 2 * capacity());
     if (heap_.size() == heap_.capacity()) heap_.reserve(heap_.empty() ? 16 : 2 * heap_.size());
-    if (free_.empty() && handed_out_ == allocated_) {
+    if (free_ == no_entry && handed_out_ == allocated_) {
       const std::uint32_t more = chunk_size(chunks_.size());
-      free_.reserve(allocated_ + more);
       chunks_.reserve(chunks_.size() + 1);
       chunks_.push_back(std::make_unique<entry[]>(more));
       allocated_ += more;
@@ -372,7 +387,9 @@ class expiring_table {
   std::uint32_t handed_out_ = 0;  // entry numbers ever used: [0, handed_out_)
   std::uint32_t allocated_ = 0;   // entries in chunks_
   std::vector<std::unique_ptr<entry[]>> chunks_;
-  std::vector<std::uint32_t> free_;  // numbers of erased entries, reused first
+  // The most recently erased entry, reused first; each free entry's heap_position holds the
+  // next one. Erasing thus never allocates.
+  std::uint32_t free_ = no_entry;
   std::vector<std::uint32_t> heap_;  // entry numbers, earliest until first
 };
 

@@ -34,9 +34,13 @@
 //
 // Size of an entry (detail/id_table.hpp has the layout): an entry's ids are stored inline up to
 // 23 bytes (the manager's ids have 22); longer ones, and a session's metadata, add a heap block
-// of their length. benchmarks/README.md gives the measured bytes per live entry of each kind
-// (store_bytes_per_entry/session_record: a session of its own subject, record and index). An
-// ended session's marker keeps its record's entry. Storage keeps its peak size after pruning.
+// of their length. On a 64-bit target a session's record is an entry of 136 bytes (sid 24, until
+// 8, session_state 96, heap place and hash 8) and its subject's index one of 48 (subject 24,
+// until 8, head and count 8, heap place and hash 8), each with its table's slot and heap place;
+// a revoked jti is an entry of 40, a subject version one of 48. benchmarks/README.md gives the
+// measured bytes per live entry of each kind (store_bytes_per_entry/session_record: a session of
+// its own subject, record and index, the worst case). An ended session's marker keeps its
+// record's entry. Storage keeps its peak size after pruning.
 //
 // Failure. status() never throws. A write that cannot allocate memory (std::bad_alloc) or lock
 // returns errc::store_unavailable and leaves the store as it was, so the manager fails closed.
@@ -150,18 +154,22 @@ class MemoryRevocationStore {
       session_state fresh;
       fresh.current.assign(record.refresh_id);
       fresh.metadata.assign(record.metadata);
-      copy_fields(record, fresh);
+      copy_times(record, fresh);
+      fresh.set_refresh_ttl(record.refresh_ttl);
+      fresh.set_persistent(record.persistent);
       auto* index = s.subjects.find(p.hash, {subject});
       // The least recently used sessions, from the tail, that must end for one more to fit.
       std::vector<family_entry*> victims;
       evicted_ids evicted;
       if (index != nullptr && index->value.count >= max_sessions) {
-        const std::size_t excess = index->value.count + 1 - max_sessions;
+        const std::size_t excess = std::size_t{index->value.count} + 1 - max_sessions;
         victims.reserve(excess);
         evicted.reserve(excess);
-        for (family_entry* e = index->value.tail; victims.size() < excess; e = e->value.newer) {
-          victims.push_back(e);
-          evicted.emplace_back(e->ids[0].view());
+        // The tail is the head's newer neighbour (the list is circular).
+        for (std::uint32_t n = s.families[index->value.head].value.newer; victims.size() < excess;
+             n = s.families[n].value.newer) {
+          victims.push_back(&s.families[n]);
+          evicted.emplace_back(s.families[n].ids[0].view());
         }
       }
       const bool new_subject = index == nullptr;
@@ -180,7 +188,7 @@ class MemoryRevocationStore {
         }
       });
       if (!admitted) return errc::store_full;
-      link_first(*index, *created);
+      s.link_first(*index, *created);
       for (family_entry* victim : victims) end(s, *victim, now, now);
       return evicted;
     });
@@ -194,7 +202,7 @@ class MemoryRevocationStore {
     const std::uint32_t family_hash = state_->pair_hash(p, sid);
     return write<Rotation>(*p.where, request.now, [&](shard& s) -> Result<Rotation> {
       family_entry* e = s.families.find(family_hash, {sid});
-      if (e == nullptr || !owned_by(*e, subject) || e->until <= request.now) {
+      if (e == nullptr || !s.owned_by(*e, subject) || e->until <= request.now) {
         return Rotation{};  // ended
       }
       session_state& r = e->value;
@@ -203,7 +211,7 @@ class MemoryRevocationStore {
         Rotation out{RotationVerdict::rotated, std::string(request.next), request.expires_at};
         detail::stored_id next;
         next.assign(request.next);
-        r.previous = std::move(r.current);
+        r.previous = state_->previous_tag(r.current.view());
         r.current = std::move(next);
         r.last_refresh = request.now;
         r.expires_at = request.expires_at;
@@ -212,8 +220,9 @@ class MemoryRevocationStore {
         s.families.set_until(*e, std::max(request.until, r.access_until));
         return out;
       }
-      if (request.grace > std::chrono::seconds::zero() && !r.previous.view().empty() &&
-          r.previous.view() == request.presented && request.now - r.last_refresh <= request.grace) {
+      if (request.grace > std::chrono::seconds::zero() && r.previous != 0 &&
+          request.now - r.last_refresh <= request.grace &&
+          r.previous == state_->previous_tag(request.presented)) {
         Rotation out{RotationVerdict::within_grace, std::string(r.current.view()), r.expires_at};
         r.access_until = std::max(r.access_until, request.access_until);
         s.touch(*e);
@@ -233,8 +242,9 @@ class MemoryRevocationStore {
     const std::uint32_t family_hash = state_->pair_hash(p, sid);
     return write<bool>(*p.where, now, [&](shard& s) -> Result<bool> {
       family_entry* e = s.families.find(family_hash, {sid});
-      if (e != nullptr && e->value.owner != nullptr) {  // live: write() pruned the expired ones
-        if (!owned_by(*e, subject)) return false;       // (a 32-bit hash collision: leave it)
+      // Live (write() pruned the expired ones)?
+      if (e != nullptr && e->value.owner != detail::no_entry) {
+        if (!s.owned_by(*e, subject)) return false;  // (a 32-bit hash collision: leave it)
         end(s, *e, until, now);
         return true;
       }
@@ -259,8 +269,11 @@ class MemoryRevocationStore {
       const std::shared_lock lock(p.where->mutex);
       if (const auto* index = p.where->subjects.find(p.hash, {subject})) {
         result.reserve(index->value.count);
-        for (const family_entry* e = index->value.head; e != nullptr; e = e->value.older) {
-          if (e->until > now) result.push_back(record_of(*e));
+        std::uint32_t n = index->value.head;
+        for (std::uint32_t left = index->value.count; left != 0; --left) {
+          const family_entry& e = p.where->families[n];
+          if (e.until > now) result.push_back(record_of(e));
+          n = e.value.older;
         }
       }
       return result;
@@ -307,11 +320,12 @@ class MemoryRevocationStore {
         return errc::store_full;
       }
       if (auto* index = s.subjects.find(p.hash, {subject})) {
-        std::size_t erased = 1;
-        for (family_entry* e = index->value.head; e != nullptr; ++erased) {
-          family_entry* older = e->value.older;
-          s.families.erase(*e);
-          e = older;
+        const std::size_t erased = index->value.count + std::size_t{1};
+        std::uint32_t n = index->value.head;
+        for (std::uint32_t left = index->value.count; left != 0; --left) {
+          family_entry& e = s.families[n];
+          n = e.value.older;  // before erase() clears it
+          s.families.erase(e);
         }
         s.subjects.erase(*index);
         state_->release(erased);
@@ -337,31 +351,53 @@ class MemoryRevocationStore {
   using index_table = detail::expiring_table<1, subject_index>;  // by subject
   using index_entry = index_table::entry;
 
-  // A session's record while owner is set; once ended, a marker (owner null, ids and metadata
-  // released) that refuses the family's tokens until the entry's until.
+  // A session's record while owner is set; once ended, a marker (owner no_entry, ids and metadata
+  // released) that refuses the family's tokens until the entry's until. The record's sid and
+  // until are its entry's; 96 bytes on a 64-bit target.
   struct session_state {
-    detail::stored_id current;   // refresh token id
-    detail::stored_id previous;  // the one before, empty until the first rotation
+    detail::stored_id current;  // refresh token id
+    // The one before, as previous_tag(id): 0 until the first rotation. The store only ever
+    // compares it with a presented id and never hands it out, so 8 bytes of keyed hash do
+    // instead of the id (24 bytes). A collision could not be used: see previous_tag.
+    std::uint64_t previous = 0;
     detail::stored_text metadata;
     std::chrono::sys_seconds auth_time{};
     std::chrono::sys_seconds last_refresh{};
     std::chrono::sys_seconds expires_at{};
     std::chrono::sys_seconds absolute_end{};
     std::chrono::sys_seconds access_until{};
-    std::chrono::seconds refresh_ttl{};
-    index_entry* owner = nullptr;   // the subject's index while the session is live
-    family_entry* newer = nullptr;  // its neighbours in the index's list, most recently used
-    family_entry* older = nullptr;  // first (created, rotated or given a grace pair)
-    bool persistent = true;
+    // The idle limit in seconds and the persistent flag share 4 bytes (apart, with padding, they
+    // took 16). 31 bits keep every limit within +-2^30 s (34 years) exactly: the manager's are
+    // at most 10 years (SessionOptions bounds absolute_ttl, refresh_ttl by it, and IssueOptions
+    // only shortens them). Only another caller of create_session can pass a limit beyond, and it
+    // is clamped: a longer one reads back as 2^30 - 1 s (shorter, never longer), one below
+    // -2^30 s (a refresh token expired decades before it is issued) as -2^30 s.
+    std::int32_t refresh_seconds : 31 = 0;
+    std::uint32_t persistent_bit : 1 = 1;
+    // Links as entry numbers (4 bytes where a pointer takes 8), detail::no_entry for none.
+    std::uint32_t owner = detail::no_entry;  // the subject's index (in subjects) while live
+    std::uint32_t newer = detail::no_entry;  // its neighbours in the index's list (in families)
+    std::uint32_t older = detail::no_entry;
+
+    std::chrono::seconds refresh_ttl() const noexcept {
+      return std::chrono::seconds{refresh_seconds};
+    }
+    void set_refresh_ttl(std::chrono::seconds ttl) noexcept {
+      constexpr std::chrono::seconds::rep limit = (std::chrono::seconds::rep{1} << 30) - 1;
+      refresh_seconds = static_cast<std::int32_t>(std::clamp(ttl.count(), -limit - 1, limit));
+    }
+    bool persistent() const noexcept { return persistent_bit != 0; }
+    void set_persistent(bool persistent) noexcept { persistent_bit = persistent ? 1 : 0; }
   };
-  // The live sessions of one subject: a list through their records, most recently used first,
-  // so that sessions() reads it in order and a login beyond the bound ends the tail. Entries
-  // never move, so the pointers stay valid until an entry is erased, and every erasure of a
-  // live record unlinks it first.
+  static_assert(sizeof(void*) != 8 || sizeof(session_state) == 96);
+  // The live sessions of one subject: a circular list through their records, most recently used
+  // (created, rotated or given a grace pair) first, so that sessions() reads it in order from
+  // head along `older`, and a login beyond the bound ends the tail, head's `newer`, without a
+  // tail field. Entries never move, so their numbers stay valid until an entry is erased, and
+  // every erasure of a live record unlinks it first.
   struct subject_index {
-    family_entry* head = nullptr;
-    family_entry* tail = nullptr;
-    std::size_t count = 0;
+    std::uint32_t head = detail::no_entry;
+    std::uint32_t count = 0;  // never above the entries a table can number
   };
   struct revoked {};
 
@@ -374,41 +410,65 @@ class MemoryRevocationStore {
     index_table subjects;                               // by subject
     detail::expiring_table<1, std::uint64_t> versions;  // by subject
 
+    // Whether e is a live record of subject.
+    bool owned_by(const family_entry& e, std::string_view subject) const noexcept {
+      return e.value.owner != detail::no_entry && subjects[e.value.owner].ids[0].view() == subject;
+    }
+
+    // Makes a new record the first (most recently used) live session of its subject.
+    void link_first(index_entry& index, family_entry& e) noexcept {
+      e.value.owner = subjects.number_of(index);
+      attach_first(index.value, families.number_of(e));
+    }
+
     // Removes a live record from its subject's index (and the index once empty); returns the
     // number of entries that freed (0 or 1).
     std::size_t unlink(family_entry& e) noexcept {
-      index_entry* index = e.value.owner;
-      detach(index->value, e);
-      e.value.owner = nullptr;
-      if (index->value.count != 0) return 0;
-      subjects.erase(*index);
+      index_entry& index = subjects[e.value.owner];
+      detach(index.value, e);
+      e.value.owner = detail::no_entry;
+      if (index.value.count != 0) return 0;
+      subjects.erase(index);
       return 1;
     }
 
     // Moves a live record to the front of its subject's list: it was just used.
     void touch(family_entry& e) noexcept {
-      subject_index& index = e.value.owner->value;
+      subject_index& index = subjects[e.value.owner].value;
+      if (&families[index.head] == &e) return;  // already first, as a subject's only session is
       detach(index, e);
-      attach_first(index, e);
+      attach_first(index, families.number_of(e));
     }
 
-    static void detach(subject_index& index, family_entry& e) noexcept {
-      (e.value.newer != nullptr ? e.value.newer->value.older : index.head) = e.value.older;
-      (e.value.older != nullptr ? e.value.older->value.newer : index.tail) = e.value.newer;
-      e.value.newer = e.value.older = nullptr;
-      --index.count;
+    void detach(subject_index& index, family_entry& e) noexcept {
+      if (--index.count == 0) {
+        index.head = detail::no_entry;
+      } else {
+        families[e.value.newer].value.older = e.value.older;
+        families[e.value.older].value.newer = e.value.newer;
+        if (&families[index.head] == &e) index.head = e.value.older;
+      }
+      e.value.newer = e.value.older = detail::no_entry;
     }
 
-    static void attach_first(subject_index& index, family_entry& e) noexcept {
-      e.value.older = index.head;
-      (index.head != nullptr ? index.head->value.newer : index.tail) = &e;
-      index.head = &e;
-      ++index.count;
+    // Puts entry number n, in no list, first in index's: between the head and the tail.
+    void attach_first(subject_index& index, std::uint32_t n) noexcept {
+      family_entry& e = families[n];
+      if (index.count++ == 0) {
+        e.value.newer = e.value.older = n;  // alone: its own neighbour both ways
+      } else {
+        family_entry& head = families[index.head];
+        e.value.older = index.head;
+        e.value.newer = head.value.newer;
+        families[head.value.newer].value.older = n;  // the tail (the head itself if alone)
+        head.value.newer = n;
+      }
+      index.head = n;
     }
     std::size_t prune(std::chrono::sys_seconds now) noexcept {
       std::size_t unlinked = 0;
       const std::size_t records = families.prune(now, [&](family_entry& e) noexcept {
-        if (e.value.owner != nullptr) unlinked += unlink(e);
+        if (e.value.owner != detail::no_entry) unlinked += unlink(e);
       });
       return tokens.prune(now) + versions.prune(now) + records + unlinked;
     }
@@ -437,6 +497,23 @@ class MemoryRevocationStore {
     // The hash of a pair of ids (subject and sid) in the first one's shard.
     std::uint32_t pair_hash(const place& first, std::string_view second) const noexcept {
       return static_cast<std::uint32_t>(hash(second) + 0x9e3779b97f4a7c15ULL * first.full);
+    }
+
+    // What a record keeps of its previous refresh token id: its keyed hash with the low bit set,
+    // so never 0, which stands for "none". An empty id maps to 0: it never passes for a previous
+    // one (the manager's ids are never empty).
+    //
+    // Why a collision cannot be exploited: a match only lets a refresh within the grace window get
+    // a pair on the session's current chain (RotationVerdict::within_grace) instead of being
+    // judged theft. The id compared is the jti of a refresh token the manager has verified (its
+    // own signature) and found to be of this very session (sub and sid), so the presenter already
+    // holds one of the session's own refresh tokens, and every such jti was drawn at random by
+    // the manager, not chosen by the presenter. For an older token of the chain to pass for the
+    // previous one, two random ids would have to agree in 63 bits of a SipHash under a key drawn
+    // when the store was created and never revealed: about 2^-63 per refresh, and nothing an
+    // attacker can search for offline.
+    std::uint64_t previous_tag(std::string_view id) const noexcept {
+      return id.empty() ? 0 : hash(id) | 1;
     }
 
     void sweep(std::chrono::sys_seconds now) {
@@ -505,22 +582,12 @@ class MemoryRevocationStore {
     if (version != nullptr && version->until > now) status.min_version = version->value;
     const auto* e = s.families.find(state_->pair_hash(p, sid), {sid});
     if (e == nullptr || e->until <= now) return nullptr;
-    if (e->value.owner != nullptr && !owned_by(*e, subject)) return nullptr;
-    if (e->value.owner == nullptr) {
+    if (e->value.owner != detail::no_entry && !s.owned_by(*e, subject)) return nullptr;
+    if (e->value.owner == detail::no_entry) {
       status.family_revoked = true;
       return nullptr;
     }
     return e;
-  }
-
-  static void link_first(index_entry& index, family_entry& e) noexcept {
-    e.value.owner = &index;
-    shard::attach_first(index.value, e);
-  }
-
-  // Whether e is a live record of subject.
-  static bool owned_by(const family_entry& e, std::string_view subject) noexcept {
-    return e.value.owner != nullptr && e.value.owner->ids[0].view() == subject;
   }
 
   static SessionRecord record_of(const family_entry& e) {
@@ -528,22 +595,22 @@ class MemoryRevocationStore {
     SessionRecord out;
     out.session_id.assign(e.ids[0].view());
     out.refresh_id.assign(r.current.view());
-    copy_fields(r, out);
+    copy_times(r, out);
+    out.refresh_ttl = r.refresh_ttl();
+    out.persistent = r.persistent();
     out.until = e.until;
     out.metadata.assign(r.metadata.view());
     return out;
   }
 
-  // The fields a SessionRecord and a session_state share by name (times and flags), either way.
+  // The times a SessionRecord and a session_state share by name, either way.
   template <class From, class To>
-  static void copy_fields(const From& from, To& to) noexcept {
+  static void copy_times(const From& from, To& to) noexcept {
     to.auth_time = from.auth_time;
     to.last_refresh = from.last_refresh;
     to.expires_at = from.expires_at;
     to.absolute_end = from.absolute_end;
-    to.refresh_ttl = from.refresh_ttl;
     to.access_until = from.access_until;
-    to.persistent = from.persistent;
   }
 
   // Ends a live record: it leaves its subject's index and becomes a marker until the later of
@@ -554,7 +621,7 @@ class MemoryRevocationStore {
     const auto keep = std::max(until, e.value.access_until);
     if (keep > now) {
       e.value.current.reset();
-      e.value.previous.reset();
+      e.value.previous = 0;
       e.value.metadata.reset();
       s.families.set_until(e, keep);
     } else {
