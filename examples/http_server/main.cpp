@@ -30,8 +30,13 @@
 //
 // Threads. cpp-httplib runs handlers on a pool of threads, and they all share one SessionManager
 // without a lock. That is safe: the manager's own members are fixed at construction and its calls
-// only read them; what changes lives in the KeyRing (snapshots swapped atomically), the
-// MemoryRevocationStore (sharded, locking inside) and the clock, each safe across threads.
+// only read them; what changes lives in the KeyRing (snapshots swapped atomically), the store
+// (each of them locks inside) and the clock, each safe across threads.
+//
+// State. --store chooses where sessions live (store_choice.hpp): in memory (the default: a
+// restart ends every session and forgets every logout), in a SQLite file (survives restarts
+// and crashes; servers on one host may share it) or in Redis (servers on several hosts). With
+// --key, a restart on the same file keeps both the key and the sessions.
 #include <httplib.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -65,6 +70,7 @@
 
 #include "assets.hpp"
 #include "passwords.hpp"
+#include "store_choice.hpp"
 
 namespace {
 
@@ -85,7 +91,7 @@ using ServerClock = tegata::SystemClock;
 ServerClock make_clock() { return {}; }
 #endif
 
-using Sessions = tegata::SessionManager<tegata::KeyRing, ServerClock>;
+using Sessions = tegata::SessionManager<tegata::KeyRing, ServerClock, demo::ChosenStore>;
 
 constexpr std::string_view kIssuer = "urn:tegata:example:http_server";
 constexpr std::string_view kAudience = "urn:tegata:example:api";
@@ -103,6 +109,9 @@ constexpr std::string_view kUsage = R"(usage: tegata_http_server [options]
                      every restart logs everybody out
   --verify-key FILE  PEM key (private or public) whose tokens are accepted too, but which
                      never signs; may be repeated. For key rotation across servers
+  --store S          where sessions live: memory (default; a restart ends them all),
+                     sqlite:PATH (a file: survives restarts, shared by servers on one host)
+                     or redis:HOST:PORT (shared by servers on several hosts)
   --insecure-http    cookies without Secure and without the __Host- prefix, for
                      plain http://127.0.0.1 only
   --tls-cert FILE    serve HTTPS with this PEM certificate (chain) and --tls-key FILE, its
@@ -121,6 +130,7 @@ struct Config {
   std::string users_file;
   std::string key_file;
   std::vector<std::string> verify_key_files;
+  std::string store = "memory";
   std::string tls_cert;
   std::string tls_key;
   std::string public_origin;
@@ -163,6 +173,8 @@ Config parse_args(int argc, char** argv) {
       config.key_file = value();
     } else if (arg == "--verify-key") {
       config.verify_key_files.emplace_back(value());
+    } else if (arg == "--store") {
+      config.store = value();
     } else if (arg == "--insecure-http") {
       config.insecure_http = true;
     } else if (arg == "--tls-cert") {
@@ -797,7 +809,7 @@ int main(int argc, char** argv) {
                        .access_ttl = config.access_ttl,
                        .refresh_ttl = config.refresh_ttl,
                        .absolute_ttl = std::max<seconds>(30 * 24h, config.refresh_ttl)},
-                      make_clock());
+                      make_clock(), demo::ChosenStore(config.store));
     // Both cookies __Host- on Path=/: no sibling subdomain can plant either one. Only POST
     // /refresh reads the refresh cookie (docs/security.md on why it is not path-scoped).
     const tegata::http::CookieWriter cookies({.insecure_http_for_testing = config.insecure_http});
