@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "redis/redis_support.hpp"
@@ -153,6 +154,38 @@ TEST_CASE("sentinel: the store finds the primary and follows a failover", "[redi
   CHECK(revoked(store, "after"));
   redis_test::client promoted(redis.replica(0).where());
   CHECK(redis_test::rd::text(promoted({"ROLE"})->element[0]) == "master");
+}
+
+TEST_CASE("sentinel: a switch the Sentinels announce moves pooled connections to the new primary",
+          "[redis][sentinel]") {
+  redis_test::require_redis();
+  redis_test::replicated redis(1);
+  auto options = redis.options(redis_test::unique_prefix());
+  options.pool_size = 1;  // one connection, opened to the first primary below
+  RevocationStore store(options);
+  REQUIRE(store.revoke_token("before", at(100), at(0)));
+
+  // A failover the Sentinels run while the old primary is healthy: nothing fails on the store's
+  // connection, which would go on writing to the old primary (until it is made a replica, and
+  // then meet READONLY) but for the +switch-master announcement.
+  {
+    redis_test::rd::context_ptr sentinel(redisConnect(
+        "127.0.0.1", redis_test::parse_address(redis.sentinel_at(0).where())->port));
+    REQUIRE(sentinel != nullptr);
+    const auto reply =
+        redis_test::rd::run(sentinel.get(), redis_test::rd::command({"SENTINEL", "FAILOVER", redis.name()}));
+    REQUIRE(reply != nullptr);
+    REQUIRE(redis_test::rd::text(reply.get()) == "OK");
+  }
+  REQUIRE(redis_test::eventually([&] { return redis.failed_over(); }, 60s));
+  redis_test::client promoted(redis.replica(0).where());
+  REQUIRE(redis_test::eventually(
+      [&] { return redis_test::rd::text(promoted({"ROLE"})->element[0]) == "master"; }));
+  std::this_thread::sleep_for(300ms);  // the announcement reaches the store's watcher
+
+  // The next write goes to the new primary at the first attempt.
+  REQUIRE(store.revoke_token("after", at(100), at(0)));
+  CHECK(promoted({"EXISTS", options.prefix + "t:after"})->integer == 1);
 }
 
 TEST_CASE("eviction: an ACL user that may not read INFO cannot show the policy, and is refused",

@@ -59,6 +59,7 @@
 #include "tegata/store/redis/connection.hpp"
 #include "tegata/store/redis/options.hpp"
 #include "tegata/store/redis/scripts.hpp"
+#include "tegata/store/redis/sentinel_watch.hpp"
 #include "tegata/store/revocation_store.hpp"
 
 namespace tegata::redis {
@@ -365,6 +366,9 @@ class RevocationStore {
           replicas_arg(std::to_string(o.acknowledged_replicas)),
           acknowledge_timeout(o.acknowledge_timeout),
           acknowledge_timeout_arg(std::to_string(o.acknowledge_timeout.count())),
+          watch(o.sentinels.empty()
+                    ? nullptr
+                    : std::make_unique<detail::sentinel_watch>(endpoint, o.reconnect_delay)),
           cache(o.local_cache.enabled ? std::make_unique<detail::cache>(
                                             endpoint, keys, o.local_cache, o.reconnect_delay)
                                       : nullptr) {}
@@ -458,6 +462,7 @@ class RevocationStore {
     std::string replicas_arg;
     std::chrono::milliseconds acknowledge_timeout;
     std::string acknowledge_timeout_arg;
+    std::unique_ptr<detail::sentinel_watch> watch;  // with Sentinels: follows +switch-master
     std::unique_ptr<detail::cache> cache;  // last: its thread stops before the rest goes
   };
 

@@ -342,6 +342,9 @@ class cache {
 #ifdef TEGATA_REDIS_TEST_HOOKS
     if (test_hooks::after_clear) test_hooks::after_clear();
 #endif
+    // A later +switch-master (sentinel_watch.hpp) ends this subscription: the cache then
+    // subscribes to the new primary and reloads from it.
+    const std::uint64_t generation = endpoint_->primary_generation();
     context_ptr sub = endpoint_->connect();
     if (!sub) return false;
     const reply_ptr subscribed = run_command(sub.get(), {"SUBSCRIBE", keys_.channel()});
@@ -352,7 +355,7 @@ class cache {
     if (!load()) return false;
     heartbeat beat;
     while (receive(sub.get(), beat) && !mirror_.full() && keep_time(sub.get(), beat) &&
-           wait(sub.get(), beat)) {
+           wait(sub.get(), beat) && endpoint_->primary_generation() == generation) {
     }
     return beat.answered;
   }

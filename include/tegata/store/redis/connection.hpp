@@ -290,14 +290,34 @@ class endpoint {
 
   std::chrono::milliseconds command_timeout() const noexcept { return command_timeout_; }
 
+  // With Sentinels: which primary connections are current. Each +switch-master the Sentinels
+  // announce (sentinel_watch.hpp) moves it on, and a pooled connection opened under an earlier
+  // generation is reopened (asking the Sentinels again) before its next use, so that writes stop
+  // going to a primary the others no longer follow even while it still accepts them.
+  std::uint64_t primary_generation() const noexcept {
+    return primary_generation_.load(std::memory_order_acquire);
+  }
+  void primary_switched() const noexcept {
+    primary_generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  const std::vector<host_port>& sentinels() const noexcept { return sentinels_; }
+  const std::string& master_name() const noexcept { return master_name_; }
+
+  // A plain connection to a Sentinel (no AUTH, no TLS), with the command timeout; null on failure.
+  context_ptr open_sentinel(const host_port& at) const {
+    context_ptr s(redisConnectWithTimeout(at.host.c_str(), at.port, to_timeval(connect_timeout_)));
+    if (!s || s->err != 0 || redisSetTimeout(s.get(), to_timeval(command_timeout_)) != REDIS_OK) {
+      return nullptr;
+    }
+    return s;
+  }
+
  private:
   // Where the Sentinel at `at` says the primary is; nullopt when it cannot be asked or does not
   // know (it answers a null for a name it does not monitor).
   std::optional<host_port> ask_sentinel(const host_port& at) const {
-    context_ptr s(redisConnectWithTimeout(at.host.c_str(), at.port, to_timeval(connect_timeout_)));
-    if (!s || s->err != 0 || redisSetTimeout(s.get(), to_timeval(command_timeout_)) != REDIS_OK) {
-      return std::nullopt;
-    }
+    const context_ptr s = open_sentinel(at);
+    if (!s) return std::nullopt;
     const reply_ptr r = run(s.get(), {"SENTINEL", "get-master-addr-by-name", master_name_});
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return std::nullopt;
     const std::string_view host = text(r->element[0]);
@@ -425,6 +445,7 @@ class endpoint {
   std::chrono::milliseconds connect_timeout_;
   std::chrono::milliseconds command_timeout_;
   mutable std::atomic<std::size_t> preferred_sentinel_{0};
+  mutable std::atomic<std::uint64_t> primary_generation_{0};
   mutable std::atomic<bool> refused_eviction_{false};
 };
 
@@ -432,7 +453,7 @@ class endpoint {
 class pool {
  public:
   pool(std::shared_ptr<const endpoint> ep, std::size_t size, std::chrono::milliseconds retry_after)
-      : endpoint_(std::move(ep)), slots_(size), retry_after_(retry_after) {
+      : endpoint_(std::move(ep)), slots_(size), generations_(size, 0), retry_after_(retry_after) {
     free_.reserve(size);
     for (std::size_t i = 0; i < size; ++i) free_.push_back(i);
   }
@@ -486,9 +507,11 @@ class pool {
   redisContext* open(std::size_t slot, bool& opened) {
     context_ptr& c = slots_[slot];
     opened = false;
-    if (c && idle_connection_alive(c.get())) return c.get();
+    const std::uint64_t generation = endpoint_->primary_generation();
+    if (c && generations_[slot] == generation && idle_connection_alive(c.get())) return c.get();
     c.reset();
     opened = true;
+    generations_[slot] = generation;
     const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
     if (now < retry_at_.load(std::memory_order_relaxed)) return nullptr;
     c = endpoint_->connect();
@@ -503,6 +526,7 @@ class pool {
 
   std::shared_ptr<const endpoint> endpoint_;
   std::vector<context_ptr> slots_;  // slot i is touched only by the holder of its lease
+  std::vector<std::uint64_t> generations_;  // the primary generation each slot was opened under
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::size_t> free_;
