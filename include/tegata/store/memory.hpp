@@ -372,22 +372,27 @@ class MemoryRevocationStore {
     // only shortens them). Only another caller of create_session can pass a limit beyond, and it
     // is clamped: a longer one reads back as 2^30 - 1 s (shorter, never longer), one below
     // -2^30 s (a refresh token expired decades before it is issued) as -2^30 s.
-    std::int32_t refresh_seconds : 31 = 0;
-    std::uint32_t persistent_bit : 1 = 1;
+    // Bit 0: persistent; bits 1 to 31: the idle limit in seconds, two's complement. Masks, not
+    // bit-fields, which -Wconversion cannot see are assigned in range.
+    std::uint32_t limits_ = 1;
     // Links as entry numbers (4 bytes where a pointer takes 8), detail::no_entry for none.
     std::uint32_t owner = detail::no_entry;  // the subject's index (in subjects) while live
     std::uint32_t newer = detail::no_entry;  // its neighbours in the index's list (in families)
     std::uint32_t older = detail::no_entry;
 
     std::chrono::seconds refresh_ttl() const noexcept {
-      return std::chrono::seconds{refresh_seconds};
+      // An arithmetic shift (C++20) of the bits as signed restores the sign.
+      return std::chrono::seconds{static_cast<std::int32_t>(limits_) >> 1};
     }
     void set_refresh_ttl(std::chrono::seconds ttl) noexcept {
       constexpr std::chrono::seconds::rep limit = (std::chrono::seconds::rep{1} << 30) - 1;
-      refresh_seconds = static_cast<std::int32_t>(std::clamp(ttl.count(), -limit - 1, limit));
+      const auto seconds = static_cast<std::int32_t>(std::clamp(ttl.count(), -limit - 1, limit));
+      limits_ = (static_cast<std::uint32_t>(seconds) << 1) | (limits_ & 1U);
     }
-    bool persistent() const noexcept { return persistent_bit != 0; }
-    void set_persistent(bool persistent) noexcept { persistent_bit = persistent ? 1 : 0; }
+    bool persistent() const noexcept { return (limits_ & 1U) != 0; }
+    void set_persistent(bool persistent) noexcept {
+      limits_ = (limits_ & ~1U) | (persistent ? 1U : 0U);
+    }
   };
   static_assert(sizeof(void*) != 8 || sizeof(session_state) == 96);
   // The live sessions of one subject: a circular list through their records, most recently used
