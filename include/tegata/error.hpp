@@ -57,6 +57,9 @@ enum class errc {
   out_of_memory,       // memory ran out (std::bad_alloc) in a call that never throws
   dpop_invalid,        // a DPoP proof (RFC 9449) is malformed, badly signed or not for this request
   use_dpop_nonce,      // the DPoP proof lacks the server's current nonce: retry with the one sent
+  dpop_required,       // the token is bound to a key (cnf.jkt) and the request carries no proof
+  dpop_mismatch,       // the DPoP proof is valid but made by another key than the token's
+  dpop_replayed,       // the DPoP proof (its jti) was already used: a proof is good for one request
 };
 
 // The enumerator's name, e.g. "bad_signature": stable, for logs and the CLI.
@@ -97,6 +100,9 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::out_of_memory: return "out_of_memory";
     case errc::dpop_invalid: return "dpop_invalid";
     case errc::use_dpop_nonce: return "use_dpop_nonce";
+    case errc::dpop_required: return "dpop_required";
+    case errc::dpop_mismatch: return "dpop_mismatch";
+    case errc::dpop_replayed: return "dpop_replayed";
   }
   return "unknown";
 }
@@ -140,6 +146,9 @@ constexpr const char* describe(errc e) noexcept {
     case errc::out_of_memory: return "out of memory";
     case errc::dpop_invalid: return "DPoP proof is invalid or not made for this request";
     case errc::use_dpop_nonce: return "DPoP proof must carry the server's current nonce";
+    case errc::dpop_required: return "token is bound to a key: a DPoP proof is required";
+    case errc::dpop_mismatch: return "DPoP proof is made by another key than the token's";
+    case errc::dpop_replayed: return "DPoP proof was already used";
   }
   return "unknown tegata error";
 }
@@ -218,6 +227,9 @@ constexpr ErrorClass classify(errc e) noexcept {
     case errc::session_expired:
     case errc::dpop_invalid:
     case errc::use_dpop_nonce:
+    case errc::dpop_required:
+    case errc::dpop_mismatch:
+    case errc::dpop_replayed:
     case errc::not_found: return ErrorClass::unauthenticated;
     case errc::invalid_argument: return ErrorClass::bad_request;
     case errc::cross_site_request: return ErrorClass::forbidden;

@@ -289,8 +289,9 @@ inline Result<std::string_view> dpop_proof(std::span<const std::string_view> val
 // The WWW-Authenticate value that answers a request to a DPoP-protected resource which failed
 // with error (RFC 9449 §7.1, RFC 6750 §3): the DPoP scheme, the algorithms proofs may use, and
 // the error: use_dpop_nonce for that code (send the nonce in a DPoP-Nonce header beside it),
-// invalid_dpop_proof for dpop_invalid, invalid_token for any other refusal, and none when the
-// request carried no credentials (not_found).
+// invalid_dpop_proof for a proof that is missing, invalid, by another key than the token's or
+// used before (dpop_required, dpop_invalid, dpop_mismatch, dpop_replayed), invalid_token for any
+// other refusal, and none when the request carried no credentials (not_found).
 //   DPoP algs="ES256 EdDSA", error="invalid_dpop_proof"
 inline std::string dpop_challenge(std::error_code error, std::span<const Algorithm> algorithms) {
   std::string out = "DPoP algs=\"";
@@ -302,7 +303,8 @@ inline std::string dpop_challenge(std::error_code error, std::span<const Algorit
   const char* code = nullptr;
   if (error == errc::use_dpop_nonce) {
     code = "use_dpop_nonce";
-  } else if (error == errc::dpop_invalid) {
+  } else if (error == errc::dpop_invalid || error == errc::dpop_required ||
+             error == errc::dpop_mismatch || error == errc::dpop_replayed) {
     code = "invalid_dpop_proof";
   } else if (error && error != errc::not_found) {
     code = "invalid_token";

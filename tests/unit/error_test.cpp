@@ -19,7 +19,7 @@ using tegata::errc;
 using tegata::Result;
 
 constexpr int kFirst = static_cast<int>(errc::malformed);
-constexpr int kLast = static_cast<int>(errc::use_dpop_nonce);
+constexpr int kLast = static_cast<int>(errc::dpop_replayed);
 
 Result<int> parse_positive(int v) {
   if (v <= 0) return errc::invalid_argument;
@@ -206,6 +206,9 @@ TEST_CASE("error: every errc has the class that docs/api.md gives it", "[error]"
       {errc::out_of_memory, ErrorClass::server_error},
       {errc::dpop_invalid, ErrorClass::unauthenticated},
       {errc::use_dpop_nonce, ErrorClass::unauthenticated},
+      {errc::dpop_required, ErrorClass::unauthenticated},
+      {errc::dpop_mismatch, ErrorClass::unauthenticated},
+      {errc::dpop_replayed, ErrorClass::unauthenticated},
   };
   for (int v = kFirst; v <= kLast; ++v) {
     const auto e = static_cast<errc>(v);

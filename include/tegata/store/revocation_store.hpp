@@ -61,6 +61,9 @@ struct SessionRecord {
                                             // leeway, never before access_until
   bool persistent = true;                   // "remember me": cookies with Max-Age or without
   std::string metadata;                     // the application's, opaque; never in a token
+  std::string jkt;                          // DPoP (RFC 9449): the thumbprint of the key the
+                                            // session is bound to (both tokens carry it as
+                                            // cnf.jkt); empty for a session bound to no key
   std::uint64_t version = 0;                // the subject's version its tokens were issued with:
                                             // a store that cannot end a subject's records in the
                                             // same step as bump_version ends those older than
@@ -132,6 +135,24 @@ concept RevocationStore =
       // so a store may forget a version at `until` (when every token it voided has expired) and
       // reading 0 afterwards is still correct.
       { store.bump_version(id, time, time) } -> std::same_as<Result<std::uint64_t>>;
+    };
+
+// DPoP proofs are single-use (RFC 9449 §11.1): a store that can remember which proofs were used
+// has
+//   Result<bool> use_proof(std::string_view key, std::chrono::sys_seconds until,
+//                          std::chrono::sys_seconds now) const;
+// which records key until `until` and answers true, or answers false, recording nothing, when key
+// is recorded already (until > now): the proof was used before. Atomic: of two calls with one
+// key, exactly one answers true. The manager passes a fixed-size key (22 base64url characters:
+// 128 bits of SHA-256 over the proof key's thumbprint and the proof's jti, so that one client
+// cannot use up another's jti) and until = the last second the proof's iat window accepts it:
+// an entry is needed for at most twice that window. const like status():
+// a validate with a proof records it. Without it (NullRevocationStore), the manager refuses
+// every DPoP call with not_supported.
+template <class S>
+concept ProofReplayCache =
+    requires(const S& store, std::string_view key, std::chrono::sys_seconds time) {
+      { store.use_proof(key, time, time) } -> std::same_as<Result<bool>>;
     };
 
 // What every store's create_session refuses (errc::invalid_argument): a record it would forget
