@@ -21,6 +21,7 @@
 #include <string_view>
 #include <system_error>
 #include <tegata/tegata.hpp>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -78,6 +79,27 @@ class ChosenStore {
     return std::visit([&](auto& s) { return s.bump_version(subject, until, now); }, store_);
   }
 
+  // The DPoP proof replay cache (tegata::ProofReplayCache), which DPoP-bound sessions need.
+  // Forwarded to the chosen store when it has one; a store without it answers not_supported, so
+  // that the manager refuses DPoP (token mode) instead of accepting proofs it cannot use up.
+  tegata::Result<bool> use_proof(std::string_view key, sys_seconds until, sys_seconds now) const {
+    return std::visit(
+        [&](const auto& s) -> tegata::Result<bool> {
+          if constexpr (tegata::ProofReplayCache<std::decay_t<decltype(s)>>) {
+            return s.use_proof(key, until, now);
+          } else {
+            return tegata::errc::not_supported;
+          }
+        },
+        store_);
+  }
+
+  // Whether the chosen store can remember used proofs (else use_proof is not_supported).
+  bool remembers_proofs() const {
+    return std::visit(
+        [](const auto& s) { return tegata::ProofReplayCache<std::decay_t<decltype(s)>>; }, store_);
+  }
+
  private:
   using any_store = std::variant<tegata::MemoryRevocationStore
 #ifdef TEGATA_EXAMPLE_SQLITE
@@ -131,5 +153,6 @@ class ChosenStore {
 };
 
 static_assert(tegata::RevocationStore<ChosenStore>);
+static_assert(tegata::ProofReplayCache<ChosenStore>);
 
 }  // namespace demo
