@@ -18,15 +18,26 @@
 // over HTTPS, so run the server behind a TLS-terminating proxy; --insecure-http drops Secure and
 // the prefixes for a try-out over plain http://127.0.0.1. The server listens on 127.0.0.1 only.
 //
-// Every failure answers with a JSON body {"error": name, "message": text}, the message saying
-// what was wrong: the status of the error's class (401 mostly) and the tegata::errc name (expired, refresh_reused, session_revoked, ...) or
-// invalid_credentials for a wrong password; 400 for a malformed request (malformed_body,
-// malformed_request). No handler lets an exception escape; beyond that, cpp-httplib answers 404
-// for an unknown path and 413 for a body over 16 KiB.
+// Token mode (DPoP, RFC 9449), for native and single-page apps that hold a key of their own: a
+// request that carries a DPoP header (a proof signed by the client's key), or an Authorization
+// header of the DPoP scheme, never touches the cookies. POST /login then answers
+//   {"access_token", "refresh_token", "token_type": "DPoP", "expires_in"}
+// with both tokens bound to the key of the login's proof (cnf.jkt); the API takes
+// `Authorization: DPoP <access token>`, POST /refresh and POST /logout take
+// {"refresh_token": ...} (logout also the Authorization header), each with a fresh proof by that
+// key. A stolen token is useless without the key. Refusals are 401 with a WWW-Authenticate: DPoP
+// challenge (and a DPoP-Nonce header with --dpop-nonce). See token_request() for the URI a proof
+// must name, and from_our_pages() for why CSRF checks leave these requests alone.
 //
-// A POST needs no body: POST /refresh, /logout and /logout-all read cookies only, and
-// `curl -X POST` sends neither Content-Length nor a body, which RFC 9112 §6.3 defines as an empty
-// body. See frame_request() for how that is made to work with cpp-httplib.
+// Every failure answers with a JSON body {"error": name, "message": text}, the message saying
+// what was wrong: the status of the error's class (401 mostly) and the tegata::errc name (expired,
+// refresh_reused, session_revoked, ...) or invalid_credentials for a wrong password; 400 for a
+// malformed request (malformed_body, malformed_request). No handler lets an exception escape;
+// beyond that, cpp-httplib answers 404 for an unknown path and 413 for a body over 16 KiB.
+//
+// A POST needs no body: outside token mode, POST /refresh, /logout and /logout-all read cookies
+// only, and `curl -X POST` sends neither Content-Length nor a body, which RFC 9112 §6.3 defines
+// as an empty body. See frame_request() for how that is made to work with cpp-httplib.
 //
 // Threads. cpp-httplib runs handlers on a pool of threads, and they all share one SessionManager
 // without a lock. That is safe: the manager's own members are fixed at construction and its calls
@@ -96,6 +107,8 @@ using Sessions = tegata::SessionManager<tegata::KeyRing, ServerClock, demo::Chos
 constexpr std::string_view kIssuer = "urn:tegata:example:http_server";
 constexpr std::string_view kAudience = "urn:tegata:example:api";
 constexpr std::size_t kMaxBodyBytes = 16 * 1024;
+constexpr std::string_view kProofRequired =
+    "token mode: every request needs a DPoP header with a proof made for it";
 
 constexpr std::string_view kUsage = R"(usage: tegata_http_server [options]
        tegata_http_server --hash-password NAME < password
@@ -116,9 +129,18 @@ constexpr std::string_view kUsage = R"(usage: tegata_http_server [options]
                      plain http://127.0.0.1 only
   --tls-cert FILE    serve HTTPS with this PEM certificate (chain) and --tls-key FILE, its
   --tls-key FILE     private key; without them, plain HTTP (behind a TLS-terminating proxy)
-  --public-origin U  the origin browsers load the page from, e.g. https://app.example.com
-                     (behind a proxy); state-changing requests from any other origin are
-                     refused (403 cross_site_request). Default: http(s)://127.0.0.1:PORT
+  --public-origin U  the origin clients reach this server at, e.g. https://app.example.com
+                     (behind a proxy). Browsers' state-changing requests from any other origin
+                     are refused (403 cross_site_request); default: http(s)://127.0.0.1:PORT.
+                     In token mode, DPoP proofs must name this origin plus the path (htu);
+                     without it, https://HOST (http://HOST with --insecure-http and no
+                     --tls-cert), HOST being the request's Host header. Set it in production: a
+                     Host header is whatever the client (or the proxy) says
+  --dpop-nonce       token mode: every DPoP proof must carry a nonce this server issued
+                     recently (RFC 9449 §8), sent in a DPoP-Nonce header (a 401 use_dpop_nonce
+                     asks the client to retry with it). The nonces' secret is random for this
+                     process: after a restart a client gets one more 401 and retries, and
+                     several servers do not accept each other's nonces
   --hash-password N  print a users file line for user N with the password read from stdin
 )";
 
@@ -134,6 +156,7 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   std::string public_origin;
+  bool dpop_nonce = false;
   std::string hash_password_for;
 };
 
@@ -183,6 +206,8 @@ Config parse_args(int argc, char** argv) {
       config.tls_key = value();
     } else if (arg == "--public-origin") {
       config.public_origin = value();
+    } else if (arg == "--dpop-nonce") {
+      config.dpop_nonce = true;
     } else if (arg == "--hash-password") {
       config.hash_password_for = value();
     } else if (arg == "--help" || arg == "-h") {
@@ -299,6 +324,20 @@ tegata::KeyRing load_keys(const Config& config) {
   return *ring;
 }
 
+// How token mode checks DPoP proofs: the library's defaults (ES256, EdDSA/Ed25519, RS256, PS256;
+// iat within 60 s), and with --dpop-nonce a nonce from this process's own random secret (nothing
+// to configure, at the price of one more 401 per client after a restart; servers that must
+// accept each other's nonces would share a secret instead).
+tegata::dpop::ProofOptions proof_options(const Config& config) {
+  tegata::dpop::ProofOptions options;
+  if (config.dpop_nonce) {
+    std::string secret = tegata::keys::generate_secret(tegata::Algorithm::HS256);
+    options.nonces.emplace(secret);
+    OPENSSL_cleanse(secret.data(), secret.size());
+  }
+  return options;
+}
+
 // --- HTTP helpers ---------------------------------------------------------------------------
 
 void send_json(Response& res, int status, const nlohmann::json& body,
@@ -354,6 +393,71 @@ bool is_decimal(std::string_view text) {
                                       [](unsigned char c) { return c >= '0' && c <= '9'; });
 }
 
+// The values of every header field called name, in order: views into req, which outlives them.
+std::vector<std::string_view> header_values(const Request& req, const char* name) {
+  std::vector<std::string_view> values;
+  const auto [first, last] = req.headers.equal_range(name);
+  for (auto it = first; it != last; ++it) values.emplace_back(it->second);
+  return values;
+}
+
+// Whether an Authorization value names the DPoP scheme, well-formed or not (case-insensitive,
+// RFC 9110 §11.1): such a request is in token mode even when the rest of the value is broken,
+// so that it gets the token-mode answer (400 or 401 with a DPoP challenge), never the cookies'.
+bool is_dpop_authorization(std::string_view value) {
+  return equals_ignoring_case(value.substr(0, value.find(' ')), "DPoP");
+}
+
+// Token mode: the request carries a DPoP header or an Authorization: DPoP header. Such a request
+// is answered from what it carries itself, its Cookie header never read (see from_our_pages()).
+bool token_mode(const Request& req) {
+  if (req.has_header("DPoP")) return true;
+  const std::vector<std::string_view> authorization = header_values(req, "Authorization");
+  return std::any_of(authorization.begin(), authorization.end(), is_dpop_authorization);
+}
+
+// RFC 9110 §7.2 Host = uri-host [":" port], here a DNS name or IPv4 address (letters, digits,
+// '-', '.') or a bracketed IPv6 literal: anything else cannot be the authority of a URI a proof
+// names, and is refused rather than pasted into one.
+bool is_host_header(std::string_view host) {
+  std::string_view name = host;
+  const std::size_t bracket = host.rfind(']');
+  const std::size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    const std::string_view port = host.substr(colon + 1);
+    if (port.size() > 5 || !is_decimal(port)) return false;
+    name = host.substr(0, colon);
+  }
+  if (name.empty()) return false;
+  if (name.front() == '[') {
+    return name.size() > 2 && name.back() == ']' &&
+           std::all_of(name.begin() + 1, name.end() - 1,
+                       [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; });
+  }
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; });
+}
+
+// Whether a token's payload says it is bound to a DPoP key (cnf.jkt): nullopt when the payload
+// cannot be read at all (refresh() or revoke() then say why: malformed). Read WITHOUT verifying
+// the signature, so the answer is only ever a reason to refuse: a token that claims a binding
+// still passes every check refresh() and revoke() make, the proof checked against the key the
+// signed token names.
+std::optional<bool> names_dpop_key(std::string_view token) {
+  const std::size_t first = token.find('.');
+  if (first == std::string_view::npos) return std::nullopt;
+  const std::size_t second = token.find('.', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const auto text = tegata::base64url_decode(token.substr(first + 1, second - first - 1));
+  if (!text) return std::nullopt;
+  const auto payload = nlohmann::json::parse(*text, nullptr, false);
+  if (!payload.is_object()) return std::nullopt;
+  const auto cnf = payload.find("cnf");
+  if (cnf == payload.end() || !cnf->is_object()) return false;
+  const auto jkt = cnf->find("jkt");
+  return jkt != cnf->end() && jkt->is_string();
+}
+
 // A handler that cannot throw: whatever escapes (only an OpenSSL or memory failure can) becomes
 // 503, never a 500 and never a crash.
 template <class Handler>
@@ -372,10 +476,18 @@ httplib::Server::Handler guarded(Handler handler) {
 
 class App {
  public:
+  // proof_origin: the origin DPoP proofs must name (--public-origin); empty: proof_scheme plus
+  // each request's Host header.
   App(Sessions& sessions, const tegata::http::CookieWriter& cookies,
       const tegata::http::CsrfGuard& csrf, const demo::UserTable& users,
-      const tegata::KeyRing& ring)
-      : sessions_(sessions), cookies_(cookies), csrf_(csrf), users_(users), ring_(ring) {}
+      const tegata::KeyRing& ring, std::string proof_origin, std::string_view proof_scheme)
+      : sessions_(sessions),
+        cookies_(cookies),
+        csrf_(csrf),
+        users_(users),
+        ring_(ring),
+        proof_origin_(std::move(proof_origin)),
+        proof_scheme_(proof_scheme) {}
 
   void routes(httplib::Server& server) {
     server.Get("/", bind(&App::page));
@@ -421,7 +533,24 @@ class App {
   // at all, as curl's do). SameSite=Strict cookies already stay off cross-site requests; this is
   // the independent second check (tegata/csrf.hpp). Runs before any route, so no handler can
   // forget it. Browsers send one Origin header; two are refused rather than guessed between.
+  //
+  // Token-mode requests (a DPoP or an Authorization: DPoP header) skip it. CSRF is a page of
+  // another site making the browser send a request that the browser's ambient credentials, the
+  // cookies it adds by itself, then authorise. A token-mode request carries no such credential:
+  // its handlers never read the Cookie header, and what authorises it is what the request
+  // carries explicitly: a token in its Authorization header or body, and a proof that only the
+  // holder of the token's private key can sign, for this method and URI, once. A page of another
+  // site has neither the victim's tokens nor the victim's key, so the most it can do in token
+  // mode is act with credentials of its own, which it could do from anywhere. (A token-mode
+  // login sets no cookie either, so it cannot sign the browser into the attacker's account.)
+  // The exemption is only safe because no token-mode path falls back to cookies: a request with
+  // a DPoP header and the victim's cookies is refused, never served from the cookies. And it is
+  // needed: a native app's web view may send an Origin of its own, which checking would lock
+  // out. (Browsers also preflight a cross-origin request with a DPoP header, and this server
+  // answers no CORS preflight, so such pages cannot call it at all; but that is not what keeps
+  // it safe.)
   bool from_our_pages(const Request& req, Response& res) const {
+    if (token_mode(req)) return true;
     const bool one_origin = req.get_header_value_count("Origin") <= 1;
     auto ok = one_origin ? csrf_.check(req.method, req.get_header_value("Origin"),
                                        req.get_header_value("Sec-Fetch-Site"))
@@ -544,6 +673,24 @@ class App {
       OPENSSL_cleanse(secret.data(), secret.size());
       return send_error(res, 400, "malformed_body", "username or password too long");
     }
+    // Token mode: the proof is checked (and used up) before the password, so that a replayed or
+    // forged login request costs no PBKDF2 run, and a client that needs the server's nonce learns
+    // it before it spends the user's password on a request that cannot succeed.
+    const bool tokens = token_mode(req);
+    std::string jkt;
+    if (tokens) {
+      const auto dpop = token_request(req, res);
+      if (!dpop) {
+        OPENSSL_cleanse(secret.data(), secret.size());
+        return;
+      }
+      auto proof = sessions_.verify_proof(dpop->proof, req.method, dpop->uri);
+      if (!proof) {
+        OPENSSL_cleanse(secret.data(), secret.size());
+        return send_token_error(res, proof.error(), dpop->proof.empty() ? kProofRequired : "");
+      }
+      jkt = std::move(proof->jkt);
+    }
     // An invalid name cannot exist, but it still costs a PBKDF2 run: no timing difference.
     const bool ok = users_.verify(demo::valid_username(name) ? name : std::string_view{}, secret);
     OPENSSL_cleanse(secret.data(), secret.size());
@@ -559,8 +706,11 @@ class App {
     if (!options.persistent) options.absolute_ttl = std::chrono::hours{24};
     // What the user sees in the session list: the browser it logged in with.
     options.metadata = req.get_header_value("User-Agent").substr(0, 256);
+    // Token mode: both tokens bound to the key that signed the login's proof (cnf.jkt).
+    options.dpop_jkt = std::move(jkt);
     auto pair = sessions_.issue(name, options);
-    if (!pair) return send_error(res, pair.error());
+    if (!pair) return tokens ? send_token_error(res, pair.error()) : send_error(res, pair.error());
+    if (tokens) return send_tokens(res, *pair);
     if (!set_session_cookies(res, *pair)) return;
     send_json(res, 200,
               {{"subject", name},
@@ -619,7 +769,8 @@ class App {
       }
       return send_error(res, done.error());
     }
-    if (*id == claims->session_id) clear_session_cookies(res);  // this very session
+    // This very session: its cookies go (a token-mode client has none, and drops its tokens).
+    if (*id == claims->session_id && !token_mode(req)) clear_session_cookies(res);
     send_json(res, 200, {{"revoked", std::string(*id)}});
   }
 
@@ -637,8 +788,10 @@ class App {
     return id;
   }
 
-  // The claims of the request's access token, or nullopt after answering why not.
+  // The claims of the request's access token, or nullopt after answering why not. The token
+  // comes from the access cookie, or in token mode from the Authorization header.
   std::optional<tegata::AccessClaims> signed_in(const Request& req, Response& res) {
+    if (token_mode(req)) return signed_in_with_token(req, res);
     const std::string header = cookie_header(req);
     auto token = cookies_.read_access(header);
     if (!token) {
@@ -654,6 +807,10 @@ class App {
   }
 
   void refresh(const Request& req, Response& res) {
+    // A body naming a refresh token is token mode too, even without a proof: that client is
+    // told it needs one (dpop_required), not that it has no refresh cookie.
+    const auto in_body = refresh_token_in_body(req);
+    if (token_mode(req) || (in_body && !in_body->empty())) return refresh_tokens(req, res, in_body);
     const std::string header = cookie_header(req);
     auto token = cookies_.read_refresh(header);
     if (!token) return send_error(res, token.error());
@@ -680,6 +837,8 @@ class App {
   // the short-lived one: it may have expired, or the browser may have dropped it at its Max-Age,
   // while the session lives on through its refresh token, and logging out must end it then too.
   void logout(const Request& req, Response& res) {
+    const auto in_body = refresh_token_in_body(req);
+    if (token_mode(req) || (in_body && !in_body->empty())) return logout_tokens(req, res, in_body);
     const std::string header = cookie_header(req);
     std::error_code failure;
     auto access = cookies_.read_access(header);
@@ -707,6 +866,13 @@ class App {
   }
 
   void logout_all(const Request& req, Response& res) {
+    if (token_mode(req)) {
+      auto claims = signed_in_with_token(req, res);
+      if (!claims) return;
+      auto done = sessions_.revoke_all(claims->subject);
+      if (!done) return send_token_error(res, done.error());
+      return send_json(res, 200, {{"logged_out_everywhere", true}});
+    }
     const std::string header = cookie_header(req);
     auto token = cookies_.read_access(header);
     if (!token) return fail_signed_in_action(res, token.error());
@@ -724,6 +890,200 @@ class App {
   void fail_signed_in_action(Response& res, std::error_code ec) {
     if (ec != tegata::errc::expired && ec != tegata::errc::not_found) clear_session_cookies(res);
     send_error(res, ec);
+  }
+
+  // --- Token mode (DPoP) ------------------------------------------------------------------------
+
+  // What every token-mode request needs: its one proof (empty when it has no DPoP header) and
+  // the absolute URI the proof must name.
+  struct TokenRequest {
+    std::string_view proof;  // into the request
+    std::string uri;
+  };
+
+  // The request's proof and URI, or nullopt after answering why not. Every token-mode answer
+  // (success or not) carries the current nonce when --dpop-nonce requires them: a client that
+  // keeps the latest one never meets a stale nonce (RFC 9449 §8.2 allows it in any response).
+  std::optional<TokenRequest> token_request(const Request& req, Response& res) const {
+    if (auto nonce = sessions_.dpop_nonce()) res.set_header("DPoP-Nonce", *nonce);
+    auto proof = tegata::http::dpop_proof(header_values(req, "DPoP"));
+    if (!proof && proof.error() != tegata::errc::not_found) {
+      // Two DPoP fields, or one that is not a compact JWS (RFC 9449 §4.3, checks 1 and 2): the
+      // proof is invalid whichever was meant, and no field is guessed at.
+      send_token_error(res, tegata::errc::dpop_invalid,
+                       "a request carries exactly one DPoP header holding one proof");
+      return std::nullopt;
+    }
+    TokenRequest out;
+    if (proof) out.proof = *proof;
+    // The URI the client sent this request to (RFC 9449 §4.3, check 9): the public origin, then
+    // the request target as received: not req.path, which cpp-httplib has percent-decoded (the
+    // proof verifier normalizes both URIs as RFC 3986 §6 says). The query does not count.
+    std::string_view target = req.target;
+    target = target.substr(0, target.find('?'));
+    if (!target.starts_with('/')) {
+      send_error(res, 400, "malformed_request", "the request target must be a path");
+      return std::nullopt;
+    }
+    if (!proof_origin_.empty()) {
+      out.uri = proof_origin_;
+    } else {
+      // The origin the client addressed, by its Host header: right for a try-out, and behind a
+      // proxy only when it forwards the Host the client sent (--public-origin says it instead).
+      const std::vector<std::string_view> hosts = header_values(req, "Host");
+      if (hosts.size() != 1 || !is_host_header(hosts.front())) {
+        send_error(res, 400, "malformed_request",
+                   "a token-mode request needs one Host header, host[:port]");
+        return std::nullopt;
+      }
+      out.uri.append(proof_scheme_).append("://").append(hosts.front());
+    }
+    out.uri.append(target);
+    return out;
+  }
+
+  // A token-mode refusal: send_error's status and body, and for a 401 the challenge saying which
+  // proofs this server takes and what was wrong (RFC 9449 §7.1; use_dpop_nonce with the nonce
+  // that token_request() put in the DPoP-Nonce header).
+  void send_token_error(Response& res, std::error_code ec, std::string_view message = {}) const {
+    const int status = tegata::http_status(tegata::classify(ec));
+    if (status == 401) {
+      res.set_header("WWW-Authenticate",
+                     tegata::http::dpop_challenge(ec, sessions_.options().dpop.algorithms));
+    }
+    const std::string text = message.empty() ? ec.message() : std::string(message);
+    send_error(res, status, tegata::to_string(ec), text);
+  }
+
+  // A new pair, in the body: nothing of it in a cookie (RFC 6749 §5.1's shape; Cache-Control:
+  // no-store, as every answer of send_json).
+  void send_tokens(Response& res, const tegata::TokenPair& pair) {
+    send_json(res, 200,
+              {{"access_token", pair.access_token},
+               {"refresh_token", pair.refresh_token},
+               {"token_type", "DPoP"},
+               {"expires_in", (pair.access_expires_at - sessions_.clock().now()).count()}});
+  }
+
+  // The access token of the request's Authorization: DPoP header: not_found without one (or
+  // with another scheme), invalid_argument for two fields or a malformed one (400).
+  static tegata::Result<std::string_view> dpop_access_token(const Request& req) {
+    const std::vector<std::string_view> fields = header_values(req, "Authorization");
+    if (fields.empty()) return tegata::errc::not_found;
+    if (fields.size() > 1) return tegata::errc::invalid_argument;
+    return tegata::http::dpop_token(fields.front());
+  }
+
+  // The "refresh_token" of a token-mode JSON body {"refresh_token": "..."}: empty when the body
+  // is empty or has no such member; nullopt when there is a body but it is not such JSON.
+  static std::optional<std::string> refresh_token_in_body(const Request& req) {
+    if (req.body.empty()) return std::string{};
+    if (!is_json_request(req)) return std::nullopt;
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object()) return std::nullopt;
+    const auto token = body.find("refresh_token");
+    if (token == body.end()) return std::string{};
+    if (!token->is_string() || token->get_ref<const std::string&>().empty()) return std::nullopt;
+    return token->get<std::string>();
+  }
+
+  // A token that does not claim a DPoP binding is a cookie session's: token mode refuses it
+  // before anything is used up, so that the two kinds of session stay apart (a cookie session's
+  // token never turns into tokens in a body, and its proofs would bind nothing). Answers and
+  // returns false then.
+  bool claims_binding(std::string_view token, Response& res) const {
+    if (names_dpop_key(token) != false) return true;  // bound, or unreadable: the library judges
+    send_token_error(res, tegata::errc::missing_claim,
+                     "this token is not bound to a DPoP key: token mode takes only the tokens of "
+                     "a token-mode login");
+    return false;
+  }
+
+  // Token mode's signed_in(): Authorization: DPoP <access token>, and a proof by its key.
+  std::optional<tegata::AccessClaims> signed_in_with_token(const Request& req, Response& res) {
+    const auto dpop = token_request(req, res);
+    if (!dpop) return std::nullopt;
+    auto token = dpop_access_token(req);
+    if (!token) {
+      send_token_error(res, token.error(),
+                       token.error() == tegata::errc::not_found
+                           ? "token mode: expected Authorization: DPoP <access token>"
+                           : "expected one Authorization header: DPoP <access token>");
+      return std::nullopt;
+    }
+    // The DPoP scheme always comes with a proof: none is refused before the token is read (an
+    // unbound token would otherwise pass validate() without any).
+    if (dpop->proof.empty()) {
+      send_token_error(res, tegata::errc::dpop_required, kProofRequired);
+      return std::nullopt;
+    }
+    auto claims = sessions_.validate(*token, dpop->proof, req.method, dpop->uri);
+    if (!claims) {
+      send_token_error(res, claims.error());
+      return std::nullopt;
+    }
+    if (claims->jkt.empty()) {  // verified now: an unbound token, see claims_binding()
+      claims_binding(*token, res);
+      return std::nullopt;
+    }
+    return std::move(*claims);
+  }
+
+  // Token mode's refresh: {"refresh_token": ...} and a proof by its key; the new pair is bound
+  // to the same key. A refusal uses nothing up: the owner's next refresh still works after a
+  // thief's attempt with a proof of its own.
+  void refresh_tokens(const Request& req, Response& res,
+                      const std::optional<std::string>& in_body) {
+    const auto dpop = token_request(req, res);
+    if (!dpop) return;
+    if (!in_body || in_body->empty()) {
+      return send_error(res, 400, "malformed_body", "expected {\"refresh_token\": string}");
+    }
+    if (dpop->proof.empty()) {
+      return send_token_error(res, tegata::errc::dpop_required, kProofRequired);
+    }
+    if (!claims_binding(*in_body, res)) return;
+    auto pair =
+        sessions_.refresh(*in_body, dpop->proof, req.method, dpop->uri,
+                          [](std::string_view, std::string_view) { return extra_claims(); });
+    if (!pair) return send_token_error(res, pair.error());
+    send_tokens(res, *pair);
+  }
+
+  // Token mode's logout: the access token of Authorization: DPoP, or the refresh token of the
+  // body, with a proof by their key (a thief holding a bound token cannot even log its owner out).
+  // As with the cookies, the access token first and then the refresh token: the client may send
+  // both, its access token having expired.
+  void logout_tokens(const Request& req, Response& res, const std::optional<std::string>& in_body) {
+    const auto dpop = token_request(req, res);
+    if (!dpop) return;
+    if (!in_body) {
+      return send_error(res, 400, "malformed_body",
+                        "expected no body or {\"refresh_token\": string}");
+    }
+    auto access = dpop_access_token(req);
+    if (!access && access.error() != tegata::errc::not_found) {
+      return send_token_error(res, access.error(),
+                              "expected one Authorization header: DPoP <access token>");
+    }
+    if (!access && in_body->empty()) {
+      return send_token_error(res, tegata::errc::not_found,
+                              "token mode: expected Authorization: DPoP <access token> or "
+                              "{\"refresh_token\": string}");
+    }
+    if (dpop->proof.empty()) {
+      return send_token_error(res, tegata::errc::dpop_required, kProofRequired);
+    }
+    std::error_code failure;
+    for (const std::string_view token :
+         {access ? *access : std::string_view{}, std::string_view{*in_body}}) {
+      if (token.empty()) continue;
+      if (!claims_binding(token, res)) return;
+      auto revoked = sessions_.revoke(token, dpop->proof, req.method, dpop->uri);
+      if (revoked) return send_json(res, 200, {{"logged_out", true}});
+      failure = revoked.error();
+    }
+    send_token_error(res, failure);
   }
 
   bool set_session_cookies(Response& res, const tegata::TokenPair& pair) {
@@ -752,6 +1112,8 @@ class App {
   const tegata::http::CsrfGuard& csrf_;
   const demo::UserTable& users_;
   const tegata::KeyRing& ring_;
+  const std::string proof_origin_;
+  const std::string_view proof_scheme_;
   std::map<std::string, httplib::Server::Handler, std::less<>> bodiless_posts_;
   httplib::Server::Handler revoke_session_route_;
 };
@@ -808,8 +1170,14 @@ int main(int argc, char** argv) {
                        .audience = std::string(kAudience),
                        .access_ttl = config.access_ttl,
                        .refresh_ttl = config.refresh_ttl,
-                       .absolute_ttl = std::max<seconds>(30 * 24h, config.refresh_ttl)},
+                       .absolute_ttl = std::max<seconds>(30 * 24h, config.refresh_ttl),
+                       .dpop = proof_options(config)},
                       make_clock(), demo::ChosenStore(config.store));
+    if (!sessions.store().remembers_proofs()) {
+      std::cerr << "tegata_http_server: warning: --store " << config.store
+                << " cannot remember used DPoP proofs: token mode answers 500 not_supported "
+                   "(cookie sessions work)\n";
+    }
     // Both cookies __Host- on Path=/: no sibling subdomain can plant either one. Only POST
     // /refresh reads the refresh cookie (docs/security.md on why it is not path-scoped).
     const tegata::http::CookieWriter cookies({.insecure_http_for_testing = config.insecure_http});
@@ -866,7 +1234,11 @@ int main(int argc, char** argv) {
     // (a malformed one is refused here, at startup).
     const tegata::http::CsrfGuard csrf(
         {config.public_origin.empty() ? own_origin : config.public_origin});
-    App app(sessions, cookies, csrf, users, ring);
+    // Token mode: the URI each proof must name starts with --public-origin, else with the
+    // scheme clients reach this server by (https behind a TLS-terminating proxy) and the
+    // request's Host header.
+    App app(sessions, cookies, csrf, users, ring, config.public_origin,
+            tls || !config.insecure_http ? "https" : "http");
     app.routes(server);
 
     std::atomic<bool> finished{false};
