@@ -3,9 +3,10 @@
 # The documentation's code is tested as printed: each tested block follows a line
 # `<!-- snippet: NAME -->` in its Markdown file, and opens with ```<lang> (default cpp). This
 # writes the block's text to <name>.<ext> in the calling directory's binary dir (ext: cpp for
-# cpp, cmake for cmake, sh for sh, txt for text: an output sample a test compares), only when it
-# changed, so nothing rebuilds needlessly, makes CMake configure again whenever the Markdown file
-# changes, and returns the file's path.
+# cpp, cmake for cmake, sh for sh, mjs for js (an ES module, which is what Node.js runs it as),
+# txt for text: an output sample a test compares), only when it changed, so nothing rebuilds
+# needlessly, makes CMake configure again whenever the Markdown file changes, and returns the
+# file's path.
 # A missing marker, or a block without its closing fence, stops the configure.
 #
 # Each extraction is also recorded as `<markdown file, relative to tegata's source>:<name>`; at
@@ -41,6 +42,8 @@ function(tegata_doc_snippet out markdown name)
     set(ext cmake)
   elseif(lang STREQUAL "sh")
     set(ext sh)
+  elseif(lang STREQUAL "js")
+    set(ext mjs)
   elseif(lang STREQUAL "text")
     set(ext txt)
   else()
