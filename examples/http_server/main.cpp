@@ -905,6 +905,14 @@ class App {
   // (success or not) carries the current nonce when --dpop-nonce requires them: a client that
   // keeps the latest one never meets a stale nonce (RFC 9449 §8.2 allows it in any response).
   std::optional<TokenRequest> token_request(const Request& req, Response& res) const {
+    if (!sessions_.store().remembers_proofs()) {
+      // The manager would refuse each call with not_supported (a proof that cannot be used up is
+      // no proof); say why, here, rather than at startup: cookie sessions work with such a store.
+      send_token_error(res, tegata::errc::not_supported,
+                       "token mode (DPoP) needs a store that can remember used proofs, which "
+                       "the chosen --store cannot");
+      return std::nullopt;
+    }
     if (auto nonce = sessions_.dpop_nonce()) res.set_header("DPoP-Nonce", *nonce);
     auto proof = tegata::http::dpop_proof(header_values(req, "DPoP"));
     if (!proof && proof.error() != tegata::errc::not_found) {
@@ -1173,11 +1181,6 @@ int main(int argc, char** argv) {
                        .absolute_ttl = std::max<seconds>(30 * 24h, config.refresh_ttl),
                        .dpop = proof_options(config)},
                       make_clock(), demo::ChosenStore(config.store));
-    if (!sessions.store().remembers_proofs()) {
-      std::cerr << "tegata_http_server: warning: --store " << config.store
-                << " cannot remember used DPoP proofs: token mode answers 500 not_supported "
-                   "(cookie sessions work)\n";
-    }
     // Both cookies __Host- on Path=/: no sibling subdomain can plant either one. Only POST
     // /refresh reads the refresh cookie (docs/security.md on why it is not path-scoped).
     const tegata::http::CookieWriter cookies({.insecure_http_for_testing = config.insecure_http});
