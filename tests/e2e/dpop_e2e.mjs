@@ -18,8 +18,8 @@
 // printed against both servers.
 //
 // The server's clock is the test build's ManualClock, which only POST /test/clock moves: refresh
-// rotation is checked past reuse_grace by moving it 11 s (the proofs, made with the real clock,
-// stay well inside their 60 s iat window).
+// rotation is checked past reuse_grace by moving it 11 s, and before each step it is caught up
+// with the real clock, which the proofs' iat follows (keepTime).
 //
 // A missing dpop or jose package makes the test SKIP (exit 77), or FAIL when TEGATA_REQUIRE_E2E
 // is set (as CI does): `npm ci --prefix tests/e2e` installs them.
@@ -83,10 +83,12 @@ function check(condition, what, detail = '') {
   return condition;
 }
 
-// Runs a named group of checks; an exception fails the group, and the run goes on.
+// Runs a named group of checks; an exception fails the group, and the run goes on. Each starts
+// with the servers' clocks caught up with the real one (see keepTime).
 async function step(what, body) {
   console.log(`--- ${what}`);
   try {
+    for (const server of servers) await keepTime(server);
     await body();
   } catch (error) {
     check(false, what, `threw ${error?.stack ?? error}`);
@@ -262,6 +264,17 @@ async function handMade(keys, alg, header, claims) {
 // RFC 9449 §4.2 ath: base64url(SHA-256(the access token)).
 const athOf = async (token) => jose.base64url.encode(
   new Uint8Array(await webcrypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
+
+// The test server's ManualClock stands still while the proofs' iat follows the real clock: moved
+// up to the real time before each step, the two never drift apart by more than one step takes,
+// however slow the machine, and proofs stay well inside their 60 s window. (A server ahead of
+// the real clock, after advance(), is left alone: it only moves forward.)
+async function keepTime(server) {
+  const r = await send(server.base, 'POST', '/test/clock', { body: { advance: 0 } });
+  if (r.status !== 200 || !Number.isInteger(r.json?.now)) throw new Error(`POST /test/clock: ${r.body}`);
+  const lag = now() - r.json.now;
+  if (lag > 0) await send(server.base, 'POST', '/test/clock', { body: { advance: lag } });
+}
 
 // POST /test/clock: moves the server's clock forward by seconds.
 async function advance(server, seconds) {
