@@ -237,8 +237,17 @@ bool op_verify_copy(std::size_t i) {
   return ok;
 }
 
+// Two verifications, of two inputs: what a DPoP-bound request costs at least (the access token's
+// signature and the proof's).
+template <Alg A>
+bool op_verify_copy_twice(std::size_t i) {
+  return op_verify_copy<A>(2 * i) && op_verify_copy<A>(2 * i + 1);
+}
+
 const OperationRegistrar registered[] = {
     {"openssl_hmac_reinit", op_hmac_reinit},
+    {"openssl_verify_copy_twice/ES256", op_verify_copy_twice<Alg::ES256>},
+    {"openssl_verify_copy_twice/EdDSA", op_verify_copy_twice<Alg::EdDSA>},
     {"openssl_verify_init/ES256", op_verify_init<Alg::ES256>},
     {"openssl_verify_copy/ES256", op_verify_copy<Alg::ES256>},
     {"openssl_verify_init/ES384", op_verify_init<Alg::ES384>},

@@ -226,7 +226,7 @@ void tegata_validate_asym(benchmark::State& state) {
 
 // --- MemoryRevocationStore footprint -------------------------------------------------------------
 
-enum class Fact { revoked_jti, revoked_family, subject_version, session_record };
+enum class Fact { revoked_jti, revoked_family, subject_version, session_record, used_proof };
 
 // Fills a fresh store with 10^6 live entries of one kind and reports the heap bytes it holds per
 // entry: every block's usable size plus glibc's 8-byte chunk header, counted by the replaced
@@ -283,6 +283,12 @@ void store_bytes_per_entry(benchmark::State& state, Fact fact) {
         case Fact::session_record:
           for (std::size_t i = 0; i < kEntries; ++i) {
             ok = ok && store.create_session(ids[i], records[i], 100, now).has_value();
+          }
+          break;
+        case Fact::used_proof:  // DPoP replay keys: 22 characters, as the manager makes them
+          for (const auto& id : ids) {
+            auto first = store.use_proof(id, until, now);
+            ok = ok && first.has_value() && *first;
           }
           break;
       }
@@ -484,6 +490,9 @@ BENCHMARK_CAPTURE(store_bytes_per_entry, subject_version, Fact::subject_version)
     ->Iterations(1)
     ->Repetitions(1);
 BENCHMARK_CAPTURE(store_bytes_per_entry, session_record, Fact::session_record)
+    ->Iterations(1)
+    ->Repetitions(1);
+BENCHMARK_CAPTURE(store_bytes_per_entry, used_proof, Fact::used_proof)
     ->Iterations(1)
     ->Repetitions(1);
 

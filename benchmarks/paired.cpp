@@ -48,6 +48,8 @@ const std::vector<Pair>& pairs() {
       {"tegata_validate_asym/EdDSA", {"openssl_verify_copy/EdDSA", "openssl_verify_init/EdDSA"}},
       {"tegata_validate_asym/RS256", {"openssl_verify_copy/RS256", "openssl_verify_init/RS256"}},
       {"tegata_validate_asym/PS256", {"openssl_verify_copy/PS256", "openssl_verify_init/PS256"}},
+      {"tegata_validate_dpop/ES256", {"openssl_verify_copy_twice/ES256"}},
+      {"tegata_validate_dpop/EdDSA", {"openssl_verify_copy_twice/EdDSA"}},
       {"libjwt_validate_generic", {"tegata_validate"}},
       {"libjwt_validate_generic", {"tegata_verify_jwt"}},
       {"libjwt_validate_generic", {"tegata_verify_jwt_claims"}},

@@ -153,6 +153,13 @@ def build(rows):
               None if r is None else r <= 1.1,
               "" if separate is None else f"separate medians {separate:.2f}x")
 
+    for alg in ("ES256", "EdDSA"):
+        name = f"tegata_validate_dpop/{alg}"
+        r = pair(name, f"openssl_verify_copy_twice/{alg}")
+        t.add(f"`{name}` (bound token and its proof) / two raw OpenSSL verifies", fmt_ratio(r),
+              "<= 1.15x", None if r is None else r <= 1.15,
+              "issue 18: token and proof read, ath, htu, thumbprint, replay entry recorded")
+
     for peer in ("libjwt_validate_generic", "cppjwt_validate_generic"):
         for ours in ("tegata_validate", "tegata_verify_jwt", "tegata_verify_jwt_claims"):
             if peer not in rows:
@@ -189,7 +196,7 @@ def build(rows):
         prefix = f"store_bytes_per_entry/{kind}/"
         return next((n for n in sorted(rows) if n.startswith(prefix)), prefix)
 
-    for kind in ("revoked_jti", "revoked_family", "subject_version"):
+    for kind in ("revoked_jti", "revoked_family", "subject_version", "used_proof"):
         b = t.counter(store_row(kind), "bytes_per_entry")
         t.add(f"MemoryRevocationStore bytes per live entry, {kind}, 10^6 entries",
               None if b is None else f"{b:.1f}", "<= 128", None if b is None else b <= 128)

@@ -30,8 +30,9 @@ enum class member_name : std::uint8_t {
   sid,
   ver,
   auth_time,
+  cnf,  // RFC 7800 confirmation: a DPoP-bound session's {"jkt": thumbprint}
 };
-inline constexpr std::size_t kMemberNameCount = 15;
+inline constexpr std::size_t kMemberNameCount = 16;
 
 constexpr std::string_view name_of(member_name name) noexcept {
   switch (name) {
@@ -49,6 +50,7 @@ constexpr std::string_view name_of(member_name name) noexcept {
     case member_name::sid: return "sid";
     case member_name::ver: return "ver";
     case member_name::auth_time: return "auth_time";
+    case member_name::cnf: return "cnf";
     case member_name::other: break;
   }
   return {};
@@ -69,7 +71,7 @@ constexpr std::uint32_t pack3(std::string_view s) noexcept {
 inline constexpr member_name kThreeByteNames[] = {
     member_name::alg, member_name::kid, member_name::typ, member_name::iss,
     member_name::sub, member_name::aud, member_name::exp, member_name::nbf,
-    member_name::iat, member_name::jti, member_name::sid, member_name::ver};
+    member_name::iat, member_name::jti, member_name::sid, member_name::ver, member_name::cnf};
 
 constexpr std::uint32_t slot_of(std::uint32_t packed, std::uint32_t multiplier) noexcept {
   return (packed * multiplier) >> 27;  // the top 5 bits of a 32-bit product: 0..31

@@ -1,11 +1,13 @@
 // tegata/session/claims_codec.hpp - how a session lives in a token's claims: the members the
-// SessionManager writes (sub, sid, jti, ver, auth_time beside the registered ones), how it reads
+// SessionManager writes (sub, sid, jti, ver, auth_time beside the registered ones, and cnf for a
+// session bound to a DPoP key), how it reads
 // them back from a verified payload, and the fresh random ids it names sessions and tokens with.
 // SessionManager composes these; it builds and parses no JSON itself.
 #pragma once
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -36,7 +38,8 @@ constexpr bool is_reserved_claim(member_name name) noexcept {
     case member_name::typ:
     case member_name::sid:
     case member_name::ver:
-    case member_name::auth_time: return true;
+    case member_name::auth_time:
+    case member_name::cnf: return true;
     default: return is_registered_claim(name);
   }
 }
@@ -91,10 +94,41 @@ struct session_claims_view {
   std::string_view token_id;
   std::uint64_t version = 0;
   std::chrono::sys_seconds auth_time{};
+  std::string_view jkt;  // cnf.jkt: the DPoP key the session is bound to; empty when unbound
 };
 
+// The length of a SHA-256 thumbprint in base64url (RFC 7638, RFC 9449 §6).
+inline constexpr std::size_t kThumbprintChars = 43;
+
+// Whether text can be a SHA-256 JWK thumbprint as DPoP writes it: 43 base64url characters.
+inline bool is_thumbprint(std::string_view text) noexcept {
+  if (text.size() != kThumbprintChars) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+  });
+}
+
+// cnf, when present, is exactly {"jkt": a thumbprint} (RFC 9449 §6.1): the manager writes no
+// other confirmation method, and a token claiming one it does not check must not pass as
+// unbound. (Only the strict reader holds nested objects, so a bound token's payload is a DOM.)
+inline std::error_code read_confirmation(const json_document& payload, std::string_view& jkt) {
+  const auto cnf = payload.find(member_name::cnf);
+  if (!cnf) return {};
+  const nlohmann::json* object = cnf->dom();
+  if (object == nullptr || !object->is_object() || object->size() != 1) {
+    return errc::invalid_claim;
+  }
+  const auto member = object->find("jkt");
+  if (member == object->end() || !member->is_string()) return errc::invalid_claim;
+  const std::string& value = member->get_ref<const std::string&>();
+  if (!is_thumbprint(value)) return errc::invalid_claim;
+  jkt = value;
+  return {};
+}
+
 // Reads sub, sid, jti (non-empty strings), then requires iat and exp, then ver (an unsigned
-// integer) and auth_time (a NumericDate); missing_claim or invalid_claim.
+// integer), auth_time (a NumericDate) and cnf if present; missing_claim or invalid_claim.
 inline std::error_code read_session_claims(const json_document& payload,
                                            const registered_claims_view& registered,
                                            session_claims_view& out) {
@@ -116,7 +150,7 @@ inline std::error_code read_session_claims(const json_document& payload,
   auto at = numeric_date_of(*auth_time);
   if (!at) return at.error();
   out.auth_time = *at;
-  return {};
+  return read_confirmation(payload, out.jkt);
 }
 
 // The registered and session claims of a verified token, read in the order every manager call
@@ -165,6 +199,7 @@ struct session_token_claims {
   std::uint64_t version;
   std::chrono::sys_seconds auth_time;
   std::chrono::sys_seconds issued_at;
+  std::string_view jkt{};  // the DPoP key's thumbprint for a bound session: cnf.jkt; else empty
 };
 
 // Writes the claims object of the manager's tokens: the bytes nlohmann::json::dump() gives for the
@@ -184,7 +219,7 @@ class session_claims_writer {
                     std::chrono::sys_seconds exp, const nlohmann::json& extra) const {
     std::string out;
     out.reserve(128 + iss_member_.size() + aud_member_.size() + c.subject.size() +
-                c.session_id.size() + jti.size());
+                c.session_id.size() + jti.size() + (c.jkt.empty() ? 0 : 20 + c.jkt.size()));
     out.push_back('{');
     // Extra members go between the registered ones, in sorted order: the ones before "aud" first
     // (the only place where no comma precedes a member), the rest each with its comma.
@@ -204,6 +239,13 @@ class session_claims_writer {
     extras_before("auth_time");
     out.append(std::string_view(R"(,"auth_time":)"));
     append_json_integer(out, c.auth_time.time_since_epoch().count());
+    if (!c.jkt.empty()) {
+      // Reserved, so no extra claim is named cnf; one may sort before it ("b...", "c...").
+      extras_before("cnf");
+      out.append(std::string_view(R"(,"cnf":{"jkt":)"));
+      append_json_string(out, c.jkt);
+      out.push_back('}');
+    }
     extras_before("exp");
     out.append(std::string_view(R"(,"exp":)"));
     append_json_integer(out, exp.time_since_epoch().count());

@@ -12,6 +12,12 @@
 //   inventory    sessions(subject)    -> the subject's live sessions; revoke_session(subject, id)
 //                                        ends one of them (e.g. a lost phone, from the laptop)
 //
+// A session may be bound to a key the client holds (DPoP, RFC 9449): login verifies the request's
+// proof (verify_proof) and passes its thumbprint in IssueOptions::dpop_jkt; both tokens then
+// carry cnf.jkt, and validate, refresh and revoke take the request's proof, method and URI and
+// refuse a bound token without a fresh, unused proof by that very key. A stolen token alone is
+// then useless. Unbound sessions work as before, with or without a proof.
+//
 // The manager composes four policies: a Signer (key or KeyRing), a Clock (the only source of
 // time), a RevocationStore (the only state: one record per live session) and Events (what it
 // reports, after the store recorded it). It performs no I/O itself.
@@ -39,9 +45,12 @@
 #include <utility>
 #include <vector>
 
+#include "tegata/base64url.hpp"
 #include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
 #include "tegata/detail/function_ref.hpp"
+#include "tegata/detail/jwk_params.hpp"
+#include "tegata/dpop/proof.hpp"
 #include "tegata/error.hpp"
 #include "tegata/jws/compact.hpp"
 #include "tegata/jwt.hpp"
@@ -154,6 +163,47 @@ class SessionManager {
   // another user's session reveals nothing and ends nothing.
   Result<void> revoke_session(std::string_view subject, std::string_view session_id);
 
+  // ---- DPoP (RFC 9449): sessions bound to the client's key -----------------------------------
+  // Each call below takes the request's DPoP header (its one proof, see http::dpop_proof; empty
+  // when the request has none), its method and its absolute URI as the client addressed it (the
+  // server's public origin plus the path; query and fragment are ignored). A proof is verified
+  // at the manager's clock with SessionOptions::dpop and used up: the store remembers it for its
+  // iat window, and a second use is dpop_replayed. Errors beyond the calls' own: dpop_required
+  // (a bound token without a proof), dpop_invalid, use_dpop_nonce (send dpop_nonce() back),
+  // dpop_mismatch (a valid proof by another key than the token's: e.g. a thief's own key),
+  // dpop_replayed; not_supported with a store that cannot remember proofs (NullRevocationStore).
+  // A proof sent with an unbound token must still verify, and binds nothing after the fact.
+
+  // Login: the proof of the login request, verified and used up. Bind the new session with
+  // IssueOptions{.dpop_jkt = proof->jkt}, after the credentials checked out.
+  Result<dpop::Proof> verify_proof(std::string_view proof, std::string_view method,
+                                   std::string_view uri) const noexcept;
+
+  // validate(access_token), and for a bound token a proof by its key whose ath is the hash of
+  // access_token (sent as Authorization: DPoP <token>). The plain validate refuses a bound token
+  // with dpop_required.
+  Result<AccessClaims> validate(std::string_view access_token, std::string_view proof,
+                                std::string_view method, std::string_view uri) const noexcept;
+
+  // refresh(refresh_token), and for a bound token a proof by its key (without ath: no access
+  // token travels with a refresh). The new pair is bound to the same key. A failed proof uses
+  // nothing up. The plain refresh refuses a bound token with dpop_required.
+  Result<TokenPair> refresh(std::string_view refresh_token, std::string_view proof,
+                            std::string_view method, std::string_view uri);
+  template <ExtraClaimsFunction F>
+  Result<TokenPair> refresh(std::string_view refresh_token, std::string_view proof,
+                            std::string_view method, std::string_view uri, F&& extra_claims);
+
+  // revoke(token), and for a bound token a proof by its key (with ath for an access token): a
+  // thief holding a bound token cannot even log its owner out. The plain revoke refuses a bound
+  // token with dpop_required.
+  Result<void> revoke(std::string_view token, std::string_view proof, std::string_view method,
+                      std::string_view uri);
+
+  // The nonce to send in a DPoP-Nonce header now, when SessionOptions::dpop.nonces makes them
+  // required (a refusal with use_dpop_nonce must carry it); nullopt otherwise.
+  std::optional<std::string> dpop_nonce() const { return proofs_.nonce(clock_.now()); }
+
   const SessionOptions& options() const noexcept { return options_; }
   ClockT& clock() noexcept { return clock_; }
   StoreT& store() noexcept { return store_; }
@@ -166,6 +216,12 @@ class SessionManager {
   using prepare_function =
       detail::function_ref<std::error_code(const detail::session_claims_view&)>;
 
+  // A request's DPoP proof and what it must have been made for (proof empty: the request has
+  // none).
+  struct proof_input {
+    std::string_view proof, method, uri;
+  };
+
   // What a session's tokens may not outlive, from its record (or the manager's options).
   struct session_limits {
     std::chrono::sys_seconds end;      // the absolute end
@@ -176,7 +232,14 @@ class SessionManager {
   Result<TokenPair> start(std::string_view subject, const nlohmann::json& extra,
                           const IssueOptions& options);
   Result<TokenPair> rotate(std::string_view refresh_token, prepare_function prepare,
-                           const nlohmann::json& extra);
+                           const nlohmann::json& extra, const proof_input* dpop);
+  Result<AccessClaims> check_access(std::string_view access_token,
+                                    const proof_input* dpop) const noexcept;
+  Result<void> end_family(std::string_view token, const proof_input* dpop);
+  Result<std::optional<dpop::Proof>> check_proof(const proof_input* dpop, std::string_view bound,
+                                                 std::string_view access_token,
+                                                 std::chrono::sys_seconds now) const;
+  std::error_code use_proof(const dpop::Proof& proof, std::chrono::sys_seconds now) const;
   static std::error_code check_status(const TokenStatus& status,
                                       const detail::session_claims_view& session);
   std::error_code check_store(const detail::session_claims_view& session,
@@ -233,6 +296,7 @@ class SessionManager {
   Validator access_validator_;
   Validator refresh_validator_;
   detail::session_claims_writer claims_writer_;
+  dpop::ProofVerifier proofs_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -253,7 +317,8 @@ SessionManager<SignerT, ClockT, StoreT, EventsT>::SessionManager(SignerT signer,
       events_(std::move(events)),
       access_validator_(validator_options(kAccessTokenType)),
       refresh_validator_(validator_options(kRefreshTokenType)),
-      claims_writer_(options_.issuer, options_.audience) {}
+      claims_writer_(options_.issuer, options_.audience),
+      proofs_(options_.dpop) {}
 
 template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
 Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::issue(
@@ -276,6 +341,11 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::start(
   if (!positive(options.refresh_ttl) || !positive(options.absolute_ttl)) {
     return errc::invalid_argument;
   }
+  if (!options.dpop_jkt.empty()) {
+    if (!detail::is_thumbprint(options.dpop_jkt)) return errc::invalid_argument;
+    // Every later request of the session must present a single-use proof.
+    if constexpr (!ProofReplayCache<StoreT>) return errc::not_supported;
+  }
   // Never longer than the manager's limits.
   const std::chrono::seconds refresh_ttl =
       std::min(options.refresh_ttl.value_or(options_.refresh_ttl), options_.refresh_ttl);
@@ -296,14 +366,15 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::start(
   auto status = store_.status(ids[1].view(), sid, subject, now);
   if (!status) return status.error();
   const session_limits limits{now + absolute_ttl, refresh_ttl, options.persistent};
-  auto pair = mint({subject, sid, status->min_version, now, now}, std::string(sid), limits, extra,
-                   ids[1].view(), ids[2].view());
+  auto pair = mint({subject, sid, status->min_version, now, now, options.dpop_jkt},
+                   std::string(sid), limits, extra, ids[1].view(), ids[2].view());
   if (!pair) return pair;
   SessionRecord record;
   try {
     record.session_id = pair->session_id;
     record.refresh_id.assign(ids[2].view());
     record.metadata = options.metadata;
+    record.jkt = options.dpop_jkt;
   } catch (const std::bad_alloc&) {
     return errc::out_of_memory;
   }
@@ -326,6 +397,22 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::start(
 template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
 Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT, EventsT>::validate(
     std::string_view access_token) const noexcept {
+  return check_access(access_token, nullptr);
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT, EventsT>::validate(
+    std::string_view access_token, std::string_view proof, std::string_view method,
+    std::string_view uri) const noexcept {
+  const proof_input dpop{proof, method, uri};
+  return check_access(access_token, &dpop);
+}
+
+// validate: the token, then its binding (the proof, when there is one or the token is bound),
+// then the store's verdict, and the proof is used up last, once everything else has passed.
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT, EventsT>::check_access(
+    std::string_view access_token, const proof_input* dpop) const noexcept {
   try {
     detail::opened_token opened;
     if (auto ec = detail::open_token(access_token, signer_, access_validator_, opened)) return ec;
@@ -333,7 +420,12 @@ Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT, EventsT>::validate(
     const detail::json_document payload = opened.document();
     detail::session_reading read;
     if (auto ec = detail::read_access_claims(payload, access_validator_, now, read)) return ec;
+    auto proof = check_proof(dpop, read.session.jkt, access_token, now);
+    if (!proof) return proof.error();
     if (auto ec = check_store(read.session, now)) return ec;
+    if (*proof) {
+      if (auto ec = use_proof(**proof, now)) return ec;
+    }
     AccessClaims claims;
     claims.subject.assign(read.session.subject);
     claims.session_id.assign(read.session.session_id);
@@ -342,6 +434,7 @@ Result<AccessClaims> SessionManager<SignerT, ClockT, StoreT, EventsT>::validate(
     claims.issued_at = *read.registered.issued_at;
     claims.expires_at = *read.registered.expires_at;
     claims.auth_time = read.session.auth_time;
+    claims.jkt.assign(read.session.jkt);
     detail::copy_extra_claims(payload, claims.extra);
     return claims;
   } catch (const std::bad_alloc&) {
@@ -354,13 +447,33 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::refresh(
     std::string_view refresh_token, const nlohmann::json& extra) {
   if (auto ec = detail::check_extra_claims(extra)) return ec;
   return rotate(
-      refresh_token, [](const detail::session_claims_view&) { return std::error_code{}; }, extra);
+      refresh_token, [](const detail::session_claims_view&) { return std::error_code{}; }, extra,
+      nullptr);
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::refresh(
+    std::string_view refresh_token, std::string_view proof, std::string_view method,
+    std::string_view uri) {
+  const proof_input dpop{proof, method, uri};
+  return rotate(
+      refresh_token, [](const detail::session_claims_view&) { return std::error_code{}; },
+      detail::empty_json_object(), &dpop);
 }
 
 template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
 template <ExtraClaimsFunction F>
 Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::refresh(
     std::string_view refresh_token, F&& extra_claims) {
+  return refresh(refresh_token, {}, {}, {}, std::forward<F>(extra_claims));
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+template <ExtraClaimsFunction F>
+Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::refresh(
+    std::string_view refresh_token, std::string_view proof, std::string_view method,
+    std::string_view uri, F&& extra_claims) {
+  const proof_input dpop{proof, method, uri};
   nlohmann::json extra;
   return rotate(
       refresh_token,
@@ -377,11 +490,26 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::refresh(
         }
         return detail::check_extra_claims(extra);
       },
-      extra);
+      extra, &dpop);
 }
 
 template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
 Result<void> SessionManager<SignerT, ClockT, StoreT, EventsT>::revoke(std::string_view token) {
+  return end_family(token, nullptr);
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<void> SessionManager<SignerT, ClockT, StoreT, EventsT>::revoke(std::string_view token,
+                                                                      std::string_view proof,
+                                                                      std::string_view method,
+                                                                      std::string_view uri) {
+  const proof_input dpop{proof, method, uri};
+  return end_family(token, &dpop);
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<void> SessionManager<SignerT, ClockT, StoreT, EventsT>::end_family(
+    std::string_view token, const proof_input* dpop) {
   const std::chrono::sys_seconds now = clock_.now();
   detail::opened_token opened;
   const Validator* validator = &access_validator_;
@@ -399,8 +527,15 @@ Result<void> SessionManager<SignerT, ClockT, StoreT, EventsT>::revoke(std::strin
     return ec2;
   }
   const detail::session_claims_view& session = read.session;
+  // An access token's proof carries its hash (ath); a refresh token travels without one.
+  const std::string_view access_token = validator == &access_validator_ ? token : std::string_view{};
+  auto proof = check_proof(dpop, session.jkt, access_token, now);
+  if (!proof) return proof.error();
   const std::chrono::sys_seconds last = last_accepted(session.auth_time);
   if (now >= last) return {};
+  if (*proof) {
+    if (auto ec3 = use_proof(**proof, now)) return ec3;
+  }
   // Every access token of the family was issued by now, so none is accepted after this; the
   // store keeps the family refused at least until then, and as long as its record says.
   const std::chrono::sys_seconds until =
@@ -433,7 +568,7 @@ Result<std::vector<SessionInfo>> SessionManager<SignerT, ClockT, StoreT, EventsT
   out.reserve(records->size());
   for (SessionRecord& r : *records) {
     out.push_back(SessionInfo{std::move(r.session_id), r.auth_time, r.last_refresh, r.expires_at,
-                              r.persistent, std::move(r.metadata)});
+                              r.persistent, std::move(r.metadata), std::move(r.jkt)});
   }
   return out;
 }
@@ -456,7 +591,8 @@ Result<void> SessionManager<SignerT, ClockT, StoreT, EventsT>::revoke_session(
 // makes the one compare-and-set on the record.
 template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
 Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::rotate(
-    std::string_view refresh_token, prepare_function prepare, const nlohmann::json& extra) {
+    std::string_view refresh_token, prepare_function prepare, const nlohmann::json& extra,
+    const proof_input* dpop) {
   const std::chrono::sys_seconds now = clock_.now();
   detail::opened_token opened;
   if (auto ec = detail::open_token(refresh_token, signer_, refresh_validator_, opened)) return ec;
@@ -473,6 +609,8 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::rotate(
   if (auto ec = detail::validator_access::check_times(refresh_validator_, read.registered, now)) {
     return ec;
   }
+  auto proof = check_proof(dpop, session.jkt, {}, now);
+  if (!proof) return proof.error();
   auto lookup = store_.find_session(session.token_id, session.session_id, session.subject, now);
   if (!lookup) return lookup.error();
   if (auto ec = check_status(lookup->status, session)) return ec;
@@ -482,6 +620,8 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::rotate(
     if (!lookup->record) return errc::session_revoked;
     const SessionRecord& record = *lookup->record;
     if (now >= record.absolute_end) return errc::session_expired;  // a shortened session
+    // The token's binding is signed, so this holds unless the store lost it: then fail closed.
+    if (record.jkt != session.jkt) return errc::dpop_mismatch;
     limits = {record.absolute_end, record.refresh_ttl, record.persistent};
   }
   if (auto ec = prepare(session)) return ec;
@@ -493,10 +633,15 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::rotate(
   // The new pair carries the subject's version as the lookup just read it: a log out
   // everywhere that lands after that read voids the new pair too (it fails closed).
   const detail::session_token_claims common{session.subject, session.session_id,
-                                            lookup->status.min_version, session.auth_time, now};
+                                            lookup->status.min_version, session.auth_time, now,
+                                            session.jkt};
   auto pair =
       mint(common, std::string(session.session_id), limits, extra, ids[0].view(), ids[1].view());
   if (!pair) return pair;
+  // Used up right before the compare-and-set: a replayed proof rotates nothing.
+  if (*proof) {
+    if (auto ec = use_proof(**proof, now)) return ec;
+  }
   RotationRequest request{session.token_id,
                           ids[1].view(),
                           now,
@@ -525,6 +670,69 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::rotate(
   }
   emit(SessionEventKind::refresh, session.subject, session.session_id, now);
   return pair;
+}
+
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<dpop::Proof> SessionManager<SignerT, ClockT, StoreT, EventsT>::verify_proof(
+    std::string_view proof, std::string_view method, std::string_view uri) const noexcept {
+  try {
+    if (proof.empty()) return errc::dpop_required;
+    const proof_input dpop{proof, method, uri};
+    const std::chrono::sys_seconds now = clock_.now();
+    auto verified = check_proof(&dpop, {}, {}, now);
+    if (!verified) return verified.error();
+    if (auto ec = use_proof(**verified, now)) return ec;
+    return std::move(**verified);
+  } catch (const std::bad_alloc&) {
+    return errc::out_of_memory;
+  }
+}
+
+// The request's proof, checked against the token's binding (bound: the jkt of its cnf, empty
+// for an unbound token): nullopt when there is no proof and none is needed; dpop_required when
+// the token is bound and the request carries none; otherwise the proof, verified for this
+// request (with ath when access_token is not empty) and made by the bound key. Not yet used up
+// (use_proof): the caller does that once every other check has passed.
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+Result<std::optional<dpop::Proof>> SessionManager<SignerT, ClockT, StoreT, EventsT>::check_proof(
+    const proof_input* dpop, std::string_view bound, std::string_view access_token,
+    std::chrono::sys_seconds now) const {
+  if (dpop == nullptr || dpop->proof.empty()) {
+    if (bound.empty()) return std::optional<dpop::Proof>{};
+    return errc::dpop_required;
+  }
+  if constexpr (!ProofReplayCache<StoreT>) {
+    return errc::not_supported;  // a proof that cannot be used up is no proof
+  } else {
+    auto proof = proofs_.verify(dpop->proof, {dpop->method, dpop->uri, access_token}, now);
+    if (!proof) return proof.error();
+    if (!bound.empty() && proof->jkt != bound) return errc::dpop_mismatch;
+    return std::optional<dpop::Proof>(std::move(*proof));
+  }
+}
+
+// Records a verified proof as used for as long as its iat window accepts it; dpop_replayed when
+// it was used before. The store's key is 128 bits of SHA-256 over the key's thumbprint (fixed
+// length) and the jti: one client choosing another's jti burns nothing of the other's.
+template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
+std::error_code SessionManager<SignerT, ClockT, StoreT, EventsT>::use_proof(
+    const dpop::Proof& proof, std::chrono::sys_seconds now) const {
+  if constexpr (!ProofReplayCache<StoreT>) {
+    return errc::not_supported;
+  } else {
+    std::string input;
+    input.reserve(proof.jkt.size() + proof.jti.size());
+    input.append(proof.jkt).append(proof.jti);
+    auto digest = detail::jwk::sha256(input);
+    if (!digest) return digest.error();
+    const std::string key = base64url_encode(std::string_view(*digest).substr(0, 16));
+    const std::chrono::sys_seconds until =
+        proof.issued_at + options_.dpop.iat_window + std::chrono::seconds{1};
+    auto first = store_.use_proof(key, until, now);
+    if (!first) return first.error();
+    if (!*first) return errc::dpop_replayed;
+    return {};
+  }
 }
 
 // The store's verdict on a token (revoked token, ended family, subject version).

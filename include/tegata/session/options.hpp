@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "tegata/dpop/proof.hpp"
+
 namespace tegata {
 
 struct SessionOptions {
@@ -31,6 +33,10 @@ struct SessionOptions {
   // Live sessions per subject: a login beyond it ends the subject's least recently used session
   // (event evicted), so one account cannot grow the store without bound. At least 1.
   std::size_t max_sessions_per_subject{100};
+  // DPoP (RFC 9449): how the proofs of sessions bound to a client's key are checked (algorithms,
+  // iat window, size limits, and whether a server nonce is required). Unbound sessions ignore it.
+  // The manager's constructor refuses what dpop::ProofVerifier refuses.
+  dpop::ProofOptions dpop{};
 };
 
 namespace detail {

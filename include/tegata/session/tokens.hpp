@@ -34,6 +34,12 @@ struct IssueOptions {
   // no Max-Age, so they end with the browser). Kept in the record: every rotation honours it.
   std::optional<std::chrono::seconds> refresh_ttl, absolute_ttl;
   bool persistent = true;
+  // DPoP (RFC 9449): binds the session to the client's key. Set it to the jkt of the login
+  // request's proof as SessionManager::verify_proof returned it (never to a thumbprint the
+  // client merely claims): both tokens then carry cnf.jkt, and every later validate, refresh
+  // and revoke needs a proof signed by that key. Empty: an unbound session, as before. Anything
+  // but a SHA-256 thumbprint (43 base64url characters) is invalid_argument.
+  std::string dpop_jkt;
 
   static constexpr std::size_t kMaxMetadataBytes = 1024;
 };
@@ -46,6 +52,7 @@ struct SessionInfo {
   std::chrono::sys_seconds expires_at{};    // when it ends if left alone (idle or absolute end)
   bool persistent = true;                   // as chosen at login
   std::string metadata;                     // as given at login
+  std::string jkt;                          // the DPoP key it is bound to; empty if none
 };
 
 // A validated access token.
@@ -57,6 +64,8 @@ struct AccessClaims {
   std::chrono::sys_seconds issued_at{};   // iat
   std::chrono::sys_seconds expires_at{};  // exp
   std::chrono::sys_seconds auth_time{};   // when the user logged in (the session family began)
+  std::string jkt;                        // cnf.jkt: the DPoP key the session is bound to (the
+                                          // request's proof was checked against it); else empty
   nlohmann::json extra = nlohmann::json::object();  // custom claims, as issued
 };
 

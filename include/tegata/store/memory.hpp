@@ -6,7 +6,8 @@
 // What it holds (see store/revocation_store.hpp): one record per live session, updated in place
 // by every refresh; one index per subject with live sessions (its records, for sessions() and for
 // evicting the least recently used one); ended families, as markers kept while an access token
-// of theirs may still be accepted; revoked jtis; subject versions.
+// of theirs may still be accepted; revoked jtis; subject versions; used DPoP proofs, each for its
+// iat window.
 //
 // Concurrency. The state is split into `shards` independent shards, each behind its own
 // reader-writer lock (detail/read_mostly_mutex.hpp, whose readers write no cache line that
@@ -25,7 +26,10 @@
 //
 // Bound. Options::max_entries bounds the total number of entries across all shards. An entry is
 // one session record (live, or ended and kept as a marker), one subject index (one per subject
-// with live sessions), one revoked jti or one subject version. A refresh changes a record in
+// with live sessions), one revoked jti, one subject version or one used DPoP proof (kept at most
+// twice SessionOptions::dpop.iat_window: a client sending proofs faster than max_entries per
+// two windows meets store_full, and the manager then refuses its requests rather than forget a
+// proof). A refresh changes a record in
 // place and needs no entry, so activity never fills the store: only live sessions (and markers,
 // each kept at most access_ttl plus leeway after its session ended) do. A write that needs a new
 // entry when the store is full first drops the expired facts of its shard, then of every shard;
@@ -33,11 +37,12 @@
 // refused for that reason.
 //
 // Size of an entry (detail/id_table.hpp has the layout): an entry's ids are stored inline up to
-// 23 bytes (the manager's ids have 22); longer ones, and a session's metadata, add a heap block
-// of their length. On a 64-bit target a session's record is an entry of 136 bytes (sid 24, until
+// 23 bytes (the manager's ids have 22); longer ones, and a session's metadata and DPoP key
+// thumbprint, add a heap block of their length (one for both; none for an unbound session
+// without metadata). On a 64-bit target a session's record is an entry of 136 bytes (sid 24, until
 // 8, session_state 96, heap place and hash 8) and its subject's index one of 48 (subject 24,
 // until 8, head and count 8, heap place and hash 8), each with its table's slot and heap place;
-// a revoked jti is an entry of 40, a subject version one of 48. benchmarks/README.md gives the
+// a revoked jti is an entry of 40, a used proof one of 40, a subject version one of 48. benchmarks/README.md gives the
 // measured bytes per live entry of each kind (store_bytes_per_entry/session_record: a session of
 // its own subject, record and index, the worst case). An ended session's marker keeps its
 // record's entry. Storage keeps its peak size after pruning.
@@ -142,7 +147,9 @@ class MemoryRevocationStore {
                                                   const SessionRecord& record,
                                                   std::size_t max_sessions,
                                                   std::chrono::sys_seconds now) {
-    if (!acceptable_new_session(record, max_sessions, now)) return errc::invalid_argument;
+    if (!acceptable_new_session(record, max_sessions, now) || record.jkt.size() > kMaxJktBytes) {
+      return errc::invalid_argument;
+    }
     const place p = state_->place_of(subject);
     const std::uint32_t family_hash = state_->pair_hash(p, record.session_id);
     using evicted_ids = std::vector<std::string>;
@@ -153,7 +160,7 @@ class MemoryRevocationStore {
       // Everything that allocates comes first, while nothing has changed.
       session_state fresh;
       fresh.current.assign(record.refresh_id);
-      fresh.metadata.assign(record.metadata);
+      fresh.text.assign(packed_text(record));
       copy_times(record, fresh);
       fresh.set_refresh_ttl(record.refresh_ttl);
       fresh.set_persistent(record.persistent);
@@ -334,6 +341,21 @@ class MemoryRevocationStore {
     });
   }
 
+  // Records a used DPoP proof's key until `until`; false if it is recorded already (see
+  // ProofReplayCache in store/revocation_store.hpp). Needs one entry, in the key's shard.
+  Result<bool> use_proof(std::string_view key, std::chrono::sys_seconds until,
+                         std::chrono::sys_seconds now) const {
+    if (key.empty() || key.size() > kMaxProofKeyBytes) return errc::invalid_argument;
+    if (until <= now) return true;
+    const place p = state_->place_of(key);
+    return write<bool>(*p.where, now, [&](shard& s) -> Result<bool> {
+      // write() dropped the shard's expired facts: one found is in force.
+      if (s.proofs.find(p.hash, {key}) != nullptr) return false;
+      if (!admit(1, [&] { s.proofs.insert(p.hash, {key}, {}, until); })) return errc::store_full;
+      return true;
+    });
+  }
+
   // Drops every expired fact (until <= now) from every shard, one shard at a time. Writes already
   // do this for their own shard; call it periodically to release memory of idle shards sooner.
   void prune(std::chrono::sys_seconds now) { state_->sweep(now); }
@@ -351,7 +373,11 @@ class MemoryRevocationStore {
   using index_table = detail::expiring_table<1, subject_index>;  // by subject
   using index_entry = index_table::entry;
 
-  // A session's record while owner is set; once ended, a marker (owner no_entry, ids and metadata
+  // The longest DPoP thumbprint (the manager's are 43 characters) and proof key (22) accepted.
+  static constexpr std::size_t kMaxJktBytes = 255;
+  static constexpr std::size_t kMaxProofKeyBytes = 128;
+
+  // A session's record while owner is set; once ended, a marker (owner no_entry, ids and text
   // released) that refuses the family's tokens until the entry's until. The record's sid and
   // until are its entry's; 96 bytes on a 64-bit target.
   struct session_state {
@@ -360,7 +386,9 @@ class MemoryRevocationStore {
     // compares it with a presented id and never hands it out, so 8 bytes of keyed hash do
     // instead of the id (24 bytes). A collision could not be used: see previous_tag.
     std::uint64_t previous = 0;
-    detail::stored_text metadata;
+    // The DPoP thumbprint and the metadata in one block: see packed_text. Empty for an unbound
+    // session without metadata, which then owns no heap block.
+    detail::stored_text text;
     std::chrono::sys_seconds auth_time{};
     std::chrono::sys_seconds last_refresh{};
     std::chrono::sys_seconds expires_at{};
@@ -414,6 +442,7 @@ class MemoryRevocationStore {
     family_table families;                              // by sid, in the subject's shard
     index_table subjects;                               // by subject
     detail::expiring_table<1, std::uint64_t> versions;  // by subject
+    detail::expiring_table<1, revoked> proofs;          // used DPoP proofs, by replay key
 
     // Whether e is a live record of subject.
     bool owned_by(const family_entry& e, std::string_view subject) const noexcept {
@@ -475,7 +504,7 @@ class MemoryRevocationStore {
       const std::size_t records = families.prune(now, [&](family_entry& e) noexcept {
         if (e.value.owner != detail::no_entry) unlinked += unlink(e);
       });
-      return tokens.prune(now) + versions.prune(now) + records + unlinked;
+      return tokens.prune(now) + versions.prune(now) + proofs.prune(now) + records + unlinked;
     }
   };
 
@@ -604,8 +633,24 @@ class MemoryRevocationStore {
     out.refresh_ttl = r.refresh_ttl();
     out.persistent = r.persistent();
     out.until = e.until;
-    out.metadata.assign(r.metadata.view());
+    const std::string_view text = r.text.view();
+    if (!text.empty()) {
+      const std::size_t jkt_size = static_cast<unsigned char>(text[0]);
+      out.jkt.assign(text.substr(1, jkt_size));
+      out.metadata.assign(text.substr(1 + jkt_size));
+    }
     return out;
+  }
+
+  // A record's thumbprint and metadata as one text: the thumbprint's length in one byte, the
+  // thumbprint, the metadata. Empty when both are.
+  static std::string packed_text(const SessionRecord& record) {
+    std::string text;
+    if (record.jkt.empty() && record.metadata.empty()) return text;
+    text.reserve(1 + record.jkt.size() + record.metadata.size());
+    text.push_back(static_cast<char>(static_cast<unsigned char>(record.jkt.size())));
+    text.append(record.jkt).append(record.metadata);
+    return text;
   }
 
   // The times a SessionRecord and a session_state share by name, either way.
@@ -627,7 +672,7 @@ class MemoryRevocationStore {
     if (keep > now) {
       e.value.current.reset();
       e.value.previous = 0;
-      e.value.metadata.reset();
+      e.value.text.reset();
       s.families.set_until(e, keep);
     } else {
       s.families.erase(e);
@@ -639,7 +684,7 @@ class MemoryRevocationStore {
   // Reserves n entries and runs insert (which adds them); gives the reservation back if insert
   // throws. False, with nothing changed, when the bound leaves no room.
   template <class Insert>
-  bool admit(std::size_t n, Insert insert) {
+  bool admit(std::size_t n, Insert insert) const {
     if (!state_->reserve(n)) return false;
     try {
       insert();
@@ -654,7 +699,7 @@ class MemoryRevocationStore {
   // full, every shard is swept once (never holding two locks) and op runs again. Any exception
   // (std::bad_alloc, a failed lock) becomes store_unavailable; op leaves the shard unchanged then.
   template <class T, class Op>
-  Result<T> write(shard& s, std::chrono::sys_seconds now, Op op) noexcept {
+  Result<T> write(shard& s, std::chrono::sys_seconds now, Op op) const noexcept {
     try {
       for (int attempt = 0;; ++attempt) {
         {
@@ -674,5 +719,6 @@ class MemoryRevocationStore {
 };
 
 static_assert(RevocationStore<MemoryRevocationStore>);
+static_assert(ProofReplayCache<MemoryRevocationStore>);
 
 }  // namespace tegata

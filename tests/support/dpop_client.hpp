@@ -1,0 +1,74 @@
+// A DPoP client for tests (RFC 9449 §4.2): holds a key pair and makes one proof per request,
+// each with a fresh jti, as a browser or an app would. Test code only: REQUIRE on failure.
+#pragma once
+
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "tegata/algorithms/ecdsa.hpp"
+#include "tegata/algorithms/eddsa.hpp"
+#include "tegata/algorithms/rsa.hpp"
+#include "tegata/base64url.hpp"
+#include "tegata/detail/jwk_params.hpp"
+#include "tegata/keys/any_key.hpp"
+#include "tegata/keys/jwk.hpp"
+#include "tegata/keys/pem.hpp"
+
+namespace tegata_test {
+
+class DpopClient {
+ public:
+  explicit DpopClient(tegata::Algorithm alg = tegata::Algorithm::ES256) : key_(make_key(alg)) {
+    auto jkt = tegata::keys::thumbprint_sha256(key_);
+    REQUIRE(jkt);
+    jkt_ = std::move(*jkt);
+  }
+
+  const std::string& jkt() const noexcept { return jkt_; }
+  const tegata::AnyKey& key() const noexcept { return key_; }
+
+  // A proof for method and uri at time iat; with the hash of access_token in ath when it is
+  // given, and nonce when given.
+  std::string proof(std::string_view method, std::string_view uri, std::chrono::sys_seconds iat,
+                    std::string_view access_token = {},
+                    std::optional<std::string> nonce = std::nullopt) {
+    nlohmann::json header{{"typ", "dpop+jwt"},
+                          {"alg", std::string(tegata::to_string(key_.algorithm()))},
+                          {"jwk", *tegata::keys::public_jwk(key_)}};
+    nlohmann::json payload{{"jti", "proof-" + std::to_string(++proofs_made_)},
+                           {"htm", std::string(method)},
+                           {"htu", std::string(uri)},
+                           {"iat", iat.time_since_epoch().count()}};
+    if (!access_token.empty()) {
+      auto digest = tegata::detail::jwk::sha256(access_token);
+      REQUIRE(digest);
+      payload["ath"] = tegata::base64url_encode(*digest);
+    }
+    if (nonce) payload["nonce"] = *nonce;
+    const std::string input = tegata::base64url_encode(header.dump()) + "." +
+                              tegata::base64url_encode(payload.dump());
+    auto signature = key_.sign_raw(input);
+    REQUIRE(signature);
+    return input + "." + tegata::base64url_encode(*signature);
+  }
+
+ private:
+  static tegata::AnyKey make_key(tegata::Algorithm alg) {
+    tegata::KeyHandle handle = tegata::keys::generate(alg);
+    if (tegata::is_rsa(alg)) return tegata::RsaKey(alg, std::move(handle));
+    if (tegata::is_ecdsa(alg)) return tegata::EcdsaKey(alg, std::move(handle));
+    return tegata::EddsaKey(alg, std::move(handle));
+  }
+
+  tegata::AnyKey key_;
+  std::string jkt_;
+  std::uint64_t proofs_made_ = 0;
+};
+
+}  // namespace tegata_test
