@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "redis/redis_support.hpp"
+#include "support/dpop_client.hpp"
 #include "tegata/store/redis.hpp"
 
 using namespace std::chrono_literals;
@@ -505,6 +506,41 @@ TEST_CASE("a bound session's key thumbprint is field j of its family, and goes w
   REQUIRE(*store.end_session("alice", "bound", at(50), at(2)));
   CHECK(redis({"HEXISTS", prefix + "f:{bound}", "j"})->integer == 0);
   CHECK(redis({"HEXISTS", prefix + "f:{bound}", "r"})->integer == 1);
+}
+
+TEST_CASE("a SessionManager on two servers sharing Redis: a DPoP proof is accepted once",
+          "[redis][dpop][session]") {
+  const auto where = redis_test::require_redis();
+  const std::string prefix = redis_test::unique_prefix();
+  const std::string api = "https://app.example/api";
+  tegata::ManualClock clock{kStart};
+  tegata_test::DpopClient client;
+  Manager one(test_key(), session_options(), clock,
+              RevocationStore(redis_test::options(where, prefix)));
+  // The other server validates from its local cache; proofs still go to Redis.
+  RevocationStore cached_store(cached(redis_test::options(where, prefix), 30s));
+  redis_test::wait_until_fresh(cached_store);
+  Manager two(test_key(), session_options(), clock, cached_store);
+
+  const auto login = one.verify_proof(client.proof("POST", api, clock.now()), "POST", api);
+  REQUIRE(login);
+  tegata::IssueOptions bound;
+  bound.dpop_jkt = login->jkt;
+  const auto pair = one.issue("alice", bound);
+  REQUIRE(pair);
+  const std::string proof = client.proof("GET", api, clock.now(), pair->access_token);
+  REQUIRE(two.validate(pair->access_token, proof, "GET", api));
+  CHECK(cached_store.cache_fresh());
+  CHECK(one.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(two.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(two.sessions("alice")->at(0).jkt == client.jkt());
+  const std::string refresh = "https://app.example/refresh";
+  CHECK(two.refresh(pair->refresh_token).error() == errc::dpop_required);
+  const auto next =
+      two.refresh(pair->refresh_token, client.proof("POST", refresh, clock.now()), "POST", refresh);
+  REQUIRE(next);
+  CHECK(one.validate(next->access_token, client.proof("GET", api, clock.now(), next->access_token),
+                     "GET", api));
 }
 
 TEST_CASE("keys written by a SessionManager expire with its sessions", "[redis][session]") {

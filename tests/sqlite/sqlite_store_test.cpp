@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "sqlite/sqlite_support.hpp"
+#include "support/dpop_client.hpp"
 
 using namespace std::chrono_literals;
 using Catch::Matchers::ContainsSubstring;
@@ -642,4 +643,52 @@ TEST_CASE("a migration that fails leaves the file as it was, and the store refus
                    "WHERE name = 'jkt'")
             .empty());
   CHECK(count_rows(path, "tegata_sessions") == 2);
+}
+
+TEST_CASE("a SessionManager over the SQLite store: a DPoP-bound session on two stores, restarted",
+          "[sqlite][dpop]") {
+  sqlite_test::scratch_dir dir;
+  const std::string path = dir.file("s.db");
+  const tegata::HmacKey key(tegata::Algorithm::HS256, std::string(32, 'k'), "k1");
+  tegata::SessionOptions options;
+  options.issuer = "https://auth.example";
+  options.audience = "api";
+  using Manager =
+      tegata::SessionManager<tegata::HmacKey, tegata::ManualClock, tegata::sqlite::RevocationStore>;
+  const std::string api = "https://app.example/api";
+  const std::string refresh = "https://app.example/refresh";
+  tegata::ManualClock clock{at(0)};
+  tegata_test::DpopClient client;
+  tegata_test::DpopClient thief(tegata::Algorithm::Ed25519);
+  // Two processes on one file: each its own store (and status cache).
+  Manager one(key, options, clock, tegata::sqlite::RevocationStore(sqlite_test::options(path)));
+  Manager two(key, options, clock, tegata::sqlite::RevocationStore(sqlite_test::options(path)));
+
+  const auto login = one.verify_proof(client.proof("POST", api, clock.now()), "POST", api);
+  REQUIRE(login);
+  tegata::IssueOptions bound;
+  bound.dpop_jkt = login->jkt;
+  const auto pair = one.issue("alice", bound);
+  REQUIRE(pair);
+  const std::string proof = client.proof("GET", api, clock.now(), pair->access_token);
+  const auto claims = one.validate(pair->access_token, proof, "GET", api);
+  REQUIRE(claims);
+  CHECK(claims->jkt == client.jkt());
+  // The proof is used, for the other process too.
+  CHECK(two.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(two.sessions("alice")->at(0).jkt == client.jkt());
+  CHECK(two.refresh(pair->refresh_token, thief.proof("POST", refresh, clock.now()), "POST", refresh)
+            .error() == errc::dpop_mismatch);
+  const auto next =
+      two.refresh(pair->refresh_token, client.proof("POST", refresh, clock.now()), "POST", refresh);
+  REQUIRE(next);
+
+  // A restart keeps the binding and the used proofs.
+  Manager restarted(key, options, clock,
+                    tegata::sqlite::RevocationStore(sqlite_test::options(path)));
+  CHECK(restarted.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(restarted.refresh(next->refresh_token).error() == errc::dpop_required);
+  CHECK(restarted.validate(next->access_token,
+                           client.proof("GET", api, clock.now(), next->access_token), "GET", api));
+  CHECK(restarted.sessions("alice")->at(0).jkt == client.jkt());
 }
