@@ -1148,12 +1148,36 @@ inline void check_session(std::string_view data) {
 }
 
 // =================================================================================================
-// dpop: ProofVerifier and the URI normal form. Input: a mode byte, then
-//   mode % 2 == 0: the proof, checked for POST kDpopUri at kNow (as is, and with nonces required)
-//   mode % 2 == 1: a URI, normalized
+// dpop: ProofVerifier, the URI normal form, and sessions bound to a key. Input: a mode byte, then
+//   mode % 3 == 0: the proof, checked for POST kDpopUri at kNow (as is, and with nonces required)
+//   mode % 3 == 1: a URI, normalized
+//   mode % 3 == 2: a proof presented with a fixed access token bound to es256_key(), to
+//                  SessionManager::validate for GET kDpopApiUri: its verdict must be what the
+//                  verifier and the binding say, and an accepted proof is never accepted twice
 // =================================================================================================
 
 inline constexpr std::string_view kDpopUri = "https://api.tegata.test/token";
+inline constexpr std::string_view kDpopApiUri = "https://api.tegata.test/me";
+
+// An access token of a session bound to es256_key(), as a SessionManager over hs256_key() with
+// kIssuer and kAudience would issue it; fixed, so that seeds can carry its ath.
+inline const std::string& bound_access_token() {
+  static const std::string token = [] {
+    const nlohmann::json claims{
+        {"aud", kAudience},
+        {"auth_time", (kNow - 60s).time_since_epoch().count()},
+        {"cnf", {{"jkt", tegata::keys::thumbprint_sha256(tegata::AnyKey(es256_key())).value()}}},
+        {"exp", (kNow + 900s).time_since_epoch().count()},
+        {"iat", (kNow - 60s).time_since_epoch().count()},
+        {"iss", kIssuer},
+        {"jti", "fuzz-access-token"},
+        {"sid", "fuzz-session"},
+        {"sub", "fuzz-user"},
+        {"ver", 0}};
+    return hs256_key().sign(tegata::kAccessTokenType, claims.dump()).value();
+  }();
+  return token;
+}
 inline const std::string& dpop_nonce_secret() {
   static const std::string secret(32, 'n');
   return secret;
@@ -1229,14 +1253,46 @@ inline void check_uri(std::string_view uri) {
                   "a normalized URI keeps a dot segment");
 }
 
+inline void check_bound_proof(std::string_view proof) {
+  static const tegata::dpop::ProofVerifier verifier;
+  static const std::string jkt =
+      tegata::keys::thumbprint_sha256(tegata::AnyKey(es256_key())).value();
+  const std::string& token = bound_access_token();
+  // A manager of its own per input: the replay cache starts empty, so that a replayed input
+  // finds the same verdict.
+  tegata::SessionManager<tegata::HmacKey, tegata::ManualClock> manager(
+      hs256_key(), {.issuer = std::string(kIssuer), .audience = std::string(kAudience)},
+      tegata::ManualClock{kNow});
+  const auto result = manager.validate(token, proof, "GET", kDpopApiUri);
+  const auto verified = verifier.verify(proof, {"GET", kDpopApiUri, token}, kNow);
+  if (proof.empty()) {
+    TEGATA_PROPERTY(result.error() == tegata::errc::dpop_required,
+                    "a bound token without a proof is not dpop_required");
+  } else if (!verified) {
+    TEGATA_PROPERTY(!result && result.error() == verified.error(),
+                    "a bound token passes with a proof the verifier refuses, or another error");
+  } else if (verified->jkt != jkt) {
+    TEGATA_PROPERTY(result.error() == tegata::errc::dpop_mismatch,
+                    "a proof by another key than the bound one is not dpop_mismatch");
+  } else {
+    TEGATA_PROPERTY(result && result->jkt == jkt, "a valid proof by the bound key is refused");
+    TEGATA_PROPERTY(manager.validate(token, proof, "GET", kDpopApiUri).error() ==
+                        tegata::errc::dpop_replayed,
+                    "an accepted proof is accepted again");
+  }
+  // Never with the one-argument call, whatever the proof.
+  TEGATA_PROPERTY(manager.validate(token).error() == tegata::errc::dpop_required,
+                  "a bound token passes without a proof");
+}
+
 }  // namespace detail
 
 inline void check_dpop(std::string_view data) {
   ByteReader in(data);
-  if (in.byte() % 2 == 0) {
-    detail::check_dpop_proof(in.rest());
-  } else {
-    detail::check_uri(in.rest());
+  switch (in.byte() % 3) {
+    case 0: detail::check_dpop_proof(in.rest()); break;
+    case 1: detail::check_uri(in.rest()); break;
+    default: detail::check_bound_proof(in.rest()); break;
   }
 }
 

@@ -233,7 +233,8 @@ inline std::vector<std::string> http() {
 
 // dpop proofs (mode 0) for POST kDpopUri at kNow, made as a client makes them, by the ES256 and
 // an Ed25519 key, one with the nonce check_dpop requires; the hostile shapes a verifier must
-// refuse (an HMAC proof, alg none, a private jwk, no jti, typ JWT, crit); and URIs (mode 1).
+// refuse (an HMAC proof, alg none, a private jwk, no jti, typ JWT, crit); URIs (mode 1); and
+// proofs for the bound token (mode 2): by the bound key, by another key, without ath, none.
 inline std::string dpop_proof(const tegata::AnyKey& key, nlohmann::json header,
                               nlohmann::json payload) {
   if (!header.contains("typ")) header["typ"] = "dpop+jwt";
@@ -274,6 +275,16 @@ inline std::vector<std::string> dpop() {
       {"jwk", tegata::keys::public_jwk(es256).value()}}.dump());
   proof(none_header + "." + tegata::base64url_encode(claims.dump()) + ".");
   proof(dpop_proof(es256, {{"typ", "JWT"}}, claims));
+  nlohmann::json bound_claims = claims;
+  bound_claims["htm"] = "GET";
+  bound_claims["htu"] = std::string(kDpopApiUri);
+  const nlohmann::json without_ath = bound_claims;
+  bound_claims["ath"] = tegata::base64url_encode(
+      tegata::detail::jwk::sha256(bound_access_token()).value());
+  out.push_back(with_mode(2, dpop_proof(es256, {}, bound_claims)));
+  out.push_back(with_mode(2, dpop_proof(ed25519, {}, bound_claims)));
+  out.push_back(with_mode(2, dpop_proof(es256, {}, without_ath)));
+  out.push_back(with_mode(2, ""));
   for (const char* uri : {"HTTPS://API.tegata.test:443/a/./b/../token?x#y",
                           "http://[::1]:8080/%7e%2f", "https://h/.."}) {
     out.push_back(with_mode(1, uri));

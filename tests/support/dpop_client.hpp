@@ -1,12 +1,14 @@
 // A DPoP client for tests (RFC 9449 §4.2): holds a key pair and makes one proof per request,
-// each with a fresh jti, as a browser or an app would. Test code only: REQUIRE on failure.
+// each with a fresh jti, as a browser or an app would. Test code only: it throws
+// std::runtime_error where a step that cannot fail does (used by Catch2 tests and plain
+// programs alike).
 #pragma once
 
-#include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,9 +27,7 @@ namespace tegata_test {
 class DpopClient {
  public:
   explicit DpopClient(tegata::Algorithm alg = tegata::Algorithm::ES256) : key_(make_key(alg)) {
-    auto jkt = tegata::keys::thumbprint_sha256(key_);
-    REQUIRE(jkt);
-    jkt_ = std::move(*jkt);
+    jkt_ = must(tegata::keys::thumbprint_sha256(key_));
   }
 
   const std::string& jkt() const noexcept { return jkt_; }
@@ -40,25 +40,27 @@ class DpopClient {
                     std::optional<std::string> nonce = std::nullopt) {
     nlohmann::json header{{"typ", "dpop+jwt"},
                           {"alg", std::string(tegata::to_string(key_.algorithm()))},
-                          {"jwk", *tegata::keys::public_jwk(key_)}};
+                          {"jwk", must(tegata::keys::public_jwk(key_))}};
     nlohmann::json payload{{"jti", "proof-" + std::to_string(++proofs_made_)},
                            {"htm", std::string(method)},
                            {"htu", std::string(uri)},
                            {"iat", iat.time_since_epoch().count()}};
     if (!access_token.empty()) {
-      auto digest = tegata::detail::jwk::sha256(access_token);
-      REQUIRE(digest);
-      payload["ath"] = tegata::base64url_encode(*digest);
+      payload["ath"] = tegata::base64url_encode(must(tegata::detail::jwk::sha256(access_token)));
     }
     if (nonce) payload["nonce"] = *nonce;
     const std::string input = tegata::base64url_encode(header.dump()) + "." +
                               tegata::base64url_encode(payload.dump());
-    auto signature = key_.sign_raw(input);
-    REQUIRE(signature);
-    return input + "." + tegata::base64url_encode(*signature);
+    return input + "." + tegata::base64url_encode(must(key_.sign_raw(input)));
   }
 
  private:
+  template <class T>
+  static T must(tegata::Result<T> result) {
+    if (!result) throw std::runtime_error("DpopClient: " + result.error().message());
+    return std::move(*result);
+  }
+
   static tegata::AnyKey make_key(tegata::Algorithm alg) {
     tegata::KeyHandle handle = tegata::keys::generate(alg);
     if (tegata::is_rsa(alg)) return tegata::RsaKey(alg, std::move(handle));

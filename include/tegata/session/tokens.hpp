@@ -23,23 +23,24 @@ struct TokenPair {
   bool persistent = true;
 };
 
-// How issue() starts a session, beyond the subject.
+// How issue() starts a session, beyond the subject. Every member has a default, so a designated
+// initializer may name only the ones it sets: IssueOptions{.dpop_jkt = proof->jkt}.
 struct IssueOptions {
   nlohmann::json extra = nlohmann::json::object();  // custom access-token claims (as before)
   // Opaque to tegata (device name, user agent, ...): kept in the session's record only, never in
   // a token, and shown by sessions(). At most kMaxMetadataBytes (invalid_argument beyond).
-  std::string metadata;
+  std::string metadata{};
   // "Remember me": a session may be shorter than the manager's limits (a longer value counts as
   // the manager's; zero or negative is invalid_argument) and non-persistent (its cookies carry
   // no Max-Age, so they end with the browser). Kept in the record: every rotation honours it.
-  std::optional<std::chrono::seconds> refresh_ttl, absolute_ttl;
+  std::optional<std::chrono::seconds> refresh_ttl{}, absolute_ttl{};
   bool persistent = true;
   // DPoP (RFC 9449): binds the session to the client's key. Set it to the jkt of the login
   // request's proof as SessionManager::verify_proof returned it (never to a thumbprint the
   // client merely claims): both tokens then carry cnf.jkt, and every later validate, refresh
   // and revoke needs a proof signed by that key. Empty: an unbound session, as before. Anything
   // but a SHA-256 thumbprint (43 base64url characters) is invalid_argument.
-  std::string dpop_jkt;
+  std::string dpop_jkt{};
 
   static constexpr std::size_t kMaxMetadataBytes = 1024;
 };
