@@ -121,7 +121,7 @@ inline std::error_code read_confirmation(const json_document& payload, std::stri
   }
   const auto member = object->find("jkt");
   if (member == object->end() || !member->is_string()) return errc::invalid_claim;
-  const std::string& value = member->get_ref<const std::string&>();
+  const auto& value = member->get_ref<const std::string&>();
   if (!is_thumbprint(value)) return errc::invalid_claim;
   jkt = value;
   return {};

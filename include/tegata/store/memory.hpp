@@ -147,9 +147,7 @@ class MemoryRevocationStore {
                                                   const SessionRecord& record,
                                                   std::size_t max_sessions,
                                                   std::chrono::sys_seconds now) {
-    if (!acceptable_new_session(record, max_sessions, now) || record.jkt.size() > kMaxJktBytes) {
-      return errc::invalid_argument;
-    }
+    if (!acceptable(record, max_sessions, now)) return errc::invalid_argument;
     const place p = state_->place_of(subject);
     const std::uint32_t family_hash = state_->pair_hash(p, record.session_id);
     using evicted_ids = std::vector<std::string>;
@@ -640,6 +638,13 @@ class MemoryRevocationStore {
       out.metadata.assign(text.substr(1 + jkt_size));
     }
     return out;
+  }
+
+  // What create_session refuses: what every store does, and a thumbprint longer than the one
+  // byte packed_text gives its length.
+  static bool acceptable(const SessionRecord& record, std::size_t max_sessions,
+                         std::chrono::sys_seconds now) noexcept {
+    return acceptable_new_session(record, max_sessions, now) && record.jkt.size() <= kMaxJktBytes;
   }
 
   // A record's thumbprint and metadata as one text: the thumbprint's length in one byte, the
