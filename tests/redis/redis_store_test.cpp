@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "redis/redis_support.hpp"
+#include "support/dpop_client.hpp"
 #include "tegata/store/redis.hpp"
 
 using namespace std::chrono_literals;
@@ -271,10 +272,13 @@ TEST_CASE("an unreachable Redis fails closed, fast", "[redis]") {
         errc::store_unavailable);
   CHECK(store.find_session("r1", "sid", "alice", at(0)).error() == errc::store_unavailable);
   CHECK(store.sessions("alice", at(0)).error() == errc::store_unavailable);
+  CHECK(store.use_proof("proof", at(100), at(0)).error() == errc::store_unavailable);
   CHECK(store.ping().error() == errc::store_unavailable);
   CHECK_FALSE(store.cache_fresh());
   // What needs no round trip behaves as in every store.
   CHECK(store.revoke_token("jti", at(0), at(0)));
+  CHECK(*store.use_proof("proof", at(0), at(0)));
+  CHECK(store.use_proof("", at(100), at(0)).error() == errc::invalid_argument);
   CHECK(
       store.create_session("alice", login_record("sid", "r1", at(0), at(0)), 100, at(0)).error() ==
       errc::invalid_argument);
@@ -344,6 +348,8 @@ TEST_CASE("keys are namespaced by the prefix, and every key has a TTL", "[redis]
     RevocationStore other(redis_test::options(where, tagged));
     login(other, "bob", "sid", "r", at(400), at(0));
     REQUIRE(other.revoke_token("j", at(100), at(0)));
+    REQUIRE(*other.use_proof("proof", at(100), at(0)));
+    CHECK(redis.keys(tagged).size() == 4);  // f:{sid}, s:{bob}, t:j, p:proof
     std::set<std::string> slots;
     for (const auto& key : redis.keys(tagged)) slots.insert(hashed_part(key));
     CHECK(slots == std::set<std::string>{prefix});
@@ -427,14 +433,114 @@ TEST_CASE("after the TTLs pass no key remains but versions, then none", "[redis]
   REQUIRE(store.revoke_token("j", now + 1s, now));
   REQUIRE(store.end_session("alice", "s", now + 1s, now));
   login(store, "bob", "s2", "r", now + 1s, now);
+  REQUIRE(*store.use_proof("proof", now + 1s, now));
   const auto version = store.bump_version("alice", now + 3s, now);
   REQUIRE(version);
-  CHECK(redis.keys(prefix).size() == 5);  // t:j, f:{s}, f:{s2}, s:{bob}, v:alice
+  CHECK(redis.keys(prefix).size() == 6);  // t:j, f:{s}, f:{s2}, s:{bob}, p:proof, v:alice
 
   const std::set<std::string> versions_only = {prefix + "v:alice"};
   REQUIRE(redis_test::eventually([&] { return key_set(redis, prefix) == versions_only; }));
   CHECK(min_version(store, "alice", now + 2s) == *version);
   REQUIRE(redis_test::eventually([&] { return redis.keys(prefix).empty(); }));
+}
+
+TEST_CASE("a used DPoP proof is one key, p:<key>, holding its until and expiring with it",
+          "[redis][dpop]") {
+  const auto where = redis_test::require_redis();
+  redis_test::client redis(where);
+  const std::string prefix = redis_test::unique_prefix();
+  auto options = redis_test::options(where, prefix);
+  options.expiry_margin = 0s;
+  const RevocationStore store(options);
+  const std::string key = "bBp2Yd-q5r1cG2Lx0n8Z7A";  // 22 characters, as the manager makes them
+  const std::string name = prefix + "p:" + key;
+  const std::string until = std::to_string(at(100).time_since_epoch().count());
+  REQUIRE(*store.use_proof(key, at(100), at(0)));
+  CHECK(key_set(redis, prefix) == std::set<std::string>{name});
+  CHECK(redis_test::rd::text(redis({"GET", name}).get()) == until);
+  CHECK(redis.pttl(name) > 90'000);
+  CHECK(redis.pttl(name) <= 100'000);
+  // A replay writes nothing: neither a later until nor a longer TTL.
+  REQUIRE_FALSE(*store.use_proof(key, at(500), at(1)));
+  CHECK(redis_test::rd::text(redis({"GET", name}).get()) == until);
+  CHECK(redis.pttl(name) <= 100'000);
+  // Small: a string whose value Redis keeps as an integer, no allocation of its own. With the
+  // default prefix MEMORY USAGE says 88 bytes on Redis 7.0 (docs/redis.md); the test's prefix
+  // is longer.
+  CHECK(redis_test::rd::text(redis({"OBJECT", "ENCODING", name}).get()) == "int");
+  const auto usage = redis({"MEMORY", "USAGE", name});
+  REQUIRE(usage->type == REDIS_REPLY_INTEGER);
+  CHECK(usage->integer <= 160);
+
+  SECTION("the answer is the caller's now against the until, not whether the key exists") {
+    // Past its until the key may still be there (the margin, a clock behind Redis's): it counts
+    // as absent, and is recorded again.
+    REQUIRE(redis.pttl(name) > 0);
+    CHECK(*store.use_proof(key, at(200), at(100)));
+    CHECK(redis_test::rd::text(redis({"GET", name}).get()) ==
+          std::to_string(at(200).time_since_epoch().count()));
+    CHECK_FALSE(*store.use_proof(key, at(200), at(150)));
+  }
+}
+
+TEST_CASE("a bound session's key thumbprint is field j of its family, and goes with it",
+          "[redis][dpop]") {
+  const auto where = redis_test::require_redis();
+  redis_test::client redis(where);
+  const std::string prefix = redis_test::unique_prefix();
+  RevocationStore store(redis_test::options(where, prefix));
+  const std::string jkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+  auto bound = login_record("bound", "r1", at(100), at(0));
+  bound.jkt = jkt;
+  REQUIRE(store.create_session("alice", bound, 100, at(0)));
+  login(store, "alice", "plain", "r1", at(100), at(0));
+  CHECK(redis_test::rd::text(redis({"HGET", prefix + "f:{bound}", "j"}).get()) == jkt);
+  // An unbound session has no j at all, like every record written before j existed: both read
+  // as unbound.
+  CHECK(redis({"HEXISTS", prefix + "f:{plain}", "j"})->integer == 0);
+  CHECK(store.find_session("x", "plain", "alice", at(1))->record->jkt.empty());
+  CHECK(store.find_session("x", "bound", "alice", at(1))->record->jkt == jkt);
+  // A rotation leaves it; the end of the session takes it (only the marker stays).
+  REQUIRE(rotate(store, "alice", "bound", "r1", "r2", at(100), at(1)) == RotationVerdict::rotated);
+  CHECK(redis_test::rd::text(redis({"HGET", prefix + "f:{bound}", "j"}).get()) == jkt);
+  REQUIRE(*store.end_session("alice", "bound", at(50), at(2)));
+  CHECK(redis({"HEXISTS", prefix + "f:{bound}", "j"})->integer == 0);
+  CHECK(redis({"HEXISTS", prefix + "f:{bound}", "r"})->integer == 1);
+}
+
+TEST_CASE("a SessionManager on two servers sharing Redis: a DPoP proof is accepted once",
+          "[redis][dpop][session]") {
+  const auto where = redis_test::require_redis();
+  const std::string prefix = redis_test::unique_prefix();
+  const std::string api = "https://app.example/api";
+  tegata::ManualClock clock{kStart};
+  tegata_test::DpopClient client;
+  Manager one(test_key(), session_options(), clock,
+              RevocationStore(redis_test::options(where, prefix)));
+  // The other server validates from its local cache; proofs still go to Redis.
+  RevocationStore cached_store(cached(redis_test::options(where, prefix), 30s));
+  redis_test::wait_until_fresh(cached_store);
+  Manager two(test_key(), session_options(), clock, cached_store);
+
+  const auto login = one.verify_proof(client.proof("POST", api, clock.now()), "POST", api);
+  REQUIRE(login);
+  tegata::IssueOptions bound;
+  bound.dpop_jkt = login->jkt;
+  const auto pair = one.issue("alice", bound);
+  REQUIRE(pair);
+  const std::string proof = client.proof("GET", api, clock.now(), pair->access_token);
+  REQUIRE(two.validate(pair->access_token, proof, "GET", api));
+  CHECK(cached_store.cache_fresh());
+  CHECK(one.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(two.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(two.sessions("alice")->at(0).jkt == client.jkt());
+  const std::string refresh = "https://app.example/refresh";
+  CHECK(two.refresh(pair->refresh_token).error() == errc::dpop_required);
+  const auto next =
+      two.refresh(pair->refresh_token, client.proof("POST", refresh, clock.now()), "POST", refresh);
+  REQUIRE(next);
+  CHECK(one.validate(next->access_token, client.proof("GET", api, clock.now(), next->access_token),
+                     "GET", api));
 }
 
 TEST_CASE("keys written by a SessionManager expire with its sessions", "[redis][session]") {

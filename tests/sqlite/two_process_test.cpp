@@ -1,11 +1,13 @@
 // Several processes on one file: concurrent refreshes of one refresh token from four processes
 // (two threads each, every process with its own store on the file) yield exactly one rotation;
 // with grace, every loser gets the winner's chain; without, the losers are theft or find the
-// family ended. The processes are forked before any store is opened in them, and are released
-// together by closing a pipe they all wait on.
+// family ended. And two processes using one DPoP proof at once: exactly one use_proof answers
+// true. The processes are forked before any store is opened in them, and are released together
+// by closing a pipe they all wait on.
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <chrono>
@@ -62,7 +64,106 @@ const std::chrono::sys_seconds kNow{std::chrono::seconds{1'700'000'000}};
   ::_exit(code);
 }
 
+// The child of the proof race: waits for `go` to close, then for each round meets its peer (a
+// byte each way, so that both call use_proof for the round's key at about the same moment) and
+// writes "<round> <answer>" to `out`: 1 true, 0 false, -1 an error.
+[[noreturn]] void proof_child(const std::string& path, int go, int out, int to_peer, int from_peer,
+                              int rounds) {
+  int code = 0;
+  try {
+    const tegata::sqlite::RevocationStore store(sqlite_test::options(path));
+    char byte = 0;
+    if (::read(go, &byte, 1) != 0) ::_exit(3);  // closed: go
+    std::string lines;
+    for (int round = 0; round < rounds; ++round) {
+      if (::write(to_peer, "x", 1) != 1 || ::read(from_peer, &byte, 1) != 1) ::_exit(6);
+      const auto used = store.use_proof("proof-" + std::to_string(round), kNow + 60s, kNow);
+      lines += std::to_string(round) + " " + (used ? (*used ? "1" : "0") : "-1") + "\n";
+    }
+    if (::write(out, lines.data(), lines.size()) != static_cast<ssize_t>(lines.size())) code = 4;
+  } catch (...) {
+    code = 5;
+  }
+  ::_exit(code);
+}
+
+std::string read_all(int fd) {
+  std::string text;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
+    text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  return text;
+}
+
 }  // namespace
+
+TEST_CASE("two processes use one DPoP proof at once: exactly one succeeds",
+          "[sqlite][two_process][dpop]") {
+  constexpr int kRounds = 50;
+  sqlite_test::scratch_dir dir;
+  const std::string path = dir.file("shared.db");
+  { const tegata::sqlite::RevocationStore store(sqlite_test::options(path)); }  // the file exists
+
+  int go[2], a_to_b[2], b_to_a[2];
+  REQUIRE(::pipe(go) == 0);
+  REQUIRE(::pipe(a_to_b) == 0);
+  REQUIRE(::pipe(b_to_a) == 0);
+  std::vector<pid_t> pids;
+  std::vector<int> outputs;
+  for (int p = 0; p < 2; ++p) {
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    std::fflush(nullptr);  // nothing buffered twice
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::close(go[1]);
+      ::close(out[0]);
+      // Each child keeps the write end towards its peer and the read end from it.
+      const int to_peer = p == 0 ? a_to_b[1] : b_to_a[1];
+      const int from_peer = p == 0 ? b_to_a[0] : a_to_b[0];
+      ::close(p == 0 ? a_to_b[0] : b_to_a[0]);
+      ::close(p == 0 ? b_to_a[1] : a_to_b[1]);
+      proof_child(path, go[0], out[1], to_peer, from_peer, kRounds);
+    }
+    ::close(out[1]);
+    pids.push_back(pid);
+    outputs.push_back(out[0]);
+  }
+  for (const int fd : {go[0], a_to_b[0], a_to_b[1], b_to_a[0], b_to_a[1]}) ::close(fd);
+  std::this_thread::sleep_for(200ms);  // both children have opened their store and wait
+  ::close(go[1]);
+
+  std::vector<std::string> texts;
+  for (const int fd : outputs) texts.push_back(read_all(fd));
+  for (const pid_t pid : pids) {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+
+  std::map<int, std::vector<int>> answers;  // round -> each process's answer
+  for (const auto& text : texts) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const auto end = text.find('\n', start);
+      int round = 0, answer = 0;
+      REQUIRE(std::sscanf(text.c_str() + start, "%d %d", &round, &answer) == 2);
+      answers[round].push_back(answer);
+      start = end + 1;
+    }
+  }
+  REQUIRE(answers.size() == static_cast<std::size_t>(kRounds));
+  for (const auto& [round, both] : answers) {
+    INFO("round " << round);
+    REQUIRE(both.size() == 2);
+    CHECK(std::count(both.begin(), both.end(), 1) == 1);
+    CHECK(std::count(both.begin(), both.end(), 0) == 1);
+  }
+}
 
 TEST_CASE("four processes refresh one token at once: exactly one rotation",
           "[sqlite][two_process]") {

@@ -1,8 +1,12 @@
 // The behaviour every stateful RevocationStore shares: each operation at its time boundaries,
 // extension rules, versions, session records (creation, the refresh compare-and-set and its grace
-// rule, ending, inventory, eviction), shared copies and concurrent use. One suite, run against
-// MemoryRevocationStore (tests/unit/memory_store_test.cpp) and the Redis store
-// (tests/redis/store_contract_test.cpp), so the two cannot drift apart.
+// rule, ending, inventory, eviction, the DPoP key thumbprint), the DPoP proof replay cache
+// (use_proof), shared copies and concurrent use. One suite, run against MemoryRevocationStore
+// (tests/unit/memory_store_test.cpp), the Redis store (tests/redis/store_contract_test.cpp) and
+// the SQLite store (tests/sqlite/store_contract_test.cpp), so they cannot drift apart.
+//
+// Every store it runs against must be a ProofReplayCache: the use_proof cases are compiled only
+// for stores that have use_proof (so the suite builds for each), and FAIL for one that has not.
 //
 // Usage: before including this header, declare the stores to test as
 //   namespace store_contract { using Stores = std::tuple<Factory...>; }
@@ -120,6 +124,17 @@ std::vector<std::string> listed(const Store& store, std::string_view subject, sy
 }
 
 using ids = std::vector<std::string>;
+
+// A key thumbprint as the manager gets it (RFC 7638 §3.1's example: 43 base64url characters).
+inline const std::string kJkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+
+// Whether use_proof recorded key (true) or found it used (false); fails on an error.
+template <class Store>
+bool use_proof(const Store& store, std::string_view key, sys_seconds until, sys_seconds now) {
+  const auto used = store.use_proof(key, until, now);
+  REQUIRE(used.has_value());
+  return *used;
+}
 
 }  // namespace store_contract
 
@@ -727,5 +742,142 @@ TEMPLATE_LIST_TEST_CASE("status stays consistent while others revoke and bump",
   CHECK(min_version(store, "alice", at(5)) == version_published.load());
   for (int i = 0; i < kFamilies; ++i) {
     CHECK(family_revoked(store, "alice", "sid-" + std::to_string(i), at(5)));
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("a session's DPoP key thumbprint (jkt) is kept with its record",
+                        "[store_contract][dpop]", store_contract::Stores) {
+  using namespace store_contract;
+  auto store = TestType::make();
+  SessionRecord bound = record("bound", "r1", at(0), seconds{100}, "phone");
+  bound.jkt = kJkt;
+  create(store, "alice", bound, at(0));
+  create(store, "alice", record("plain", "r1", at(1)), at(1));
+
+  const auto found = live_record(store, "alice", "bound", at(2));
+  REQUIRE(found.has_value());
+  CHECK(found->jkt == kJkt);
+  CHECK(found->metadata == "phone");
+  const auto unbound = live_record(store, "alice", "plain", at(2));
+  REQUIRE(unbound.has_value());
+  CHECK(unbound->jkt.empty());
+
+  const auto listed_records = store.sessions("alice", at(2));
+  REQUIRE(listed_records.has_value());
+  REQUIRE(listed_records->size() == 2);
+  CHECK((*listed_records)[0].session_id == "plain");
+  CHECK((*listed_records)[0].jkt.empty());
+  CHECK((*listed_records)[1].session_id == "bound");
+  CHECK((*listed_records)[1].jkt == kJkt);
+
+  // A refresh never changes it, whichever verdict it gets.
+  REQUIRE(rotate(store, "alice", "bound", "r1", "r2", at(3), seconds{10}).verdict ==
+          RotationVerdict::rotated);
+  REQUIRE(rotate(store, "alice", "bound", "r1", "x", at(4), seconds{10}).verdict ==
+          RotationVerdict::within_grace);
+  const auto rotated = live_record(store, "alice", "bound", at(5));
+  REQUIRE(rotated.has_value());
+  CHECK(rotated->refresh_id == "r2");
+  CHECK(rotated->jkt == kJkt);
+
+  // Gone with the session, like the metadata.
+  REQUIRE(store.end_session("alice", "bound", at(5), at(5)));
+  CHECK_FALSE(live_record(store, "alice", "bound", at(5)).has_value());
+  CHECK(listed(store, "alice", at(5)) == ids{"plain"});
+  const auto lookup = store.find_session("no-such-jti", "bound", "alice", at(5));
+  REQUIRE(lookup.has_value());
+  CHECK(lookup->status.family_revoked);
+  CHECK_FALSE(lookup->record.has_value());
+}
+
+TEMPLATE_LIST_TEST_CASE("use_proof: a proof is used once while its until lasts",
+                        "[store_contract][dpop]", store_contract::Stores) {
+  using namespace store_contract;
+  if constexpr (!tegata::ProofReplayCache<decltype(TestType::make())>) {
+    FAIL("this store has no use_proof (the ProofReplayCache concept)");
+  } else {
+    const auto store = TestType::make();               // const: a validation records proofs
+    const std::string key = "bBp2Yd-q5r1cG2Lx0n8Z7A";  // 22 characters, as the manager makes them
+    CHECK(use_proof(store, key, at(100), at(0)));
+    CHECK_FALSE(use_proof(store, key, at(100), at(0)));
+    CHECK_FALSE(use_proof(store, key, at(100), at(99)));
+    // A replay records nothing: a later until in it does not extend the first.
+    CHECK_FALSE(use_proof(store, key, at(500), at(50)));
+    CHECK(use_proof(store, "another-key-of-22-char", at(100), at(0)));
+
+    // At its until (exclusive) it is forgotten, and the key may be recorded again.
+    CHECK(use_proof(store, key, at(200), at(100)));
+    CHECK_FALSE(use_proof(store, key, at(200), at(150)));
+    CHECK(use_proof(store, key, at(300), at(200)));
+
+    SECTION("copies share the proofs") {
+      const auto copy = store;
+      CHECK_FALSE(use_proof(copy, key, at(300), at(250)));
+      CHECK(use_proof(copy, "fresh", at(300), at(250)));
+      CHECK_FALSE(use_proof(store, "fresh", at(300), at(250)));
+    }
+    SECTION("until <= now: true, and nothing is stored") {
+      CHECK(use_proof(store, "late", at(10), at(10)));
+      CHECK(use_proof(store, "late", at(5), at(10)));
+      CHECK(use_proof(store, "late", at(20), at(10)));  // recorded only now
+      CHECK_FALSE(use_proof(store, "late", at(20), at(10)));
+    }
+    SECTION("keys are compared exactly, whatever bytes they hold") {
+      const std::string nul("a\0b", 3);
+      CHECK(use_proof(store, nul, at(100), at(0)));
+      CHECK(use_proof(store, "a", at(100), at(0)));
+      CHECK_FALSE(use_proof(store, nul, at(100), at(0)));
+      CHECK(use_proof(store, "A", at(100), at(0)));
+    }
+    SECTION("an empty key, or one over 128 bytes, is refused") {
+      CHECK(store.use_proof("", at(100), at(0)).error() == errc::invalid_argument);
+      const std::string longest(128, 'k');
+      CHECK(store.use_proof(longest + "k", at(100), at(0)).error() == errc::invalid_argument);
+      CHECK(use_proof(store, longest, at(100), at(0)));
+      CHECK_FALSE(use_proof(store, longest, at(100), at(0)));
+    }
+    SECTION("proofs are not tokens, families nor versions") {
+      const auto status = store.status(key, key, key, at(250));
+      REQUIRE(status.has_value());
+      CHECK_FALSE(status->token_revoked);
+      CHECK_FALSE(status->family_revoked);
+      CHECK(status->min_version == 0);
+    }
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("use_proof: concurrent uses of one key, exactly one true",
+                        "[store_contract][dpop][concurrency]", store_contract::Stores) {
+  using namespace store_contract;
+  if constexpr (!tegata::ProofReplayCache<decltype(TestType::make())>) {
+    FAIL("this store has no use_proof (the ProofReplayCache concept)");
+  } else {
+    constexpr int kThreads = 8;
+    constexpr int kRounds = 50;
+    const auto store = TestType::make();
+    std::barrier start(kThreads);
+    std::vector<std::vector<int>> answers(kThreads, std::vector<int>(kRounds, -1));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int round = 0; round < kRounds; ++round) {
+          const std::string key = "race-" + std::to_string(round);
+          start.arrive_and_wait();
+          const auto used = store.use_proof(key, at(100), at(1));
+          answers[t][round] = used ? (*used ? 1 : 0) : -1;
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    for (int round = 0; round < kRounds; ++round) {
+      int winners = 0, losers = 0;
+      for (int t = 0; t < kThreads; ++t) {
+        if (answers[t][round] == 1) ++winners;
+        if (answers[t][round] == 0) ++losers;
+      }
+      INFO("round " << round);
+      CHECK(winners == 1);
+      CHECK(losers == kThreads - 1);
+    }
   }
 }

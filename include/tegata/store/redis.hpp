@@ -16,7 +16,8 @@
 // (scripts.hpp): create_session, rotate_session and end_session send the index's command in the
 // same pipelined round trip; sessions() reads the index, then the records (two round trips);
 // bump_version bumps and reads the index, then ends the older records (two); a login beyond
-// max_sessions takes two more to end the least recently used. status() reads three keys in one
+// max_sessions takes two more to end the least recently used. use_proof is one script over one
+// key of its own (p:). status() reads three keys in one
 // pipelined round trip; like the memory store's, it is not a snapshot across the three, and need
 // not be: each fact only ever grows while it lasts.
 //
@@ -29,8 +30,8 @@
 // the token. status() never throws. Connections are pooled, reopened after errors, and calls fail
 // fast for reconnect_delay after a failed connection attempt. Reads, revoke_token, end_session and
 // bump_version are retried once when a pooled connection turns out to be dead (they can safely
-// run twice); create_session and rotate_session never are, since a lost reply may mean the write
-// happened (a retried rotation would look like theft).
+// run twice); create_session, rotate_session and use_proof never are, since a lost reply may mean
+// the write happened (a retried rotation would look like theft, a retried proof like a replay).
 //
 // Threads and copies. Thread-safe. A copyable handle: copies share the pool (and the local cache
 // with its background thread), which stop when the last copy goes.
@@ -108,6 +109,34 @@ class RevocationStore {
     return {};
   }
 
+  // DPoP proofs are single-use (the ProofReplayCache concept): true when key was not recorded and
+  // now is, until `until`; false, changing nothing, when it is recorded with until > now. One
+  // script on P p:<key> (scripts.hpp), atomic on the server, so of two servers checking one proof
+  // exactly one answers true. A replay record is as security-relevant as a revocation: with
+  // Options::acknowledged_replicas it is acknowledged like one, since a failover that lost it
+  // would accept the proof again. Never retried (a lost reply may mean the key was recorded, and
+  // the retry would call the proof's first use a replay) and never answered by the local cache.
+  // until <= now: true, nothing stored (the proof is outside its window anyway); an empty key or
+  // one over 128 bytes: errc::invalid_argument.
+  Result<bool> use_proof(std::string_view key, std::chrono::sys_seconds until,
+                         std::chrono::sys_seconds now) const noexcept {
+    if (key.empty() || key.size() > kMaxProofKey) return errc::invalid_argument;
+    if (until <= now) return true;
+    return state_->run_acknowledged<bool>(/*retry=*/false, [&](redisContext* c) {
+      const auto reply =
+          detail::eval(c, detail::use_proof_script(), {state_->keys.proof(key)},
+                       {detail::time_arg(until), detail::time_arg(now), state_->margin_ms});
+      std::optional<Result<bool>> r;
+      if (!reply) return r;
+      if (reply->type == REDIS_REPLY_INTEGER && (reply->integer == 0 || reply->integer == 1)) {
+        r = reply->integer == 1;
+      } else {
+        r = errc::store_unavailable;  // an error reply (OOM, NOPERM) or one we did not write
+      }
+      return r;
+    });
+  }
+
   // The refresh path's read, one pipelined round trip (never from the local cache: the record is
   // needed).
   Result<SessionLookup> find_session(std::string_view jti, std::string_view sid,
@@ -121,8 +150,11 @@ class RevocationStore {
       std::optional<Result<SessionLookup>> result;
       if (!detail::exchange(c, reads, replies)) return result;
       result = Result<SessionLookup>(errc::store_unavailable);
-      if (replies[1]->type != REDIS_REPLY_ARRAY || replies[1]->elements != 12) return result;
-      auto status = read_status(replies[0].get(), replies[1]->element[11], replies[2].get(), now);
+      if (replies[1]->type != REDIS_REPLY_ARRAY || replies[1]->elements != kRecordFields + 1) {
+        return result;
+      }
+      auto status =
+          read_status(replies[0].get(), replies[1]->element[kRecordFields], replies[2].get(), now);
       if (!status) return result;
       SessionLookup lookup{*status, {}};
       auto record = read_record(*replies[1], subject, sid, now);
@@ -153,7 +185,7 @@ class RevocationStore {
             time_arg(record.auth_time), time_arg(record.last_refresh), time_arg(record.expires_at),
             time_arg(record.absolute_end), std::to_string(record.refresh_ttl.count()),
             time_arg(record.access_until), time_arg(record.until), record.persistent ? "1" : "0",
-            record.metadata, std::to_string(record.version)}},
+            record.metadata, std::to_string(record.version), record.jkt}},
           {&detail::index_session_script(),
            {index},
            {record.session_id, time_arg(record.until), time_arg(now), state_->margin_ms, max,
@@ -540,9 +572,12 @@ class RevocationStore {
     });
   }
 
-  // HMGET of a family's marker and record fields (the order read_record and marker_of expect).
+  // HMGET of a family's record fields (the order read_record expects), then, with_marker, its
+  // marker r at index kRecordFields.
+  static constexpr std::size_t kRecordFields = 12;
   static detail::command record_read(const std::string& family, bool with_marker) {
-    detail::command cmd{"HMGET", family, "s", "d", "c", "a", "l", "e", "b", "i", "x", "k", "m"};
+    detail::command cmd{"HMGET", family, "s", "d", "c", "a", "l",
+                        "e",     "b",    "i", "x", "k", "m", "j"};
     if (with_marker) cmd.add("r");
     return cmd;
   }
@@ -553,7 +588,9 @@ class RevocationStore {
                                                           std::string_view subject,
                                                           std::string_view sid,
                                                           std::chrono::sys_seconds now) {
-    if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 11) return errc::store_unavailable;
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements < kRecordFields) {
+      return errc::store_unavailable;
+    }
     const auto field = [&](std::size_t i) { return detail::text(reply.element[i]); };
     if (reply.element[0]->type != REDIS_REPLY_STRING || field(0) != subject) {
       return std::optional<SessionRecord>{};
@@ -579,6 +616,7 @@ class RevocationStore {
     r.access_until = seconds(times[6]);
     r.persistent = times[7] != 0;
     r.metadata.assign(field(10));
+    r.jkt.assign(field(11));  // nil (an unbound session, or one written before j existed): empty
     return std::optional<SessionRecord>(std::move(r));
   }
 
@@ -676,9 +714,14 @@ class RevocationStore {
     return std::chrono::sys_seconds{std::chrono::seconds{s}};
   }
 
+  // The manager's keys have 22 characters; the bound keeps a caller's mistake from writing
+  // arbitrarily long key names.
+  static constexpr std::size_t kMaxProofKey = 128;
+
   std::shared_ptr<state> state_;
 };
 
 static_assert(tegata::RevocationStore<RevocationStore>);
+static_assert(tegata::ProofReplayCache<RevocationStore>);
 
 }  // namespace tegata::redis

@@ -48,9 +48,13 @@
 // same file is seen at most cache.max_staleness (1 s by default) later. Turn it off (cache.enabled
 // = false) where processes sharing the file must see each other's revocations at once.
 //
-// Pruning. Every Options::prune_every-th write transaction also deletes at most
-// Options::prune_batch expired rows of each table (through the index on until), so the file
-// tracks live sessions and tokens, and no request pays for a long sweep; prune() runs one batch.
+// DPoP proofs (use_proof) are a write: one BEGIN IMMEDIATE transaction, never answered by the
+// status cache, so processes sharing the file agree at once on which proofs were used.
+//
+// Pruning. Every Options::prune_every-th write transaction (use_proof included) also deletes at
+// most Options::prune_batch expired rows of each table (through the index on until), so the file
+// tracks live sessions, tokens and proofs, and no request pays for a long sweep; prune() runs one
+// batch.
 #pragma once
 
 #include <sqlite3.h>
@@ -164,7 +168,7 @@ class RevocationStore {
       if (w.insert_session.run(subject, sid, used, record.until, record.refresh_id, record.metadata,
                                record.auth_time, record.last_refresh, record.expires_at,
                                record.absolute_end, record.refresh_ttl.count(), record.access_until,
-                               record.persistent ? 1 : 0, record.version) != 1) {
+                               record.persistent ? 1 : 0, record.version, record.jkt) != 1) {
         return errc::invalid_argument;
       }
       evicted_ids evicted;
@@ -276,6 +280,20 @@ class RevocationStore {
     });
   }
 
+  // DPoP proofs are single-use (the ProofReplayCache concept): true when key was not recorded (or
+  // only until a time <= now) and now is, until `until`; false, changing nothing, when it is
+  // recorded with until > now. One upsert in one BEGIN IMMEDIATE transaction, so of two threads
+  // or processes with one key exactly one inserts (or replaces the expired row): the answer is
+  // whether it changed a row. Never from the status cache. until <= now: true, nothing stored;
+  // an empty key or one over 128 bytes: errc::invalid_argument.
+  Result<bool> use_proof(std::string_view key, std::chrono::sys_seconds until,
+                         std::chrono::sys_seconds now) const noexcept {
+    if (key.empty() || key.size() > kMaxProofKey) return errc::invalid_argument;
+    if (until <= now) return true;
+    return state_->write<bool>(
+        now, [&](writer& w) -> Result<bool> { return w.use_proof.run(key, until, now) == 1; });
+  }
+
   // Deletes at most Options::prune_batch expired rows (until <= now) of each table, in one
   // transaction, and returns how many went. Writes already do this every prune_every-th time;
   // call it periodically to shrink a store that sees few writes.
@@ -310,12 +328,13 @@ class RevocationStore {
                    "SELECT coalesce(max(used), 0) + 1 FROM tegata_sessions "
                    "WHERE subject = ?1 AND live = 1",
                    path),
+          // An unbound session's jkt (empty) is NULL.
           insert_session(db,
                          "INSERT INTO tegata_sessions(subject, sid, live, used, until, current, "
                          "metadata, auth_time, last_refresh, expires_at, absolute_end, "
-                         "refresh_ttl, access_until, persistent, version) "
-                         "VALUES(?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
-                         "ON CONFLICT(subject, sid) DO NOTHING",
+                         "refresh_ttl, access_until, persistent, version, jkt) "
+                         "VALUES(?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                         "nullif(?15, x'')) ON CONFLICT(subject, sid) DO NOTHING",
                          path),
           count_live(db,
                      "SELECT count(*) FROM tegata_sessions WHERE subject = ?1 AND live = 1 AND "
@@ -336,13 +355,13 @@ class RevocationStore {
                        path),
           to_marker(db,
                     "UPDATE tegata_sessions SET live = 0, current = NULL, previous = NULL, "
-                    "metadata = NULL, until = ?3 WHERE subject = ?1 AND sid = ?2",
+                    "metadata = NULL, jkt = NULL, until = ?3 WHERE subject = ?1 AND sid = ?2",
                     path),
           erase_session(db, "DELETE FROM tegata_sessions WHERE subject = ?1 AND sid = ?2", path),
           mark_ended(db,
                      "INSERT INTO tegata_sessions(subject, sid, live, used, until) "
                      "VALUES(?1, ?2, 0, 0, ?3) ON CONFLICT(subject, sid) DO UPDATE SET live = 0, "
-                     "current = NULL, previous = NULL, metadata = NULL, "
+                     "current = NULL, previous = NULL, metadata = NULL, jkt = NULL, "
                      "until = max(until, excluded.until)",
                      path),
           revoke(db,
@@ -357,6 +376,12 @@ class RevocationStore {
                       "until = max(until, excluded.until)",
                       path),
           drop_records(db, "DELETE FROM tegata_sessions WHERE subject = ?1 AND live = 1", path),
+          // A row changes (1) when the key is new or its until has passed; a replay changes none.
+          use_proof(db,
+                    "INSERT INTO tegata_proofs(proof, until) VALUES(?1, ?2) "
+                    "ON CONFLICT(proof) DO UPDATE SET until = excluded.until "
+                    "WHERE tegata_proofs.until <= ?3",
+                    path),
           prune_tokens(db,
                        "DELETE FROM tegata_tokens WHERE jti IN "
                        "(SELECT jti FROM tegata_tokens WHERE until <= ?1 LIMIT ?2)",
@@ -368,13 +393,17 @@ class RevocationStore {
           prune_sessions(db,
                          "DELETE FROM tegata_sessions WHERE (subject, sid) IN "
                          "(SELECT subject, sid FROM tegata_sessions WHERE until <= ?1 LIMIT ?2)",
-                         path) {}
+                         path),
+          prune_proofs(db,
+                       "DELETE FROM tegata_proofs WHERE proof IN "
+                       "(SELECT proof FROM tegata_proofs WHERE until <= ?1 LIMIT ?2)",
+                       path) {}
 
     detail::statement begin, commit, rollback;
     detail::statement find_live, forget_session, next_use, insert_session, count_live, least_recent,
         rotate, within_grace, to_marker, erase_session, mark_ended;
-    detail::statement revoke, find_version, set_version, drop_records;
-    detail::statement prune_tokens, prune_versions, prune_sessions;
+    detail::statement revoke, find_version, set_version, drop_records, use_proof;
+    detail::statement prune_tokens, prune_versions, prune_sessions, prune_proofs;
     // Set by a write that can refuse a token: it commits between the status cache's
     // begin_change() and end_change().
     bool refuses = false;
@@ -411,7 +440,7 @@ class RevocationStore {
   // The columns record_at reads, in its order.
   static constexpr std::string_view kRecordColumns =
       "s.current, s.auth_time, s.last_refresh, s.expires_at, s.absolute_end, s.refresh_ttl, "
-      "s.access_until, s.until, s.persistent, s.metadata, s.version";
+      "s.access_until, s.until, s.persistent, s.metadata, s.version, s.jkt";
 
   static SessionRecord record_at(const detail::cursor& c, int first, std::string_view sid) {
     SessionRecord r;
@@ -427,6 +456,7 @@ class RevocationStore {
     r.persistent = c.integer(first + 8) != 0;
     r.metadata = c.text(first + 9);
     r.version = static_cast<std::uint64_t>(c.integer(first + 10));
+    r.jkt = c.text(first + 11);  // NULL (unbound): empty
     return r;
   }
 
@@ -468,7 +498,8 @@ class RevocationStore {
         std::min<std::size_t>(batch, std::numeric_limits<std::int64_t>::max()));
     return static_cast<std::size_t>(w.prune_tokens.run(now, limit)) +
            static_cast<std::size_t>(w.prune_versions.run(now, limit)) +
-           static_cast<std::size_t>(w.prune_sessions.run(now, limit));
+           static_cast<std::size_t>(w.prune_sessions.run(now, limit)) +
+           static_cast<std::size_t>(w.prune_proofs.run(now, limit));
   }
 
   struct state {
@@ -593,9 +624,14 @@ class RevocationStore {
     return o;
   }
 
+  // The manager's keys have 22 characters; the bound keeps a caller's mistake from filling the
+  // file with arbitrarily long keys.
+  static constexpr std::size_t kMaxProofKey = 128;
+
   std::shared_ptr<state> state_;
 };
 
 static_assert(tegata::RevocationStore<RevocationStore>);
+static_assert(tegata::ProofReplayCache<RevocationStore>);
 
 }  // namespace tegata::sqlite

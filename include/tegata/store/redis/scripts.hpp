@@ -7,11 +7,14 @@
 //                             record (s subject, c current and p previous refresh token id,
 //                             a auth_time, l last refresh, e expires_at, b absolute end,
 //                             i refresh_ttl, x access_until, d the record's until, k persistent,
-//                             m metadata, v version) and, once it ended, only its marker
-//                             (r revoked until); u is the key's own until
+//                             m metadata, v version, j the DPoP key thumbprint, only for a bound
+//                             session: a record without j, older ones included, is unbound) and,
+//                             once it ended, only its marker (r revoked until); u is the key's
+//                             own until
 //   P s:{<subject>}           the subject's index: hash of s<sid> = recency and n, the counter
 //                             recencies come from, and u, the index's until
 //   P v:<subject>             subject version: hash v=<version> u=<until>
+//   P p:<key>                 a used DPoP proof (use_proof): string <until>
 // and the channel P events, on which every revocation and version bump is published.
 //
 // Times are seconds since the epoch, as the manager passes them; Redis's own clock is never read.
@@ -76,6 +79,7 @@ class keyspace {
     return k;
   }
   std::string version(std::string_view subject) const { return key("v:", subject); }
+  std::string proof(std::string_view proof_key) const { return key("p:", proof_key); }
   const std::string& channel() const noexcept { return channel_; }
   const std::string& prefix() const noexcept { return prefix_; }
 
@@ -210,8 +214,10 @@ return {int(v), int(u)}
   return s;
 }
 
-// KEYS: family. ARGV: now, margin_ms, subject, then the record's fields c a l e b i x d k m v.
-// A live family (or a marker) with this id already: 0, nothing written. Otherwise 1.
+// KEYS: family. ARGV: now, margin_ms, subject, then the record's fields c a l e b i x d k m v j.
+// A live family (or a marker) with this id already: 0, nothing written. Otherwise 1. j (the DPoP
+// key thumbprint) is written only when there is one: an unbound session costs nothing for it, and
+// reads the same as a record written before the field existed.
 inline const script& create_session_script() {
   static const script s = make_script(R"lua(
 local now = tonumber(ARGV[1])
@@ -221,7 +227,25 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 's', ARGV[3], 'c', ARGV[4], 'a', ARGV[5], 'l', ARGV[6], 'e', ARGV[7],
            'b', ARGV[8], 'i', ARGV[9], 'x', ARGV[10], 'd', ARGV[11], 'k', ARGV[12], 'm', ARGV[13],
            'v', ARGV[14], 'u', ARGV[11])
+if ARGV[15] ~= '' then redis.call('HSET', KEYS[1], 'j', ARGV[15]) end
 redis.call('PEXPIRE', KEYS[1], ttl(tonumber(ARGV[11]), now, tonumber(ARGV[2])))
+return 1
+)lua");
+  return s;
+}
+
+// KEYS: proof. ARGV: until, now, margin_ms. A DPoP proof's single use (RFC 9449 §11.1): 1
+// when the key was not recorded (or only until a time <= now), and it now is, until `until`;
+// 0 when it is recorded with until > now, and then nothing changes (a replay must not extend
+// the record). The value is the until, compared with the caller's now like every other fact, so
+// the answer never depends on Redis's clock nor on the expiry margin (SET NX alone would: it
+// answers by whether the key still exists). One key: one Cluster slot.
+inline const script& use_proof_script() {
+  static const script s = make_script(R"lua(
+local u, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local old = tonumber(redis.call('GET', KEYS[1]))
+if old and old > now then return 0 end
+redis.call('SET', KEYS[1], int(u), 'PX', ttl(u, now, tonumber(ARGV[3])))
 return 1
 )lua");
   return s;

@@ -7,7 +7,9 @@
 // What it holds: for each (jti, sid, subject) the facts status() read, not its verdict: the
 // revoked jti's until, the ended family's until, and the subject's version with its until. A hit
 // evaluates them at the caller's now, so an answer is the one the file would give at that now
-// for as long as the facts have not changed.
+// for as long as the facts have not changed. Nothing else: find_session() reads the file (the
+// record is needed), and use_proof() is a write whose answer must be the file's at that moment
+// (a cached "not used yet" would let a proof be used twice).
 //
 // When they change. Facts only ever grow while they last (a revocation is extended, never
 // shortened; a version only increases; a live record only becomes a marker), so a cached fact is

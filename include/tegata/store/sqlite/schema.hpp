@@ -7,8 +7,10 @@
 //    opening a new file at once create it once;
 //  - a file with another application_id, or without one but with tables of its own, is not ours:
 //    refused, and left untouched;
-//  - a schema version above kSchemaVersion was written by a newer tegata: refused, never misread
-//    (an older one would be migrated here; version 1 is the first);
+//  - a schema version above kSchemaVersion was written by a newer tegata: refused, never misread;
+//  - an older one is migrated forward (kMigrations), in the same transaction as the check, so
+//    that two processes opening an old file at once migrate it once, and a migration that fails
+//    leaves the file as it was (and the store refuses it, saying why);
 //  - a file that is not a database, or a damaged one, fails SQLite's own checks when read:
 //    refused with SQLite's message.
 // Only then is the file switched to WAL mode (persistent, stored in the file's header).
@@ -24,11 +26,18 @@
 //                    the family's tokens until `until`. `used` orders a subject's live records by
 //                    recency (larger is more recent: create and every rotation take the
 //                    subject's largest plus one), through a partial index over live records.
+//                    jkt is a live record's DPoP key thumbprint (RFC 9449), NULL for a session
+//                    bound to no key, and for every marker.
+//   tegata_proofs    used DPoP proofs (use_proof): a key is refused while its until > now.
+//
+// Versions: 1, the first (no jkt, no tegata_proofs); 2 adds both.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -38,7 +47,7 @@
 namespace tegata::sqlite::detail {
 
 inline constexpr std::int64_t kApplicationId = 0x74676a74;  // "tgjt"
-inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 inline constexpr std::string_view kSchema = R"sql(
 CREATE TABLE tegata_tokens(
@@ -69,11 +78,32 @@ CREATE TABLE tegata_sessions(
   access_until INTEGER,
   persistent INTEGER,
   version INTEGER,
+  jkt BLOB,
   PRIMARY KEY(subject, sid)
 ) WITHOUT ROWID;
 CREATE INDEX tegata_sessions_until ON tegata_sessions(until);
 CREATE INDEX tegata_sessions_recency ON tegata_sessions(subject, used) WHERE live = 1;
+CREATE TABLE tegata_proofs(
+  proof BLOB NOT NULL PRIMARY KEY,
+  until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tegata_proofs_until ON tegata_proofs(until);
 )sql";
+
+// kMigrations[v - 1] takes a file from schema version v to v + 1; a new file gets kSchema, which
+// is where they lead. Each must leave exactly what kSchema creates (a test compares the two).
+inline constexpr std::string_view kMigrations[] = {
+    // 1 -> 2: DPoP. Existing records are unbound (jkt NULL).
+    R"sql(
+ALTER TABLE tegata_sessions ADD COLUMN jkt BLOB;
+CREATE TABLE tegata_proofs(
+  proof BLOB NOT NULL PRIMARY KEY,
+  until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tegata_proofs_until ON tegata_proofs(until);
+)sql",
+};
+static_assert(static_cast<std::int64_t>(std::size(kMigrations)) == kSchemaVersion - 1);
 
 // What a failure at open means for the user, beyond SQLite's own message.
 inline std::string hint(int rc) {
@@ -142,6 +172,12 @@ inline void prepare_file(sqlite3* db, const Options& options) {
     } else if (version < 1) {
       refuse(path,
              "a tegata session store with an invalid schema version " + std::to_string(version));
+    } else if (version < kSchemaVersion) {
+      // Within this transaction: a failure rolls every step back, user_version included.
+      for (std::int64_t from = version; from < kSchemaVersion; ++from) {
+        exec(db, path, std::string(kMigrations[static_cast<std::size_t>(from - 1)]));
+      }
+      exec(db, path, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
     }
     exec(db, path, "COMMIT");
   } catch (...) {
