@@ -1,6 +1,9 @@
 // End-to-end test of examples/http_server's token mode (DPoP, RFC 9449) (ctest: e2e.dpop).
 //
-//   node dpop_e2e.mjs --server TEST_CLOCK_BINARY [--store SPEC] [--readme-client FILE]
+//   node dpop_e2e.mjs --server TEST_CLOCK_BINARY [--store memory|sqlite] [--readme-client FILE]
+//
+// --store sqlite gives each server a fresh SQLite file of its own, and adds a step where two
+// servers share one file: a proof used on one is refused by the other.
 //
 // A client built on the npm package dpop (panva's RFC 9449 client, pinned by package-lock.json)
 // logs in, calls the API, refreshes and logs out over HTTP, for ES256, Ed25519, RS256 and PS256
@@ -25,7 +28,7 @@
 // is set (as CI does): `npm ci --prefix tests/e2e` installs them.
 import { spawn, spawnSync } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -42,9 +45,13 @@ const option = (name, fallback) => {
 };
 const serverPath = option('--server');
 const store = option('--store', 'memory');
+if (store !== 'memory' && store !== 'sqlite') {
+  console.error('--store: memory or sqlite');
+  process.exit(2);
+}
 const readmeClient = option('--readme-client');
 if (!serverPath) {
-  console.error('usage: node dpop_e2e.mjs --server PATH [--store SPEC] [--readme-client FILE]');
+  console.error('usage: node dpop_e2e.mjs --server PATH [--store memory|sqlite] [--readme-client FILE]');
   process.exit(2);
 }
 
@@ -97,10 +104,19 @@ async function step(what, body) {
 
 // --- the servers --------------------------------------------------------------------------------
 const servers = [];
-function startServer(extra = []) {
+// Scratch space: the SQLite files, a key file.
+const work = mkdtempSync(join(tmpdir(), 'tegata-dpop-e2e-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+// A server on a free port; its base is where to connect, its origin what proofs name (the same,
+// unless --public-origin says otherwise). storeFile: a SQLite file to share with another server.
+function startServer(extra = [], { storeFile, publicOrigin } = {}) {
+  const spec = store === 'sqlite' ? `sqlite:${storeFile ?? join(work, `store-${servers.length}.db`)}`
+                                  : 'memory';
+  const origin = publicOrigin ? ['--public-origin', publicOrigin] : [];
   return new Promise((resolve, reject) => {
     const child = spawn(serverPath, ['--port', '0', '--insecure-http', '--access-ttl', '60',
-                                     '--refresh-ttl', '600', '--store', store, ...extra],
+                                     '--refresh-ttl', '600', '--store', spec, ...origin, ...extra],
                         { stdio: ['ignore', 'pipe', 'pipe'] });
     const server = { child, log: [] };
     servers.push(server);
@@ -112,6 +128,7 @@ function startServer(extra = []) {
       if (match) {
         clearTimeout(timer);
         server.base = match[1];
+        server.origin = publicOrigin ?? server.base;
         resolve(server);
       }
     });
@@ -211,7 +228,7 @@ class Client {
     return DPoP.calculateThumbprint(this.keys.publicKey);
   }
 
-  proof(method, path, token, origin = this.server.base) {
+  proof(method, path, token, origin = this.server.origin) {
     return DPoP.generateProof(this.keys, origin + path, method, this.nonce, token);
   }
 
@@ -286,7 +303,7 @@ async function advance(server, seconds) {
 let code = 1;
 try {
   const server = await startServer();
-  console.log(`server at ${server.base} (--store ${store})`);
+  console.log(`server at ${server.base} (--store ${store === 'sqlite' ? 'sqlite:FILE' : store})`);
 
   for (const alg of ['ES256', 'Ed25519', 'RS256', 'PS256']) {
     await step(`${alg}: login, the API, refresh, logout`, async () => {
@@ -582,6 +599,32 @@ try {
     const pair3 = checkPair(await fresh.login(), 'a fresh client, retrying by itself');
     checkPair(await fresh.refresh(pair3.refresh_token), 'its refresh');
   });
+
+  if (store === 'sqlite') {
+    await step('two servers sharing one SQLite file: a proof is used once across both', async () => {
+      // One key and one public origin, as servers behind one load balancer have: each accepts
+      // the other's tokens, and a proof names the same URI on both.
+      const key = join(work, 'key.pem');
+      const made = spawnSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt',
+                                         'ec_paramgen_curve:P-256', '-out', key]);
+      if (!check(made.status === 0, 'openssl makes an EC key', String(made.stderr))) return;
+      const shared = { storeFile: join(work, 'shared.db'), publicOrigin: 'https://app.example' };
+      const one = await startServer(['--key', key], shared);
+      const two = await startServer(['--key', key], shared);
+      const client = await Client.create(one, 'ES256');
+      const tokens = checkPair(await client.login(), 'login on the first server');
+      const proof = await client.proof('GET', '/api/me', tokens.access_token);
+      const meAt = (s, p) => send(s.base, 'GET', '/api/me',
+                                  { headers: { Authorization: `DPoP ${tokens.access_token}`, DPoP: p } });
+      check((await meAt(one, proof)).status === 200, 'a proof used on the first server');
+      refused(await meAt(two, proof), 'the same proof on the second server: 401 dpop_replayed',
+              { challenge: 'invalid_dpop_proof', error: 'dpop_replayed' });
+      const fresh = await meAt(two, await client.proof('GET', '/api/me', tokens.access_token));
+      check(fresh.status === 200, 'a fresh proof on the second server: the session is shared', fresh.body);
+      client.server = two;
+      checkPair(await client.refresh(tokens.refresh_token), 'the session refreshes on the second server');
+    });
+  }
 
   if (readmeClient) {
     await step('the README\'s token-mode client, as printed', async () => {
