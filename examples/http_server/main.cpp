@@ -673,29 +673,27 @@ class App {
       OPENSSL_cleanse(secret.data(), secret.size());
       return send_error(res, 400, "malformed_body", "username or password too long");
     }
-    // Token mode: the proof is checked (and used up) before the password, so that a replayed or
-    // forged login request costs no PBKDF2 run, and a client that needs the server's nonce learns
-    // it before it spends the user's password on a request that cannot succeed.
-    const bool tokens = token_mode(req);
-    std::string jkt;
-    if (tokens) {
-      const auto dpop = token_request(req, res);
-      if (!dpop) {
-        OPENSSL_cleanse(secret.data(), secret.size());
-        return;
-      }
-      auto proof = sessions_.verify_proof(dpop->proof, req.method, dpop->uri);
-      if (!proof) {
-        OPENSSL_cleanse(secret.data(), secret.size());
-        return send_token_error(res, proof.error(), dpop->proof.empty() ? kProofRequired : "");
-      }
-      jkt = std::move(proof->jkt);
-    }
+    // Credentials first: only a client that knows a password can make the store remember a
+    // proof, so nobody can fill the replay cache (and lock everyone's DPoP requests out with
+    // store_full) by posting proofs to /login. A client that still needs the server's nonce
+    // sends its login twice; the password travels over TLS both times.
     // An invalid name cannot exist, but it still costs a PBKDF2 run: no timing difference.
     const bool ok = users_.verify(demo::valid_username(name) ? name : std::string_view{}, secret);
     OPENSSL_cleanse(secret.data(), secret.size());
     if (!ok) {
       return send_error(res, 401, "invalid_credentials", "unknown user or wrong password");
+    }
+    // Token mode: the login's proof, verified and used up; its key binds the session.
+    const bool tokens = token_mode(req);
+    std::string jkt;
+    if (tokens) {
+      const auto dpop = token_request(req, res);
+      if (!dpop) return;
+      auto proof = sessions_.verify_proof(dpop->proof, req.method, dpop->uri);
+      if (!proof) {
+        return send_token_error(res, proof.error(), dpop->proof.empty() ? kProofRequired : "");
+      }
+      jkt = std::move(proof->jkt);
     }
     // "Remember me" unchecked: the cookies end with the browser, and the session within a day
     // whatever the browser does. The record keeps the choice, so every refresh honours it.

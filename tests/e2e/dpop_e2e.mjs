@@ -362,6 +362,16 @@ try {
     send(server.base, 'GET', '/api/me',
          { headers: { Authorization: `DPoP ${token}`, ...(proof ? { DPoP: proof } : {}), ...extra } });
 
+  await step('a wrong password uses no proof up (nobody fills the replay cache from /login)', async () => {
+    const proof = await victim.proof('POST', '/login');
+    const login = (password) => send(server.base, 'POST', '/login', {
+      headers: { DPoP: proof }, body: { username: 'alice', password, remember: true } });
+    refused(await login('not the password'), 'a wrong password: 401 invalid_credentials',
+            { error: 'invalid_credentials' });
+    checkPair(await login('wonderland'), 'the same proof then logs in');
+    refused(await login('wonderland'), 'and only once', { error: 'dpop_replayed' });
+  });
+
   await step('a replayed proof', async () => {
     const proof = await victim.proof('GET', '/api/me', pair.access_token);
     check((await meWith(proof)).status === 200, 'the proof works once');
