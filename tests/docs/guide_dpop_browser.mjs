@@ -5,33 +5,17 @@
 // username, password); what it leaves in login, me and refreshed is then checked.
 //
 // usage: node guide_dpop_browser.mjs --server PATH --snippet PATH --modules DIR --work DIR
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { startServer, stopServer } from '../e2e/server.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, value, i, all) =>
     (i % 2 === 0 ? [...pairs, [value.replace(/^--/, ''), all[i + 1]]] : pairs), []));
 for (const name of ['server', 'snippet', 'modules', 'work']) {
   if (!args[name]) throw new Error(`--${name} is required`);
-}
-
-function startServer(extra) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(args.server, ['--port', '0', '--insecure-http', ...extra],
-                        { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, origin: match[1] });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
 }
 
 // The block as a module of its own, beside a node_modules that holds the pinned dpop package.
@@ -56,16 +40,15 @@ writeFileSync(program, `${[
 
 let failed = false;
 for (const extra of [[], ['--dpop-nonce']]) {
-  const server = await startServer(extra);
+  const server = await startServer(args.server, ['--insecure-http', ...extra]);
   try {
     const run = spawnSync(process.execPath, [program], {
-      env: { ...process.env, ORIGIN: server.origin }, encoding: 'utf8', timeout: 30000 });
+      env: { ...process.env, ORIGIN: server.base }, encoding: 'utf8', timeout: 30000 });
     const out = `${run.stdout}${run.stderr}`.trim();
     console.log(`${extra.join(' ') || '(no options)'}: ${out}`);
     if (run.status !== 0 || out !== 'ok') failed = true;
   } finally {
-    server.child.removeAllListeners('exit');
-    server.child.kill('SIGTERM');
+    await stopServer(server);
   }
 }
 console.log(failed ? 'FAIL' : 'all ok');

@@ -15,12 +15,14 @@
 // the page as it was on a failure).
 // A missing chromium or playwright-core makes the test SKIP (exit 77), or FAIL when
 // TEGATA_REQUIRE_E2E is set.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { startServer as launch, stopServer } from './server.mjs';
 
 const SKIP = 77;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -89,50 +91,14 @@ function makeCertificate(dir) {
 
 // --- the server ---------------------------------------------------------------------------------
 function startServer(tls) {
-  return new Promise((resolve, reject) => {
-    const mode = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : ['--insecure-http'];
-    const child = spawn(serverPath, ['--port', '0', ...mode, '--access-ttl', '60',
-                                     '--refresh-ttl', '600'],
-                        { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const log = [];
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, base: match[1], log });
-      }
-    });
-    child.stderr.on('data', (chunk) => log.push(String(chunk)));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening: ${out}`));
-    });
-  });
-}
-
-function stopServer(server) {
-  return new Promise((resolve) => {
-    if (server.child.exitCode !== null) return resolve(server.child.exitCode);
-    const kill = setTimeout(() => server.child.kill('SIGKILL'), 5000);
-    server.child.once('exit', (code) => {
-      clearTimeout(kill);
-      resolve(code);
-    });
-    server.child.kill('SIGTERM');
-  });
+  const mode = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : ['--insecure-http'];
+  return launch(serverPath, [...mode, '--access-ttl', '60', '--refresh-ttl', '600']);
 }
 
 // --- the test -----------------------------------------------------------------------------------
 mkdirSync(artifacts, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), 'tegata-chromium-'));
 let server;
-// Whatever ends this process (a failure, a ctest timeout), the server goes with it.
-process.on('exit', () => {
-  if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
-});
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
 let context;
 let page;

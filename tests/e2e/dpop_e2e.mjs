@@ -26,7 +26,7 @@
 //
 // A missing dpop or jose package makes the test SKIP (exit 77), or FAIL when TEGATA_REQUIRE_E2E
 // is set (as CI does): `npm ci --prefix tests/e2e` installs them.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -34,6 +34,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { startServer as launch, stopServer } from './server.mjs';
 
 const SKIP = 77;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -110,53 +112,17 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 // A server on a free port; its base is where to connect, its origin what proofs name (the same,
 // unless --public-origin says otherwise). storeFile: a SQLite file to share with another server.
-function startServer(extra = [], { storeFile, publicOrigin } = {}) {
+async function startServer(extra = [], { storeFile, publicOrigin } = {}) {
   const spec = store === 'sqlite' ? `sqlite:${storeFile ?? join(work, `store-${servers.length}.db`)}`
                                   : 'memory';
   const origin = publicOrigin ? ['--public-origin', publicOrigin] : [];
-  return new Promise((resolve, reject) => {
-    const child = spawn(serverPath, ['--port', '0', '--insecure-http', '--access-ttl', '60',
-                                     '--refresh-ttl', '600', '--store', spec, ...origin, ...extra],
-                        { stdio: ['ignore', 'pipe', 'pipe'] });
-    const server = { child, log: [] };
-    servers.push(server);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        server.base = match[1];
-        server.origin = publicOrigin ?? server.base;
-        resolve(server);
-      }
-    });
-    child.stderr.on('data', (chunk) => server.log.push(String(chunk)));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening: ${out}`));
-    });
-  });
+  const server = await launch(serverPath, ['--insecure-http', '--access-ttl', '60',
+                                           '--refresh-ttl', '600', '--store', spec, ...origin,
+                                           ...extra]);
+  server.origin = publicOrigin ?? server.base;
+  servers.push(server);
+  return server;
 }
-
-function stopServer(server) {
-  return new Promise((resolve) => {
-    if (server.child.exitCode !== null) return resolve(server.child.exitCode);
-    const kill = setTimeout(() => server.child.kill('SIGKILL'), 5000);
-    server.child.once('exit', (code) => {
-      clearTimeout(kill);
-      resolve(code);
-    });
-    server.child.kill('SIGTERM');
-  });
-}
-
-// Whatever ends this process (a failure, a ctest timeout), the servers go with it.
-process.on('exit', () => {
-  for (const server of servers) if (server.child.exitCode === null) server.child.kill('SIGKILL');
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
 
 // --- HTTP ---------------------------------------------------------------------------------------
 // One request on a connection of its own, with exactly the header fields given (an array value

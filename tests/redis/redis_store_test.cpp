@@ -522,22 +522,17 @@ TEST_CASE("a SessionManager on two servers sharing Redis: a DPoP proof is accept
   redis_test::wait_until_fresh(cached_store);
   Manager two(test_key(), session_options(), clock, cached_store);
 
-  const auto login = one.verify_proof(client.proof("POST", api, clock.now()), "POST", api);
-  REQUIRE(login);
-  tegata::IssueOptions bound;
-  bound.dpop_jkt = login->jkt;
-  const auto pair = one.issue("alice", bound);
-  REQUIRE(pair);
-  const std::string proof = client.proof("GET", api, clock.now(), pair->access_token);
-  REQUIRE(two.validate(pair->access_token, proof, "GET", api));
+  const auto pair = tegata_test::bound_login(one, client, "alice", api);
+  const std::string proof = client.proof("GET", api, clock.now(), pair.access_token);
+  REQUIRE(two.validate(pair.access_token, proof, "GET", api));
   CHECK(cached_store.cache_fresh());
-  CHECK(one.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
-  CHECK(two.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(one.validate(pair.access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(two.validate(pair.access_token, proof, "GET", api).error() == errc::dpop_replayed);
   CHECK(two.sessions("alice")->at(0).jkt == client.jkt());
   const std::string refresh = "https://app.example/refresh";
-  CHECK(two.refresh(pair->refresh_token).error() == errc::dpop_required);
+  CHECK(two.refresh(pair.refresh_token).error() == errc::dpop_required);
   const auto next =
-      two.refresh(pair->refresh_token, client.proof("POST", refresh, clock.now()), "POST", refresh);
+      two.refresh(pair.refresh_token, client.proof("POST", refresh, clock.now()), "POST", refresh);
   REQUIRE(next);
   CHECK(one.validate(next->access_token, client.proof("GET", api, clock.now(), next->access_token),
                      "GET", api));

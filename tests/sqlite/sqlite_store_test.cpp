@@ -664,29 +664,24 @@ TEST_CASE("a SessionManager over the SQLite store: a DPoP-bound session on two s
   Manager one(key, options, clock, tegata::sqlite::RevocationStore(sqlite_test::options(path)));
   Manager two(key, options, clock, tegata::sqlite::RevocationStore(sqlite_test::options(path)));
 
-  const auto login = one.verify_proof(client.proof("POST", api, clock.now()), "POST", api);
-  REQUIRE(login);
-  tegata::IssueOptions bound;
-  bound.dpop_jkt = login->jkt;
-  const auto pair = one.issue("alice", bound);
-  REQUIRE(pair);
-  const std::string proof = client.proof("GET", api, clock.now(), pair->access_token);
-  const auto claims = one.validate(pair->access_token, proof, "GET", api);
+  const auto pair = tegata_test::bound_login(one, client, "alice", api);
+  const std::string proof = client.proof("GET", api, clock.now(), pair.access_token);
+  const auto claims = one.validate(pair.access_token, proof, "GET", api);
   REQUIRE(claims);
   CHECK(claims->jkt == client.jkt());
   // The proof is used, for the other process too.
-  CHECK(two.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(two.validate(pair.access_token, proof, "GET", api).error() == errc::dpop_replayed);
   CHECK(two.sessions("alice")->at(0).jkt == client.jkt());
-  CHECK(two.refresh(pair->refresh_token, thief.proof("POST", refresh, clock.now()), "POST", refresh)
+  CHECK(two.refresh(pair.refresh_token, thief.proof("POST", refresh, clock.now()), "POST", refresh)
             .error() == errc::dpop_mismatch);
   const auto next =
-      two.refresh(pair->refresh_token, client.proof("POST", refresh, clock.now()), "POST", refresh);
+      two.refresh(pair.refresh_token, client.proof("POST", refresh, clock.now()), "POST", refresh);
   REQUIRE(next);
 
   // A restart keeps the binding and the used proofs.
   Manager restarted(key, options, clock,
                     tegata::sqlite::RevocationStore(sqlite_test::options(path)));
-  CHECK(restarted.validate(pair->access_token, proof, "GET", api).error() == errc::dpop_replayed);
+  CHECK(restarted.validate(pair.access_token, proof, "GET", api).error() == errc::dpop_replayed);
   CHECK(restarted.refresh(next->refresh_token).error() == errc::dpop_required);
   CHECK(restarted.validate(next->access_token,
                            client.proof("GET", api, clock.now(), next->access_token), "GET", api));

@@ -73,4 +73,20 @@ class DpopClient {
   std::uint64_t proofs_made_ = 0;
 };
 
+// A login bound to client's key as a server makes it (docs/guide.md): the login request's proof
+// for POST uri, verified and used up by sessions, then the session issued with its thumbprint.
+// Throws std::runtime_error when either step fails.
+template <class Manager>
+tegata::TokenPair bound_login(Manager& sessions, DpopClient& client, std::string_view subject,
+                              std::string_view uri) {
+  auto proof =
+      sessions.verify_proof(client.proof("POST", uri, sessions.clock().now()), "POST", uri);
+  if (!proof) throw std::runtime_error("bound_login: " + proof.error().message());
+  tegata::IssueOptions options;
+  options.dpop_jkt = proof->jkt;
+  auto pair = sessions.issue(subject, options);
+  if (!pair) throw std::runtime_error("bound_login: " + pair.error().message());
+  return std::move(*pair);
+}
+
 }  // namespace tegata_test

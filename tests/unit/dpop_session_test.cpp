@@ -47,14 +47,7 @@ struct Fixture {
 
   // A login bound to client's key, as a server does it: the proof first, then the session.
   tegata::TokenPair login(std::string_view subject = "alice") {
-    auto proof = sessions.verify_proof(client.proof("POST", kLogin, clock.now()), "POST", kLogin);
-    REQUIRE(proof);
-    REQUIRE(proof->jkt == client.jkt());
-    tegata::IssueOptions options;
-    options.dpop_jkt = proof->jkt;
-    auto pair = sessions.issue(subject, options);
-    REQUIRE(pair);
-    return *pair;
+    return tegata_test::bound_login(sessions, client, subject, kLogin);
   }
 };
 
