@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { startServer, stopServer } from '../e2e/server.mjs';
+import { startServer, stopServer } from '../e2e/harness.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, value, i, all) =>

@@ -22,9 +22,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startServer as launch, stopServer } from './server.mjs';
+import { check, skip, startServer as launch, stopServer, tally } from './harness.mjs';
 
-const SKIP = 77;
 const here = dirname(fileURLToPath(import.meta.url));
 
 const args = process.argv.slice(2);
@@ -43,14 +42,6 @@ if (!serverPath) {
   process.exit(2);
 }
 
-function skip(why) {
-  if (/^(1|on|true|yes)$/i.test(process.env.TEGATA_REQUIRE_E2E ?? '')) {
-    console.log(`FAIL: ${why} (TEGATA_REQUIRE_E2E is set)`);
-    process.exit(1);
-  }
-  console.log(`SKIP: ${why}`);
-  process.exit(SKIP);
-}
 
 if (!existsSync(chromiumPath)) skip(`no chromium at ${chromiumPath} (Debian: apt-get install chromium)`);
 let chromium;
@@ -59,19 +50,6 @@ try {
   ({ chromium, request } = createRequire(join(here, 'package.json'))('playwright-core'));
 } catch {
   skip("playwright-core is not installed: run 'npm ci --prefix tests/e2e'");
-}
-
-// --- checks -------------------------------------------------------------------------------------
-let failures = 0;
-let passes = 0;
-function check(condition, what, detail = '') {
-  if (condition) {
-    passes += 1;
-    console.log(`ok   ${what}`);
-  } else {
-    failures += 1;
-    console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
-  }
 }
 
 // --- TLS: a certificate for 127.0.0.1 and localhost, and the hash Chromium trusts it by ---------
@@ -354,7 +332,7 @@ try {
 
   await page.screenshot({ path: shot(''), fullPage: true });
   console.log(`screenshot: ${shot('')}`);
-  code = failures === 0 ? 0 : 1;
+  code = tally.failures === 0 ? 0 : 1;
 } catch (error) {
   console.log(`FAIL: ${error.stack ?? error}`);
   if (page) {
@@ -375,5 +353,5 @@ try {
   rmSync(profile, { recursive: true, force: true });
 }
 
-console.log(`\n${code === 0 ? 'PASSED' : 'FAILED'}: ${passes} passed, ${failures} failed`);
+console.log(`\n${code === 0 ? 'PASSED' : 'FAILED'}: ${tally.passes} passed, ${tally.failures} failed`);
 process.exit(code);

@@ -35,9 +35,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startServer as launch, stopServer } from './server.mjs';
+import { check, skip, startServer as launch, stopServer, tally } from './harness.mjs';
 
-const SKIP = 77;
 const here = dirname(fileURLToPath(import.meta.url));
 
 const args = process.argv.slice(2);
@@ -57,14 +56,6 @@ if (!serverPath) {
   process.exit(2);
 }
 
-function skip(why) {
-  if (/^(1|on|true|yes)$/i.test(process.env.TEGATA_REQUIRE_E2E ?? '')) {
-    console.log(`FAIL: ${why} (TEGATA_REQUIRE_E2E is set)`);
-    process.exit(1);
-  }
-  console.log(`SKIP: ${why}`);
-  process.exit(SKIP);
-}
 
 // Resolved from this directory's node_modules, whatever the working directory.
 const load = createRequire(join(here, 'package.json'));
@@ -79,19 +70,6 @@ try {
 globalThis.crypto ??= webcrypto;  // dpop uses WebCrypto, a global only from Node.js 19 on
 
 // --- checks -------------------------------------------------------------------------------------
-let failures = 0;
-let passes = 0;
-function check(condition, what, detail = '') {
-  if (condition) {
-    passes += 1;
-    console.log(`ok   ${what}`);
-  } else {
-    failures += 1;
-    console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
-  }
-  return condition;
-}
-
 // Runs a named group of checks; an exception fails the group, and the run goes on. Each starts
 // with the servers' clocks caught up with the real one (see keepTime).
 async function step(what, body) {
@@ -624,7 +602,7 @@ try {
     console.log('(no --readme-client: the README client is not run)');
   }
 
-  code = failures === 0 ? 0 : 1;
+  code = tally.failures === 0 ? 0 : 1;
 } catch (error) {
   console.log(`FAIL: ${error.stack ?? error}`);
   code = 1;
@@ -639,5 +617,5 @@ try {
   }
 }
 
-console.log(`\n${code === 0 ? 'PASSED' : 'FAILED'}: ${passes} passed, ${failures} failed`);
+console.log(`\n${code === 0 ? 'PASSED' : 'FAILED'}: ${tally.passes} passed, ${tally.failures} failed`);
 process.exit(code);

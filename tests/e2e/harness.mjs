@@ -1,7 +1,34 @@
-// The example server as the Node tests run it: a process on a free port (--port 0), ready once
-// it prints "listening on <base URL>"; its stderr kept for the test's report; killed with the
-// test process whatever ends it (a failure, a ctest timeout).
+// What the Node end-to-end tests share: skipping when a tool is missing, counting checks, and the
+// example server as they run it: a process on a free port (--port 0), ready once it prints
+// "listening on <base URL>"; its stderr kept for the test's report; killed with the test process
+// whatever ends it (a failure, a ctest timeout).
 import { spawn } from 'node:child_process';
+
+// ctest's SKIP_RETURN_CODE for these tests.
+export const SKIP = 77;
+
+// A prerequisite is missing: skip, or fail where TEGATA_REQUIRE_E2E says the test must run (CI).
+export function skip(why) {
+  if (/^(1|on|true|yes)$/i.test(process.env.TEGATA_REQUIRE_E2E ?? '')) {
+    console.log(`FAIL: ${why} (TEGATA_REQUIRE_E2E is set)`);
+    process.exit(1);
+  }
+  console.log(`SKIP: ${why}`);
+  process.exit(SKIP);
+}
+
+// Every check prints one line; the counts decide the test's result.
+export const tally = { passes: 0, failures: 0 };
+export function check(condition, what, detail = '') {
+  if (condition) {
+    tally.passes += 1;
+    console.log(`ok   ${what}`);
+  } else {
+    tally.failures += 1;
+    console.log(`FAIL ${what}${detail ? `: ${detail}` : ''}`);
+  }
+  return condition;
+}
 
 const running = new Set();
 process.on('exit', () => {
