@@ -22,15 +22,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { check, skip, startServer as launch, stopServer, tally } from './harness.mjs';
+import { check, option, skip, startServer as launch, stopServer, tally } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-};
 const serverPath = option('--server');
 const artifacts = option('--artifacts', join(process.cwd(), 'e2e-artifacts'));
 const chromiumPath = option('--chromium', '/usr/bin/chromium');

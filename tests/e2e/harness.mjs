@@ -4,6 +4,13 @@
 // whatever ends it (a failure, a ctest timeout).
 import { spawn } from 'node:child_process';
 
+// The value after a command-line option (--name VALUE), or fallback.
+export function option(name, fallback) {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+}
+
 // ctest's SKIP_RETURN_CODE for these tests.
 export const SKIP = 77;
 

@@ -20,6 +20,7 @@
 #include <system_error>
 #include <utility>
 
+#include "tegata/base64url.hpp"
 #include "tegata/claims.hpp"
 #include "tegata/detail/base64url_fast.hpp"
 #include "tegata/detail/json_document.hpp"
@@ -104,8 +105,7 @@ inline constexpr std::size_t kThumbprintChars = 43;
 inline bool is_thumbprint(std::string_view text) noexcept {
   if (text.size() != kThumbprintChars) return false;
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return kBase64UrlDecodeTable[static_cast<unsigned char>(c)] != 0xFF;
   });
 }
 
