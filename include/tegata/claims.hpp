@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/json_document.hpp"
 #include "tegata/error.hpp"
 
@@ -36,26 +37,7 @@ struct Claims {
 
 // A NumericDate: a JSON integer, or a finite non-negative number (fractions are truncated),
 // not above kMaxNumericDate. Booleans, strings, negatives, NaN and overflow are invalid_claim.
-inline Result<std::chrono::sys_seconds> parse_numeric_date(const nlohmann::json& value) noexcept {
-  std::int64_t seconds = 0;
-  if (value.is_number_unsigned()) {
-    const auto v = value.get<std::uint64_t>();
-    if (v > static_cast<std::uint64_t>(kMaxNumericDate)) return errc::invalid_claim;
-    seconds = static_cast<std::int64_t>(v);
-  } else if (value.is_number_integer()) {
-    const auto v = value.get<std::int64_t>();
-    if (v < 0 || v > kMaxNumericDate) return errc::invalid_claim;
-    seconds = v;
-  } else if (value.is_number_float()) {
-    const double v = value.get<double>();
-    if (!std::isfinite(v) || v < 0 || v > static_cast<double>(kMaxNumericDate))
-      return errc::invalid_claim;
-    seconds = static_cast<std::int64_t>(v);
-  } else {
-    return errc::invalid_claim;
-  }
-  return std::chrono::sys_seconds{std::chrono::seconds{seconds}};
-}
+Result<std::chrono::sys_seconds> parse_numeric_date(const nlohmann::json& value) noexcept;
 
 namespace detail {
 
@@ -148,34 +130,16 @@ std::error_code read_registered_claims(const json_document& payload, registered_
 namespace detail {
 
 // The registered claims of an object, owned.
-inline Result<Claims> owned_claims(const json_document& payload) {
-  registered_claims_view view;
-  std::vector<std::string> audience;
-  if (auto ec = read_registered_claims(payload, view,
-                                       [&](std::string_view aud) { audience.emplace_back(aud); })) {
-    return ec;
-  }
-  const auto copy = [](const std::optional<std::string_view>& v) {
-    return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
-  };
-  Claims claims;
-  claims.issuer = copy(view.issuer);
-  claims.subject = copy(view.subject);
-  claims.jwt_id = copy(view.jwt_id);
-  if (view.has_audience) claims.audience = std::move(audience);
-  claims.expires_at = view.expires_at;
-  claims.not_before = view.not_before;
-  claims.issued_at = view.issued_at;
-  return claims;
-}
+Result<Claims> owned_claims(const json_document& payload);
 
 }  // namespace detail
 
 // Reads the registered claims from a JSON object. Errors: invalid_claim (wrong type or range),
 // bad_json (not an object).
-inline Result<Claims> parse_claims(const nlohmann::json& payload) {
-  if (!payload.is_object()) return errc::bad_json;
-  return detail::owned_claims(detail::json_document(payload));
-}
+Result<Claims> parse_claims(const nlohmann::json& payload);
 
 }  // namespace tegata
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/claims_inl.hpp"
+#endif
