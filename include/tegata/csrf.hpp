@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "tegata/detail/ascii.hpp"
+#include "tegata/detail/inline.hpp"
 #include "tegata/error.hpp"
 
 namespace tegata::http {
@@ -124,54 +125,17 @@ class CsrfGuard {
   // "https://app.example.com" or "http://127.0.0.1:8080" (scheme, host and optional port; no
   // path, not even "/"). Throws std::invalid_argument for an empty list or a value that is not
   // such an origin, so a typo is found at startup, not by users locked out of every form.
-  explicit CsrfGuard(std::vector<std::string> allowed_origins, CsrfOptions options = {})
-      : allowed_(std::move(allowed_origins)), options_(options) {
-    if (allowed_.empty()) {
-      throw std::invalid_argument("tegata: CsrfGuard needs at least one allowed origin");
-    }
-    // Parsed once, here; check() parses only the request's Origin. Owned copies of the parts,
-    // so that moving the guard (and the strings' small buffers with it) leaves nothing dangling.
-    for (const std::string& origin : allowed_) {
-      const auto parts = detail::parse_origin(origin);
-      if (!parts) {
-        throw std::invalid_argument(
-            "tegata: an allowed origin must be http(s)://host[:port], without a path: " + origin);
-      }
-      parsed_.push_back({std::string(parts->scheme), std::string(parts->host),
-                         std::string(detail::effective_port(*parts))});
-    }
-  }
+  explicit CsrfGuard(std::vector<std::string> allowed_origins, CsrfOptions options = {});
 
   // method: the request method as received (methods are case-sensitive, RFC 9110 §9.1);
   // origin, sec_fetch_site: the header values, empty when the header is absent.
   Result<void> check(std::string_view method, std::string_view origin,
-                     std::string_view sec_fetch_site) const noexcept {
-    if (method == "GET" || method == "HEAD" || method == "OPTIONS") return {};
-    if (!origin.empty()) return allowed(origin) ? Result<void>{} : errc::cross_site_request;
-    if (!sec_fetch_site.empty()) {
-      return sec_fetch_site == "same-origin" || sec_fetch_site == "none"
-                 ? Result<void>{}
-                 : Result<void>{errc::cross_site_request};
-    }
-    return options_.require_browser_headers ? Result<void>{errc::cross_site_request}
-                                            : Result<void>{};
-  }
+                     std::string_view sec_fetch_site) const noexcept;
 
   const std::vector<std::string>& allowed_origins() const noexcept { return allowed_; }
 
  private:
-  bool allowed(std::string_view origin) const noexcept {
-    const auto request = detail::parse_origin(origin);
-    if (!request) return false;  // "null", a list of origins, a path, another scheme
-    const std::string_view port = detail::effective_port(*request);
-    for (const allowed_origin& candidate : parsed_) {
-      if (detail::ascii_iequals(request->scheme, candidate.scheme) &&
-          detail::ascii_iequals(request->host, candidate.host) && port == candidate.port) {
-        return true;
-      }
-    }
-    return false;
-  }
+  bool allowed(std::string_view origin) const noexcept;
 
   // An allowed origin's parts; the port always spelled out (the scheme's default when absent).
   struct allowed_origin {
@@ -186,3 +150,7 @@ class CsrfGuard {
 };
 
 }  // namespace tegata::http
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/csrf_inl.hpp"
+#endif

@@ -13,6 +13,8 @@
 #include <utility>
 #include <variant>
 
+#include "tegata/detail/inline.hpp"
+
 namespace tegata {
 
 // Codes are stable: values never change meaning once released. Messages are short, fixed
@@ -40,19 +42,19 @@ enum class errc {
   not_yet_valid,
   issued_in_future,
   // Session state.
-  revoked,            // this token's jti was revoked
-  session_revoked,    // the whole session family was revoked (logout, refresh reuse)
-  version_mismatch,   // issued before the subject's last "log out everywhere"
-  refresh_reused,     // a refresh token was presented a second time: treated as theft
-  session_expired,    // the absolute session lifetime is over; log in again
-  reserved_claim,     // an extra claim tried to use a registered or session claim name
-  store_unavailable,  // the revocation store could not answer; treated as failure
-  store_full,         // the revocation store reached its configured entry limit
-  not_supported,      // the operation is not available in this configuration
-  key_cannot_sign,    // a verify-only (public or retired) key was asked to sign
-  crypto_failure,     // OpenSSL reported an internal error
-  invalid_argument,   // a caller-supplied value (cookie name, subject, ...) is not acceptable
-  not_found,          // the requested header, cookie or token is absent
+  revoked,             // this token's jti was revoked
+  session_revoked,     // the whole session family was revoked (logout, refresh reuse)
+  version_mismatch,    // issued before the subject's last "log out everywhere"
+  refresh_reused,      // a refresh token was presented a second time: treated as theft
+  session_expired,     // the absolute session lifetime is over; log in again
+  reserved_claim,      // an extra claim tried to use a registered or session claim name
+  store_unavailable,   // the revocation store could not answer; treated as failure
+  store_full,          // the revocation store reached its configured entry limit
+  not_supported,       // the operation is not available in this configuration
+  key_cannot_sign,     // a verify-only (public or retired) key was asked to sign
+  crypto_failure,      // OpenSSL reported an internal error
+  invalid_argument,    // a caller-supplied value (cookie name, subject, ...) is not acceptable
+  not_found,           // the requested header, cookie or token is absent
   cross_site_request,  // a state-changing request from another site's page (http::CsrfGuard)
   out_of_memory,       // memory ran out (std::bad_alloc) in a call that never throws
   dpop_invalid,        // a DPoP proof (RFC 9449) is malformed, badly signed or not for this request
@@ -155,8 +157,8 @@ constexpr const char* describe(errc e) noexcept {
 
 class error_category_impl final : public std::error_category {
  public:
-  const char* name() const noexcept override { return "tegata"; }
-  std::string message(int ev) const override { return describe(static_cast<errc>(ev)); }
+  const char* name() const noexcept override;
+  std::string message(int ev) const override;
 };
 
 }  // namespace detail
@@ -362,3 +364,7 @@ class [[nodiscard]] Result<void> {
 };
 
 }  // namespace tegata
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/error_inl.hpp"
+#endif

@@ -29,6 +29,7 @@
 
 #include "tegata/base64url.hpp"
 #include "tegata/detail/base64url_fast.hpp"
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/json_document.hpp"
 #include "tegata/error.hpp"
 #include "tegata/jws/compact.hpp"
@@ -83,39 +84,7 @@ class decode_buffer {
 };
 
 // Reads the header members, in the order the errors are reported: alg, typ, kid, crit.
-inline std::error_code read_header(const tegata::detail::json_document& object, Header& header) {
-  using tegata::detail::member_name;
-  const auto alg = object.find(member_name::alg);
-  if (!alg || !alg->is_string() || alg->string().empty()) return errc::malformed;
-  header.alg.assign(alg->string());
-  if (iequals(header.alg, "none")) return errc::unsupported_algorithm;
-  const auto read_optional_string = [&](member_name name, std::string& out, bool& present) {
-    const auto value = object.find(name);
-    if (!value) return true;
-    if (!value->is_string()) return false;
-    out.assign(value->string());
-    present = true;
-    return true;
-  };
-  if (!read_optional_string(member_name::typ, header.typ, header.has_typ) ||
-      !read_optional_string(member_name::kid, header.kid, header.has_kid)) {
-    return errc::malformed;
-  }
-  const auto crit = object.find(member_name::crit);
-  if (!crit) return {};
-  // RFC 7515 §4.1.11: a non-empty array of names.
-  std::error_code result;
-  const bool is_array = crit->visit_strings([&](std::optional<std::string_view> name) {
-    if (!name) {
-      result = errc::malformed;
-    } else if (!understood_critical(*name)) {
-      result = errc::unsupported_critical;
-    }
-    return !result;
-  });
-  if (!is_array || crit->array_size() == 0) return errc::malformed;
-  return result;
-}
+std::error_code read_header(const tegata::detail::json_document& object, Header& header);
 
 // The strict reader's bounds for a header: the depth limit and kMaxHeaderMembers.
 constexpr tegata::detail::json_limits header_json_limits(std::size_t max_depth) noexcept {
@@ -123,20 +92,8 @@ constexpr tegata::detail::json_limits header_json_limits(std::size_t max_depth) 
 }
 
 // parse_header, writing into header (reused storage: no allocation for short values).
-inline std::error_code parse_header_into(std::string_view json_text, std::size_t max_depth,
-                                         Header& header) {
-  header.alg.clear();
-  header.typ.clear();
-  header.kid.clear();
-  header.has_typ = false;
-  header.has_kid = false;
-  tegata::detail::json_object_storage object;
-  if (auto ec =
-          tegata::detail::read_json_object(json_text, header_json_limits(max_depth), object)) {
-    return ec;
-  }
-  return read_header(object.document(), header);
-}
+std::error_code parse_header_into(std::string_view json_text, std::size_t max_depth,
+                                  Header& header);
 
 // The headers a thread parsed last. A server sees the same few headers over and over (one per
 // key and token type), and a header's parse depends only on its bytes and the depth limit, so a
@@ -233,11 +190,7 @@ std::error_code parse_into(std::string_view token, const Limits& limits, Parsed&
 // Parses a decoded header JSON text. Errors: bad_json, duplicate_member, too_deep, too_large
 // (more than kMaxHeaderMembers members), malformed, unsupported_algorithm (alg "none" in any
 // spelling), unsupported_critical.
-inline Result<Header> parse_header(std::string_view json_text, std::size_t max_depth = 16) {
-  Header header;
-  if (auto ec = detail::parse_header_into(json_text, max_depth, header)) return ec;
-  return header;
-}
+Result<Header> parse_header(std::string_view json_text, std::size_t max_depth = 16);
 
 // Splits and parses a compact JWS. The payload is left encoded: it must not be interpreted
 // before the signature has been verified.
@@ -256,13 +209,10 @@ inline Result<std::string> decode_payload(const Parsed& parsed) {
 // omitted when empty. Throws nlohmann::json::type_error, as nlohmann's serializer does, when one
 // of them is not UTF-8 (Signers, which report errors rather than throw, use detail::append_header
 // of jws/compact.hpp, which answers false instead).
-inline std::string make_header(std::string_view alg, std::string_view kid, std::string_view typ) {
-  std::string header;
-  if (!detail::append_header(header, alg, kid, typ)) {
-    // The first string that is not UTF-8 makes the serializer throw its type_error.
-    for (const std::string_view s : {alg, kid, typ}) static_cast<void>(nlohmann::json(s).dump());
-  }
-  return header;
-}
+std::string make_header(std::string_view alg, std::string_view kid, std::string_view typ);
 
 }  // namespace tegata::jws
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/jws_inl.hpp"
+#endif

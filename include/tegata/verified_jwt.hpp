@@ -28,6 +28,7 @@
 
 #include "tegata/claims.hpp"
 #include "tegata/clock.hpp"
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/json_document.hpp"
 #include "tegata/error.hpp"
 #include "tegata/jws.hpp"
@@ -87,75 +88,19 @@ class VerifiedJwt {
   }
 
   // Whether aud names audience (aud may be a string or an array of strings).
-  bool has_audience(std::string_view audience) const noexcept {
-    if (!registered().has_audience) return false;
-    const auto aud = document().find(detail::member_name::aud);
-    if (aud->is_string()) return aud->string() == audience;
-    bool found = false;
-    aud->visit_strings([&](std::optional<std::string_view> value) {
-      found = value == audience;
-      return !found;
-    });
-    return found;
-  }
+  bool has_audience(std::string_view audience) const noexcept;
   // Every aud value (a string is a one-element list); nullopt without aud. Throws std::bad_alloc.
-  std::optional<std::vector<std::string>> audiences() const {
-    if (!registered().has_audience) return std::nullopt;
-    std::vector<std::string> values;
-    const auto aud = document().find(detail::member_name::aud);
-    if (aud->is_string()) {
-      values.emplace_back(aud->string());
-    } else {
-      aud->visit_strings([&](std::optional<std::string_view> value) {
-        values.emplace_back(*value);  // verified: every element is a string
-        return true;
-      });
-    }
-    return values;
-  }
+  std::optional<std::vector<std::string>> audiences() const;
 
   // Custom claims, by name. Each answers not_found when the claim is absent, invalid_claim when it
   // has another JSON type (or, for integer_claim, does not fit in std::int64_t), and
   // invalid_argument for the name of a registered claim, which has a getter above.
-  Result<std::string_view> string_claim(std::string_view name) const noexcept {
-    const auto value = custom_claim(name);
-    if (!value) return value.error();
-    if (!value->is_string()) return errc::invalid_claim;
-    return value->string();
-  }
+  Result<std::string_view> string_claim(std::string_view name) const noexcept;
   // A JSON integer: 1.0 and 1e3 are numbers of another kind, and invalid_claim.
-  Result<std::int64_t> integer_claim(std::string_view name) const noexcept {
-    const auto value = custom_claim(name);
-    if (!value) return value.error();
-    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    if (value->is_unsigned()) {
-      if (value->unsigned_number() > max) return errc::invalid_claim;
-      return static_cast<std::int64_t>(value->unsigned_number());
-    }
-    const nlohmann::json* dom = value->dom();
-    if (dom == nullptr || !dom->is_number_integer()) return errc::invalid_claim;
-    return dom->get<std::int64_t>();  // number_unsigned is is_unsigned() above: a signed one
-  }
-  Result<bool> bool_claim(std::string_view name) const noexcept {
-    const auto value = custom_claim(name);
-    if (!value) return value.error();
-    if (!value->is_boolean()) return errc::invalid_claim;
-    return value->boolean();
-  }
+  Result<std::int64_t> integer_claim(std::string_view name) const noexcept;
+  Result<bool> bool_claim(std::string_view name) const noexcept;
   // An array of strings (an empty array included). Throws std::bad_alloc.
-  Result<std::vector<std::string>> string_array_claim(std::string_view name) const {
-    const auto value = custom_claim(name);
-    if (!value) return value.error();
-    std::vector<std::string> strings;
-    bool all_strings = true;
-    const bool is_array = value->visit_strings([&](std::optional<std::string_view> s) {
-      if (s) strings.emplace_back(*s);
-      all_strings = s.has_value();
-      return all_strings;
-    });
-    if (!is_array || !all_strings) return errc::invalid_claim;
-    return strings;
-  }
+  Result<std::vector<std::string>> string_array_claim(std::string_view name) const;
   // Whether the payload has a member of this name, registered claims included.
   bool has_claim(std::string_view name) const noexcept {
     return state_ && document().find(name).has_value();
@@ -163,27 +108,9 @@ class VerifiedJwt {
 
   // Built on request, each time it is called; both throw std::bad_alloc and nothing else.
   // The registered claims as verify_jwt's Jwt::claims holds them.
-  Claims claims() const {
-    Claims claims;
-    const detail::registered_claims_view& view = registered();
-    const auto copy = [](const std::optional<std::string_view>& v) {
-      return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
-    };
-    claims.issuer = copy(view.issuer);
-    claims.subject = copy(view.subject);
-    claims.jwt_id = copy(view.jwt_id);
-    claims.audience = audiences();
-    claims.expires_at = view.expires_at;
-    claims.not_before = view.not_before;
-    claims.issued_at = view.issued_at;
-    return claims;
-  }
+  Claims claims() const;
   // The whole payload, every claim, as verify_jwt's Jwt::payload holds it.
-  nlohmann::json payload() const {
-    if (!state_) return nlohmann::json::object();
-    const detail::json_object_storage& read = state_->opened.claims;
-    return read.dom ? *read.dom : read.document().to_json();
-  }
+  nlohmann::json payload() const;
 
  private:
   friend struct detail::verified_jwt_access;
@@ -198,13 +125,7 @@ class VerifiedJwt {
   // Only with state_.
   detail::json_document document() const noexcept { return state_->opened.document(); }
 
-  Result<detail::json_value> custom_claim(std::string_view name) const noexcept {
-    if (detail::is_registered_claim(name)) return errc::invalid_argument;
-    if (!state_) return errc::not_found;
-    auto value = document().find(name);
-    if (!value) return errc::not_found;
-    return *value;
-  }
+  Result<detail::json_value> custom_claim(std::string_view name) const noexcept;
 
   std::unique_ptr<const detail::verified_state> state_;
 };
@@ -246,3 +167,7 @@ Result<VerifiedJwt> verify_jwt_claims(std::string_view token, const S& signer,
 }
 
 }  // namespace tegata
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/verified_jwt_inl.hpp"
+#endif

@@ -1,7 +1,7 @@
 // tegata::compiled holds a working SessionManager for each signer it names (the extern template
 // declarations of tegata/session/manager.hpp): this program links only against it for them, so a
 // missing instantiation fails the link, and each manager logs in, validates, refreshes, detects
-// the reuse of a used refresh token and logs out.
+// the reuse of a used refresh token, writes and reads its cookies and logs out.
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -27,12 +27,19 @@ bool session_round_trip(std::string_view name, SignerT signer) {
                   claims->extra.value("role", "") == "editor" && next && !reused &&
                   reused.error() == tegata::errc::refresh_reused &&
                   sessions.validate(next->access_token).error() == tegata::errc::session_revoked;
+  // The cookies of the pair, and the access token read back from them.
+  const tegata::http::CookieWriter cookies;
+  auto set = next ? cookies.write(*next, sessions.clock().now())
+                  : tegata::Result<tegata::http::SetCookies>(next.error());
+  const std::string header = set ? set->access.substr(0, set->access.find(';')) : std::string();
+  auto read = cookies.read_access(header);
+  const bool cookies_ok = set && read && *read == next->access_token;
   auto other = sessions.issue("bob");
   const bool logout =
       other && !sessions.revoke(other->access_token).error() &&
       sessions.validate(other->access_token).error() == tegata::errc::session_revoked;
-  if (!ok || !logout) std::printf("%.*s: failed\n", static_cast<int>(name.size()), name.data());
-  return ok && logout;
+  if (!ok || !cookies_ok || !logout) std::printf("%.*s: failed\n", static_cast<int>(name.size()), name.data());
+  return ok && cookies_ok && logout;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
 #include "tegata/error.hpp"
@@ -38,38 +39,14 @@ constexpr std::size_t eddsa_signature_size(EdCurve curve) noexcept {
   return curve == EdCurve::Ed25519 ? 64 : 114;
 }
 
-inline EdCurve eddsa_curve_of(const EVP_PKEY* key) {
-  if (key == nullptr) throw std::invalid_argument("tegata: EddsaKey was given no key");
-  if (EVP_PKEY_is_a(key, "ED25519")) return EdCurve::Ed25519;
-  if (EVP_PKEY_is_a(key, "ED448")) return EdCurve::Ed448;
-  throw std::invalid_argument("tegata: EddsaKey needs an Ed25519 or Ed448 key");
-}
+EdCurve eddsa_curve_of(const EVP_PKEY* key);
 
 // A private key must match its public key, so that what this key signs, its published public
 // key verifies (a PKCS#8 v2 or JWK private key carries both and they can disagree).
-inline evp_pkey_ptr checked_eddsa_key(evp_pkey_ptr owned) {
-  eddsa_curve_of(owned.get());
-  if (has_private_key(owned.get())) {
-    const openssl_error_scope errors;
-    const evp_pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, owned.get(), nullptr));
-    if (!ctx) throw std::runtime_error("tegata: cannot allocate an OpenSSL key context");
-    if (EVP_PKEY_pairwise_check(ctx.get()) != 1) {
-      throw std::invalid_argument("tegata: the EdDSA private key does not match its public key");
-    }
-  }
-  return owned;
-}
+evp_pkey_ptr checked_eddsa_key(evp_pkey_ptr owned);
 
 // The curve of key, which alg must allow: EdDSA either, Ed25519 and Ed448 their own.
-inline EdCurve checked_eddsa_curve(Algorithm alg, const EVP_PKEY* key) {
-  if (!is_eddsa(alg)) throw std::invalid_argument("tegata: EddsaKey needs EdDSA, Ed25519 or Ed448");
-  const EdCurve curve = eddsa_curve_of(key);
-  if ((alg == Algorithm::Ed25519 && curve != EdCurve::Ed25519) ||
-      (alg == Algorithm::Ed448 && curve != EdCurve::Ed448)) {
-    throw std::invalid_argument("tegata: the key's curve is not the one the algorithm names");
-  }
-  return curve;
-}
+EdCurve checked_eddsa_curve(Algorithm alg, const EVP_PKEY* key);
 
 struct eddsa_state {
   std::string kid;
@@ -77,11 +54,7 @@ struct eddsa_state {
   EdCurve curve;
   evp_signature signature;
 
-  eddsa_state(Algorithm alg, evp_pkey_ptr key, std::string key_id)
-      : kid(std::move(key_id)),
-        algorithm(alg),
-        curve(checked_eddsa_curve(alg, key.get())),
-        signature(checked_eddsa_key(std::move(key)), evp_md_ptr{}, false) {}
+  eddsa_state(Algorithm alg, evp_pkey_ptr key, std::string key_id);
 };
 
 }  // namespace detail
@@ -92,13 +65,11 @@ class EddsaKey : public detail::single_key_signer<EddsaKey> {
  public:
   // A key for "EdDSA". Throws std::invalid_argument when key is null, not Ed25519/Ed448, or a
   // private key that does not match its public key.
-  explicit EddsaKey(KeyHandle key, std::string kid = {})
-      : EddsaKey(Algorithm::EdDSA, std::move(key), std::move(kid)) {}
+  explicit EddsaKey(KeyHandle key, std::string kid = {});
 
   // A key for alg: EdDSA (either curve), Ed25519 or Ed448 (that curve only). Throws
   // std::invalid_argument as above, and for any other alg or a curve alg does not name.
-  EddsaKey(Algorithm alg, KeyHandle key, std::string kid = {})
-      : state_(std::make_shared<const detail::eddsa_state>(alg, std::move(key), std::move(kid))) {}
+  EddsaKey(Algorithm alg, KeyHandle key, std::string kid = {});
 
   Algorithm algorithm() const noexcept { return state_->algorithm; }
   const std::string& kid() const noexcept { return state_->kid; }
@@ -107,26 +78,11 @@ class EddsaKey : public detail::single_key_signer<EddsaKey> {
 
   // 64 bytes (Ed25519) or 114 bytes (Ed448). Errors: key_cannot_sign for a public key,
   // crypto_failure if OpenSSL fails.
-  Result<std::string> sign_raw(std::string_view data) const {
-    if (!can_sign()) return errc::key_cannot_sign;
-    const std::size_t expected = detail::eddsa_signature_size(state_->curve);
-    std::string out(state_->signature.max_signature_size(), '\0');
-    std::size_t length = 0;
-    if (!state_->signature.sign(data, reinterpret_cast<unsigned char*>(out.data()), length) ||
-        length != expected) {
-      return errc::crypto_failure;
-    }
-    out.resize(length);
-    return out;
-  }
+  Result<std::string> sign_raw(std::string_view data) const;
 
   // A signature of any other length than the curve's is refused; OpenSSL also refuses S >= L
   // (RFC 8032 §5.1.7), so signatures are not malleable.
-  bool verify_raw(std::string_view data, std::string_view signature) const {
-    if (signature.size() != detail::eddsa_signature_size(state_->curve)) return false;
-    return state_->signature.verify(data, reinterpret_cast<const unsigned char*>(signature.data()),
-                                    signature.size());
-  }
+  bool verify_raw(std::string_view data, std::string_view signature) const;
 
   // The key, for export (JWK, PEM). Shared by every copy: do not modify it.
   EVP_PKEY* native_handle() const noexcept { return state_->signature.key(); }
@@ -139,3 +95,7 @@ static_assert(Key<EddsaKey>);
 static_assert(Signer<EddsaKey>);
 
 }  // namespace tegata
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/algorithms/eddsa_inl.hpp"
+#endif

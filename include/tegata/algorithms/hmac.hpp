@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/instance_id.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/thread_cache.hpp"
@@ -24,22 +25,9 @@ namespace tegata {
 
 namespace detail {
 
-inline const char* hmac_digest_name(Algorithm alg) {
-  switch (alg) {
-    case Algorithm::HS256: return "SHA256";
-    case Algorithm::HS384: return "SHA384";
-    case Algorithm::HS512: return "SHA512";
-    default: throw std::invalid_argument("tegata: HmacKey needs HS256, HS384 or HS512");
-  }
-}
+const char* hmac_digest_name(Algorithm alg);
 
-inline std::size_t hmac_size(Algorithm alg) {
-  switch (alg) {
-    case Algorithm::HS256: return 32;
-    case Algorithm::HS384: return 48;
-    default: return 64;
-  }
-}
+std::size_t hmac_size(Algorithm alg);
 
 // The key and an EVP_MAC_CTX initialised with it, made once and never modified afterwards.
 struct hmac_state {
@@ -50,25 +38,7 @@ struct hmac_state {
   evp_mac_ctx_ptr prepared;
   std::uint64_t id;  // unique in the process, never reused: names this key in the thread caches
 
-  hmac_state(Algorithm a, std::string_view key, std::string key_id)
-      : alg(a), kid(std::move(key_id)), secret(key), id(next_instance_id()) {
-    const char* digest = hmac_digest_name(a);
-    // RFC 7518 §3.2: the key must be at least as long as the hash output.
-    if (key.size() < hmac_size(a)) {
-      throw std::invalid_argument("tegata: HMAC secret is shorter than the hash output");
-    }
-    mac.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-    if (!mac) throw std::runtime_error("tegata: OpenSSL has no HMAC implementation");
-    prepared.reset(EVP_MAC_CTX_new(mac.get()));
-    if (!prepared) throw std::runtime_error("tegata: cannot allocate an HMAC context");
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
-        OSSL_PARAM_construct_end()};
-    if (EVP_MAC_init(prepared.get(), secret.data(), secret.size(), params) != 1) {
-      throw std::runtime_error("tegata: cannot initialise HMAC");
-    }
-  }
-
+  hmac_state(Algorithm a, std::string_view key, std::string key_id);
 };
 
 // Each thread keeps its own copies of the prepared contexts of the last few keys it used, and
@@ -97,35 +67,14 @@ inline bool hmac_update_final(EVP_MAC_CTX* ctx, std::string_view data, unsigned 
 // hmac_compute when this thread's cache has no usable copy of state's context: a fresh copy,
 // kept in the cache for the next MACs (cache may be nullptr: then used once and freed). Apart from
 // hmac_compute's hit path so that the hit path stays small enough to be inlined.
-inline bool hmac_compute_fresh(hmac_context_cache* cache,
-                               const std::shared_ptr<const hmac_state>& state,
-                               std::string_view data, unsigned char* out,
-                               std::size_t& out_len) noexcept {
-  evp_mac_ctx_ptr copy(EVP_MAC_CTX_dup(state->prepared.get()));
-  if (!copy) return false;
-  if (cache != nullptr) {
-    // install swaps: copy is left with the slot's previous context, if any, freed on return.
-    const hmac_context_cache::slot* fresh = cache->install(state, copy);
-    if (fresh != nullptr) return hmac_update_final(fresh->value.get(), data, out, out_len);
-  }
-  return hmac_update_final(copy.get(), data, out, out_len);
-}
+bool hmac_compute_fresh(hmac_context_cache* cache, const std::shared_ptr<const hmac_state>& state,
+                        std::string_view data, unsigned char* out, std::size_t& out_len) noexcept;
 
 // The MAC of data under state's key, computed with this thread's copy of its context. While the
 // thread exits, after its cache is gone (a later thread_local destructor that signs), with a copy
 // of its own.
-inline bool hmac_compute(const std::shared_ptr<const hmac_state>& state, std::string_view data,
-                         unsigned char* out, std::size_t& out_len) noexcept {
-  hmac_context_cache* cache = hmac_context_cache::local();
-  if (cache != nullptr) {
-    hmac_context_cache::slot* hit = cache->find(state->id);
-    if (hit != nullptr && EVP_MAC_init(hit->value.get(), nullptr, 0, nullptr) == 1) {
-      return hmac_update_final(hit->value.get(), data, out, out_len);
-    }
-    // A miss, or OpenSSL could not reuse the copy: a fresh one replaces it.
-  }
-  return hmac_compute_fresh(cache, state, data, out, out_len);
-}
+bool hmac_compute(const std::shared_ptr<const hmac_state>& state, std::string_view data,
+                  unsigned char* out, std::size_t& out_len) noexcept;
 
 }  // namespace detail
 
@@ -135,29 +84,17 @@ inline bool hmac_compute(const std::shared_ptr<const hmac_state>& state, std::st
 class HmacKey : public detail::single_key_signer<HmacKey> {
  public:
   // Throws std::invalid_argument when alg is not HS* or the secret is shorter than the hash.
-  HmacKey(Algorithm alg, std::string_view secret, std::string kid = {})
-      : state_(std::make_shared<const detail::hmac_state>(alg, secret, std::move(kid))) {}
+  HmacKey(Algorithm alg, std::string_view secret, std::string kid = {});
 
   Algorithm algorithm() const noexcept { return state_->alg; }
   const std::string& kid() const noexcept { return state_->kid; }
   bool can_sign() const noexcept { return true; }
 
   // The MAC of data. Fails only if OpenSSL does (crypto_failure).
-  Result<std::string> sign_raw(std::string_view data) const {
-    unsigned char tag[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    if (!detail::hmac_compute(state_, data, tag, len)) return errc::crypto_failure;
-    return std::string(reinterpret_cast<const char*>(tag), len);
-  }
+  Result<std::string> sign_raw(std::string_view data) const;
 
   // Recomputes the MAC and compares in constant time; a tag of any other length is rejected.
-  bool verify_raw(std::string_view data, std::string_view tag) const {
-    unsigned char expected[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    if (!detail::hmac_compute(state_, data, expected, len)) return false;
-    return detail::constant_time_equal(
-        std::string_view(reinterpret_cast<const char*>(expected), len), tag);
-  }
+  bool verify_raw(std::string_view data, std::string_view tag) const;
 
   // The raw secret, for export as a private JWK. Handle with care.
   std::string_view secret() const noexcept { return state_->secret.view(); }
@@ -170,3 +107,7 @@ static_assert(Key<HmacKey>);
 static_assert(Signer<HmacKey>);
 
 }  // namespace tegata
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/algorithms/hmac_inl.hpp"
+#endif

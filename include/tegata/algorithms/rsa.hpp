@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
 #include "tegata/detail/rsa_checks.hpp"
@@ -31,39 +32,7 @@ constexpr bool is_rsa_pss(Algorithm alg) noexcept {
 // Refuses what RsaKey must not use. The public exponent must lie in FIPS 186-4's range
 // (odd, 2^16 < e < 2^256): tiny exponents such as 3 are what turns a lax PKCS#1 v1.5 verifier
 // into a forgeable one (Bleichenbacher 2006), and no legitimate JWS key needs them.
-inline evp_pkey_ptr checked_rsa_key(Algorithm alg, evp_pkey_ptr owned) {
-  if (!is_rsa(alg))
-    throw std::invalid_argument("tegata: RsaKey needs RS256..RS512 or PS256..PS512");
-  if (!owned) throw std::invalid_argument("tegata: RsaKey was given no key");
-  const EVP_PKEY* key = owned.get();
-  if (!EVP_PKEY_is_a(key, "RSA")) {
-    // id-RSASSA-PSS keys carry their own parameter restrictions; only plain rsaEncryption keys
-    // are accepted, for which the algorithm alone fixes every parameter.
-    throw std::invalid_argument(EVP_PKEY_is_a(key, "RSA-PSS")
-                                    ? "tegata: RSA-PSS-restricted keys are not supported; use an "
-                                      "rsaEncryption key"
-                                    : "tegata: RsaKey needs an RSA key");
-  }
-  const int bits = key_bits(key);
-  if (bits < kMinRsaBits)
-    throw std::invalid_argument("tegata: RSA keys must have at least 2048 bits");
-  if (bits > kMaxRsaBits)
-    throw std::invalid_argument("tegata: RSA keys above 16384 bits are not supported");
-  const openssl_error_scope errors;
-  BIGNUM* raw_e = nullptr;
-  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &raw_e) != 1) {
-    throw std::invalid_argument("tegata: the RSA key has no public exponent");
-  }
-  const bignum_ptr e(raw_e);
-  if (!BN_is_odd(e.get()) || BN_num_bits(e.get()) <= 16 || BN_num_bits(e.get()) > 256) {
-    throw std::invalid_argument(
-        "tegata: the RSA public exponent must be odd and between 2^16 and 2^256");
-  }
-  if (has_private_key(key) && !rsa_signs_consistently(owned.get())) {
-    throw std::invalid_argument("tegata: the RSA private key does not match its public key");
-  }
-  return owned;
-}
+evp_pkey_ptr checked_rsa_key(Algorithm alg, evp_pkey_ptr owned);
 
 // Everything an RsaKey needs, built once and never modified.
 struct rsa_state {
@@ -72,11 +41,7 @@ struct rsa_state {
   evp_signature signature;
   std::size_t modulus_bytes;  // the length of every signature
 
-  rsa_state(Algorithm a, evp_pkey_ptr key, std::string key_id)
-      : alg(a),
-        kid(std::move(key_id)),
-        signature(checked_rsa_key(a, std::move(key)), fetch_digest(a), is_rsa_pss(a)),
-        modulus_bytes(signature.max_signature_size()) {}
+  rsa_state(Algorithm a, evp_pkey_ptr key, std::string key_id);
 };
 
 }  // namespace detail
@@ -88,8 +53,7 @@ class RsaKey : public detail::single_key_signer<RsaKey> {
   // Throws std::invalid_argument when alg is not RS*/PS*, key is null or not a plain RSA key,
   // the modulus has fewer than 2048 (or more than 16384) bits, or the public exponent is outside
   // odd 2^16 < e < 2^256.
-  RsaKey(Algorithm alg, KeyHandle key, std::string kid = {})
-      : state_(std::make_shared<const detail::rsa_state>(alg, std::move(key), std::move(kid))) {}
+  RsaKey(Algorithm alg, KeyHandle key, std::string kid = {});
 
   Algorithm algorithm() const noexcept { return state_->alg; }
   const std::string& kid() const noexcept { return state_->kid; }
@@ -97,25 +61,11 @@ class RsaKey : public detail::single_key_signer<RsaKey> {
 
   // A signature exactly as long as the modulus (left-padded with zeros, as JWS requires).
   // Errors: key_cannot_sign for a public key, crypto_failure if OpenSSL fails.
-  Result<std::string> sign_raw(std::string_view data) const {
-    if (!can_sign()) return errc::key_cannot_sign;
-    std::string out(state_->signature.max_signature_size(), '\0');
-    std::size_t length = 0;
-    if (!state_->signature.sign(data, reinterpret_cast<unsigned char*>(out.data()), length) ||
-        length != state_->modulus_bytes) {
-      return errc::crypto_failure;
-    }
-    out.resize(length);
-    return out;
-  }
+  Result<std::string> sign_raw(std::string_view data) const;
 
   // RFC 8017 defines the signature as exactly as long as the modulus; any other length is
   // refused before OpenSSL does any work.
-  bool verify_raw(std::string_view data, std::string_view signature) const {
-    if (signature.size() != state_->modulus_bytes) return false;
-    return state_->signature.verify(data, reinterpret_cast<const unsigned char*>(signature.data()),
-                                    signature.size());
-  }
+  bool verify_raw(std::string_view data, std::string_view signature) const;
 
   // The key, for export (JWK, PEM). Shared by every copy: do not modify it.
   EVP_PKEY* native_handle() const noexcept { return state_->signature.key(); }
@@ -128,3 +78,7 @@ static_assert(Key<RsaKey>);
 static_assert(Signer<RsaKey>);
 
 }  // namespace tegata
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/algorithms/rsa_inl.hpp"
+#endif

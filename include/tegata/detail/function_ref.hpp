@@ -2,7 +2,7 @@
 //
 // SessionManager's refresh takes the application's callback as a template parameter, but the
 // rotation it runs is one ordinary member function: so that rotation can be compiled once (see
-// src/session_manager.cpp and TEGATA_COMPILED_LIB), the callback reaches it through this
+// src/tegata.cpp and TEGATA_COMPILED_LIB), the callback reaches it through this
 // reference, which costs one indirect call and no allocation. The referenced callable must
 // outlive the reference: it is only ever passed down a call, never stored.
 #pragma once

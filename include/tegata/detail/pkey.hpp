@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/openssl.hpp"
 
 namespace tegata::detail {
@@ -37,22 +38,7 @@ class openssl_error_scope {
 
 // Whether key holds a private part. The parameter is queried with a null buffer, so OpenSSL
 // only reports its size and no copy of the secret is ever made.
-inline bool has_private_key(const EVP_PKEY* key) noexcept {
-  if (key == nullptr) return false;
-  const openssl_error_scope errors;
-  OSSL_PARAM query[2] = {OSSL_PARAM_END, OSSL_PARAM_END};
-  if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS")) {
-    query[0] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_RSA_D, nullptr, 0);
-  } else if (EVP_PKEY_is_a(key, "EC")) {
-    query[0] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, nullptr, 0);
-  } else if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448")) {
-    query[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, nullptr, 0);
-  } else {
-    return false;
-  }
-  return EVP_PKEY_get_params(key, query) == 1 && OSSL_PARAM_modified(&query[0]) != 0 &&
-         query[0].return_size > 0;
-}
+bool has_private_key(const EVP_PKEY* key) noexcept;
 
 // The size of the key in bits (the modulus for RSA), 0 when unknown.
 inline int key_bits(const EVP_PKEY* key) noexcept {
@@ -61,14 +47,7 @@ inline int key_bits(const EVP_PKEY* key) noexcept {
 
 // The named curve of an EC key as OpenSSL spells it (e.g. "prime256v1"), empty when the key has
 // no named curve (explicit parameters that match no known curve) or is not an EC key.
-inline std::string curve_name(const EVP_PKEY* key) {
-  if (key == nullptr || !EVP_PKEY_is_a(key, "EC")) return {};
-  const openssl_error_scope errors;
-  char name[80] = {};
-  std::size_t length = 0;
-  if (EVP_PKEY_get_group_name(key, name, sizeof name, &length) != 1) return {};
-  return std::string(name, length);
-}
+std::string curve_name(const EVP_PKEY* key);
 
 // The OpenSSL digest behind a JWS algorithm; nullptr for EdDSA, which hashes internally.
 constexpr const char* digest_name(Algorithm alg) noexcept {
@@ -94,14 +73,7 @@ constexpr const char* digest_name(Algorithm alg) noexcept {
 }
 
 // The digest fetched once per key and kept, so no operation repeats the provider lookup.
-inline evp_md_ptr fetch_digest(Algorithm alg) {
-  const char* name = digest_name(alg);
-  if (name == nullptr) return {};
-  const openssl_error_scope errors;
-  evp_md_ptr md(EVP_MD_fetch(nullptr, name, nullptr));
-  if (!md) throw std::runtime_error("tegata: OpenSSL provides no implementation of the digest");
-  return md;
-}
+evp_md_ptr fetch_digest(Algorithm alg);
 
 // One key bound to one signature scheme, with the EVP_DigestSign/EVP_DigestVerify contexts
 // initialised once at construction (key, digest, and for RSASSA-PSS the padding, the salt length
@@ -201,3 +173,7 @@ class evp_signature {
 };
 
 }  // namespace tegata::detail
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/detail/pkey_inl.hpp"
+#endif

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/openssl.hpp"
 #include "tegata/detail/pkey.hpp"
 
@@ -22,22 +23,11 @@ namespace detail {
 // Signs a fixed message and verifies the result with the same key: proves that the private part
 // (with or without CRT values) belongs to the public key. A key that fails would sign tokens its
 // own public key never verifies.
-inline bool rsa_signs_consistently(EVP_PKEY* key) {
-  const openssl_error_scope errors;
-  static constexpr unsigned char message[] = "tegata RSA private key consistency check";
-  unsigned char signature[kMaxRsaBits / 8];
-  std::size_t length = sizeof signature;
-  const evp_md_ctx_ptr sign(EVP_MD_CTX_new());
-  const evp_md_ctx_ptr verify(EVP_MD_CTX_new());
-  if (!sign || !verify) return false;
-  if (EVP_DigestSignInit_ex(sign.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
-      EVP_DigestSign(sign.get(), signature, &length, message, sizeof message) != 1) {
-    return false;
-  }
-  return EVP_DigestVerifyInit_ex(verify.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) ==
-             1 &&
-         EVP_DigestVerify(verify.get(), signature, length, message, sizeof message) == 1;
-}
+bool rsa_signs_consistently(EVP_PKEY* key);
 
 }  // namespace detail
 }  // namespace tegata
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/detail/rsa_checks_inl.hpp"
+#endif

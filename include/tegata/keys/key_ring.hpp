@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "tegata/detail/exception_barrier.hpp"
+#include "tegata/detail/inline.hpp"
 #include "tegata/detail/instance_id.hpp"
 #include "tegata/detail/thread_cache.hpp"
 #include "tegata/error.hpp"
@@ -84,24 +85,7 @@ struct key_ring_snapshot {
 };
 
 // Throws std::invalid_argument unless keys can form a ring (see the rules above).
-inline void check_ring(const key_ring_snapshot& ring) {
-  if (ring.keys.empty() || ring.primary >= ring.keys.size()) {
-    throw std::invalid_argument("tegata: a KeyRing needs a primary key");
-  }
-  const bool symmetric = ring.keys.front().is_symmetric();
-  for (std::size_t i = 0; i < ring.keys.size(); ++i) {
-    const AnyKey& key = ring.keys[i];
-    if (key.kid().empty()) {
-      throw std::invalid_argument("tegata: every key in a KeyRing needs a kid");
-    }
-    if (key.is_symmetric() != symmetric) {
-      throw std::invalid_argument("tegata: a KeyRing cannot mix HMAC secrets with asymmetric keys");
-    }
-    if (ring.index_of(key.kid()) != i) {
-      throw std::invalid_argument("tegata: two keys in a KeyRing have the same kid");
-    }
-  }
-}
+void check_ring(const key_ring_snapshot& ring);
 
 // What the handles of one ring share.
 //
@@ -146,7 +130,6 @@ struct key_ring_shared {
     generation.store(generation.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     return next;
   }
-
 };
 
 // Each thread remembers, for the last few rings it used, the snapshot it read last and that
@@ -237,15 +220,7 @@ class KeyRing {
  public:
   // The primary key signs; the others verify only. Throws std::invalid_argument when the keys
   // break the rules above.
-  explicit KeyRing(AnyKey primary, const std::vector<AnyKey>& verify_only = {})
-      : shared_(std::make_shared<detail::key_ring_shared>()) {
-    auto first = std::make_shared<detail::key_ring_snapshot>();
-    first->keys.reserve(1 + verify_only.size());
-    first->keys.push_back(std::move(primary));
-    first->keys.insert(first->keys.end(), verify_only.begin(), verify_only.end());
-    detail::check_ring(*first);
-    shared_->publish(std::move(first));
-  }
+  explicit KeyRing(AnyKey primary, const std::vector<AnyKey>& verify_only = {});
 
   // A ring from a JWK Set, every key imported with options (see tegata/keys/jwk.hpp). The
   // primary is the key whose kid is primary_kid, or the first key when primary_kid is empty.
@@ -255,10 +230,7 @@ class KeyRing {
   // before any key is looked at), unknown_key (no key has primary_kid), invalid_argument (the
   // keys break the ring's rules). Never throws.
   static Result<KeyRing> from_jwks(const nlohmann::json& jwks, const keys::JwkOptions& options = {},
-                                   std::string_view primary_kid = {}) noexcept {
-    // The constructor throws std::invalid_argument for keys that break the ring's rules.
-    return detail::exception_barrier([&] { return import_ring(jwks, options, primary_kid); });
-  }
+                                   std::string_view primary_kid = {}) noexcept;
 
   // A handle: copies share the ring. There are no move operations, so a KeyRing is never empty.
   KeyRing(const KeyRing&) noexcept = default;
@@ -292,61 +264,25 @@ class KeyRing {
   // --- Rotation (each throws std::invalid_argument and leaves the ring unchanged on misuse) ----
 
   // Adds a verify-only key. It may hold a private part, so that it can be promoted later.
-  void add(AnyKey key) {
-    rotate([&](detail::key_ring_snapshot& next) { next.keys.push_back(std::move(key)); });
-  }
+  void add(AnyKey key);
 
   // Makes the key with this kid the one that signs. It must be able to sign.
-  void promote(std::string_view kid) {
-    rotate([&](detail::key_ring_snapshot& next) {
-      const std::size_t index = existing(next, kid);
-      if (!next.keys[index].can_sign()) {
-        throw std::invalid_argument("tegata: a KeyRing cannot promote a key that cannot sign");
-      }
-      next.primary = index;
-    });
-  }
+  void promote(std::string_view kid);
 
   // Removes the key with this kid: tokens it signed stop verifying (unknown_key). The primary
   // cannot be retired; promote another key first.
-  void retire(std::string_view kid) {
-    rotate([&](detail::key_ring_snapshot& next) {
-      const std::size_t index = existing(next, kid);
-      if (index == next.primary) {
-        throw std::invalid_argument("tegata: the primary key of a KeyRing cannot be retired");
-      }
-      next.keys.erase(next.keys.begin() + static_cast<std::ptrdiff_t>(index));
-      if (index < next.primary) --next.primary;
-    });
-  }
+  void retire(std::string_view kid);
 
   // --- Inspection (each answer is one snapshot; a concurrent rotation may follow it) ----------
 
-  AnyKey primary() const {
-    const auto ring = snapshot();
-    return ring->keys[ring->primary];
-  }
+  AnyKey primary() const;
   std::string primary_kid() const { return std::string(primary().kid()); }
 
-  std::optional<AnyKey> find(std::string_view kid) const {
-    const auto ring = snapshot();
-    const std::size_t index = ring->index_of(kid);
-    if (index == detail::kNoKey) return std::nullopt;
-    return ring->keys[index];
-  }
+  std::optional<AnyKey> find(std::string_view kid) const;
   bool contains(std::string_view kid) const { return snapshot()->index_of(kid) != detail::kNoKey; }
 
   // Every key, the primary first.
-  std::vector<AnyKey> keys() const {
-    const auto ring = snapshot();
-    std::vector<AnyKey> out;
-    out.reserve(ring->keys.size());
-    out.push_back(ring->keys[ring->primary]);
-    for (std::size_t i = 0; i < ring->keys.size(); ++i) {
-      if (i != ring->primary) out.push_back(ring->keys[i]);
-    }
-    return out;
-  }
+  std::vector<AnyKey> keys() const;
   std::size_t size() const { return snapshot()->keys.size(); }
 
   // The JWKS to publish: every key of the ring, the primary first. not_supported for a ring of
@@ -359,13 +295,7 @@ class KeyRing {
     return shared_->load().second;
   }
 
-  static std::size_t existing(const detail::key_ring_snapshot& ring, std::string_view kid) {
-    const std::size_t index = ring.index_of(kid);
-    if (index == detail::kNoKey) {
-      throw std::invalid_argument("tegata: the KeyRing has no key with this kid");
-    }
-    return index;
-  }
+  static std::size_t existing(const detail::key_ring_snapshot& ring, std::string_view kid);
 
   // Copies the current snapshot, applies change, checks the result and publishes it. The
   // snapshot replaced is released after the locks, since its keys' destructors run then.
@@ -383,50 +313,12 @@ class KeyRing {
 
   // from_jwks but for its exception barrier.
   static Result<KeyRing> import_ring(const nlohmann::json& jwks, const keys::JwkOptions& options,
-                                     std::string_view primary_kid) {
-    if (!jwks.is_object()) return errc::malformed;
-    const auto list = jwks.find("keys");
-    if (list == jwks.end() || !list->is_array()) return errc::malformed;
-    if (list->empty()) return errc::not_found;
-    if (list->size() > options.max_keys) return errc::too_large;
-    std::size_t primary = 0;
-    if (!primary_kid.empty()) {
-      primary = detail::kNoKey;
-      for (std::size_t i = 0; i < list->size() && primary == detail::kNoKey; ++i) {
-        if (declared_kid(list->at(i), options) == primary_kid) primary = i;
-      }
-      if (primary == detail::kNoKey) return errc::unknown_key;
-    }
-    keys::JwkOptions verify_only = options;
-    verify_only.operation = keys::KeyOperation::verify;
-    std::vector<AnyKey> others;
-    std::optional<AnyKey> first;
-    for (std::size_t i = 0; i < list->size(); ++i) {
-      auto key = keys::import_jwk(list->at(i), i == primary ? options : verify_only);
-      if (!key) return key.error();
-      if (i == primary) {
-        first.emplace(std::move(*key));
-      } else {
-        others.push_back(std::move(*key));
-      }
-    }
-    // AnyKey is a shared handle without move operations: a copy is as cheap.
-    return KeyRing(*first, others);
-  }
+                                     std::string_view primary_kid);
 
   // The kid a JWKS entry will have once imported with options: its "kid" member, or its
   // thumbprint when options ask for one. Empty when there is none (or the entry is invalid:
   // its import reports why).
-  static std::string declared_kid(const nlohmann::json& entry, const keys::JwkOptions& options) {
-    if (!entry.is_object()) return {};
-    const auto kid = entry.find("kid");
-    if (kid != entry.end() && kid->is_string() && !kid->get_ref<const std::string&>().empty()) {
-      return kid->get_ref<const std::string&>();
-    }
-    if (!options.kid_from_thumbprint) return {};
-    auto thumbprint = keys::thumbprint_sha256(entry);
-    return thumbprint ? std::move(*thumbprint) : std::string();
-  }
+  static std::string declared_kid(const nlohmann::json& entry, const keys::JwkOptions& options);
 
   std::shared_ptr<detail::key_ring_shared> shared_;
 };
@@ -434,3 +326,7 @@ class KeyRing {
 static_assert(Signer<KeyRing>);
 
 }  // namespace tegata
+
+#if !defined(TEGATA_COMPILED_LIB)
+#include "tegata/keys/key_ring_inl.hpp"
+#endif
