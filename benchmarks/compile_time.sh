@@ -5,9 +5,9 @@
 #   deps      nlohmann/json.hpp and openssl/evp.h, nothing used: the dependencies alone
 #   include   tegata/tegata.hpp, nothing used
 #   session   a SessionManager<HmacKey> that issues, validates and refreshes, and a CookieWriter
-# and the session source again as it compiles in a program that links tegata::compiled
-# (TEGATA_COMPILED_LIB: the manager's members are compiled once, in that library), and with
-# tegata.hpp precompiled (GCC's .gch).
+# and the include and session sources again as they compile in a program that links
+# tegata::compiled (TEGATA_COMPILED_LIB: the headers' *_inl.hpp definitions and the manager's
+# members are compiled once, in that library), and with tegata.hpp precompiled (GCC's .gch).
 #
 #   benchmarks/compile_time.sh [CXX] [RUNS]      (default: g++, 3 runs; the median is printed)
 set -euo pipefail
@@ -55,6 +55,7 @@ cpu() {
 
 deps=$(cpu "$work/deps.cpp")
 include=$(cpu "$work/include.cpp")
+include_compiled=$(cpu "$work/include.cpp" -DTEGATA_COMPILED_LIB)
 session=$(cpu "$work/session.cpp")
 session_compiled=$(cpu "$work/session.cpp" -DTEGATA_COMPILED_LIB)
 pch_build=""
@@ -76,6 +77,8 @@ ratio() { awk -v a="$1" -v b="$deps" 'BEGIN { printf "%.1f", a / b }'; }
 echo "compiler: $("$cxx" --version | head -n 1); median of $runs runs, CPU seconds"
 printf '%-34s %6s s\n' "deps (nlohmann + OpenSSL headers)" "$deps"
 printf '%-34s %6s s  %sx deps\n' "#include <tegata/tegata.hpp>" "$include" "$(ratio "$include")"
+printf '%-34s %6s s  %sx deps\n' "the same, with tegata::compiled" "$include_compiled" \
+  "$(ratio "$include_compiled")"
 printf '%-34s %6s s  %sx deps\n' "session (manager + cookies)" "$session" "$(ratio "$session")"
 printf '%-34s %6s s  %sx deps\n' "session, with tegata::compiled" "$session_compiled" \
   "$(ratio "$session_compiled")"

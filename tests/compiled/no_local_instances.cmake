@@ -14,7 +14,7 @@ string(REGEX MATCHALL
 # writer's constructor and cookie builder, the memory store's operations, the strict JSON reader
 # and the error category's message (each a definition the headers leave out).
 string(REGEX MATCHALL
-       "[^\n]*(14SessionManagerI[^\n]*ED[012]Ev|10CookieWriter(C[12]E|4make)|21MemoryRevocationStore(C[12]E|[0-9]+[a-z_]+E)|17parse_json_object|19strict_json_builder|19error_category_impl7message)[^\n]*"
+       "[^\n]*(14SessionManagerI[^\n]*ED[012]Ev|10CookieWriter(C[12]E|4make)|21MemoryRevocationStore(C[12]ENS0_7OptionsE|6status|12find_session|14create_session|14rotate_session|11end_session|8sessions|12revoke_token|12bump_version|9use_proof)|17parse_json_object|19strict_json_builder|19error_category_impl7message)[^\n]*"
        local_definitions "${symbols}")
 list(APPEND local ${local_definitions})
 if(local)
