@@ -10,11 +10,11 @@ execute_process(COMMAND "${NM}" --defined-only "${OBJECT}" OUTPUT_VARIABLE symbo
 string(REGEX MATCHALL
        "[^\n]*14SessionManagerI[^\n]*E(5issue|8validate|7refresh|6revoke|10revoke_all|6rotate|4mint)E[^\n]*"
        local "${symbols}")
-# Nor any function of the headers' *_inl.hpp that it uses: the manager's destructor, the cookie
-# writer's constructor and cookie builder, the memory store's operations, the strict JSON reader
-# and the error category's message (each a definition the headers leave out).
+# Nor any function of the headers' *_inl.hpp that it uses: the cookie writer's constructor and
+# cookie builder, the memory store's operations, the strict JSON reader and the error category's
+# message (each a definition the headers leave out).
 string(REGEX MATCHALL
-       "[^\n]*(14SessionManagerI[^\n]*ED[012]Ev|10CookieWriter(C[12]E|4make)|21MemoryRevocationStore(C[12]ENS0_7OptionsE|6status|12find_session|14create_session|14rotate_session|11end_session|8sessions|12revoke_token|12bump_version|9use_proof)|17parse_json_object|19strict_json_builder|19error_category_impl7message)[^\n]*"
+       "[^\n]*(10CookieWriter(C[12]E|4make)|21MemoryRevocationStore(C[12]ENS0_7OptionsE|6status|12find_session|14create_session|14rotate_session|11end_session|8sessions|12revoke_token|12bump_version|9use_proof)|17parse_json_object|19strict_json_builder|19error_category_impl7message)[^\n]*"
        local_definitions "${symbols}")
 list(APPEND local ${local_definitions})
 if(local)

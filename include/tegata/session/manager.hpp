@@ -100,13 +100,6 @@ class SessionManager {
   // Throws std::invalid_argument when the options are unsafe or inconsistent (see options.hpp).
   SessionManager(SignerT signer, SessionOptions options, ClockT clock = {}, StoreT store = {},
                  EventsT events = {});
-  // Copies and moves as its members do. The destructor is defined with the other members (not
-  // inline), so that tegata::compiled compiles it once for its managers, as it does the rest.
-  SessionManager(const SessionManager&) = default;
-  SessionManager(SessionManager&&) = default;
-  SessionManager& operator=(const SessionManager&) = default;
-  SessionManager& operator=(SessionManager&&) = default;
-  ~SessionManager();
 
   // Login: starts a new session family for subject and stores its record; beyond
   // max_sessions_per_subject the subject's least recently used session ends (event evicted).
@@ -334,8 +327,6 @@ Result<TokenPair> SessionManager<SignerT, ClockT, StoreT, EventsT>::issue(
   return start(subject, extra, defaults);
 }
 
-template <Signer SignerT, Clock ClockT, RevocationStore StoreT, SessionEvents EventsT>
-SessionManager<SignerT, ClockT, StoreT, EventsT>::~SessionManager() = default;
 
 // Login: checks the options, mints the first pair, then stores the session's record (evicting
 // the subject's least recently used sessions beyond the bound), and only then reports it.
