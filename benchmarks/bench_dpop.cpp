@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "tegata/detail/jwk_params.hpp"
 #include "tegata_fixtures.hpp"
 
 namespace tegata_bench {

@@ -50,6 +50,7 @@
 
 #include "fixtures.hpp"
 #include "reader.hpp"
+#include "tegata/detail/http_uri.hpp"
 #include "tegata/tegata.hpp"
 
 namespace tegata_fuzz {

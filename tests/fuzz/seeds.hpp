@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "tegata/detail/jwk_params.hpp"
 #include "tegata/tegata.hpp"
 
 namespace tegata_fuzz {

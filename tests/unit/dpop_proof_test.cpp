@@ -16,6 +16,7 @@
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/base64url.hpp"
 #include "tegata/detail/http_uri.hpp"
+#include "tegata/detail/jwk_params.hpp"
 #include "tegata/dpop/nonce.hpp"
 #include "tegata/dpop/proof.hpp"
 #include "tegata/keys/any_key.hpp"

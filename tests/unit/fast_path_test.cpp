@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "fuzz/claims_differential.cpp"
+#include "tegata/detail/id_table.hpp"
+#include "tegata/detail/siphash.hpp"
 #include "tegata/tegata.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)

@@ -24,6 +24,7 @@
 #include "tegata/algorithms/rsa.hpp"
 #include "tegata/base64url.hpp"
 #include "tegata/detail/exception_barrier.hpp"
+#include "tegata/detail/jwk_params.hpp"
 #include "tegata/jws.hpp"
 #include "tegata/keys/any_key.hpp"
 
