@@ -28,10 +28,13 @@
 #include <vector>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/base64url.hpp"
+#include "tegata/claims.hpp"
 #include "tegata/detail/inline.hpp"
 #include "tegata/detail/proof_key_cache.hpp"
 #include "tegata/dpop/nonce.hpp"
 #include "tegata/error.hpp"
+#include "tegata/keys/jwk.hpp"
 
 namespace tegata::dpop {
 

@@ -2,14 +2,11 @@
 // says why they are apart).
 #pragma once
 
-#include "tegata/base64url.hpp"
-#include "tegata/claims.hpp"
 #include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/http_uri.hpp"
 #include "tegata/detail/json.hpp"
 #include "tegata/detail/jwk_params.hpp"
 #include "tegata/dpop/proof.hpp"
-#include "tegata/keys/jwk.hpp"
 
 namespace tegata::dpop {
 

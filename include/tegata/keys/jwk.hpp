@@ -46,6 +46,11 @@
 #include <vector>
 
 #include "tegata/algorithm.hpp"
+#include "tegata/algorithms/ecdsa.hpp"
+#include "tegata/algorithms/eddsa.hpp"
+#include "tegata/algorithms/hmac.hpp"
+#include "tegata/algorithms/rsa.hpp"
+#include "tegata/base64url.hpp"
 #include "tegata/detail/inline.hpp"
 #include "tegata/error.hpp"
 #include "tegata/keys/any_key.hpp"

@@ -6,11 +6,6 @@
 #include <set>
 #include <stdexcept>
 
-#include "tegata/algorithms/ecdsa.hpp"
-#include "tegata/algorithms/eddsa.hpp"
-#include "tegata/algorithms/hmac.hpp"
-#include "tegata/algorithms/rsa.hpp"
-#include "tegata/base64url.hpp"
 #include "tegata/detail/exception_barrier.hpp"
 #include "tegata/detail/json.hpp"
 #include "tegata/detail/jwk_params.hpp"
